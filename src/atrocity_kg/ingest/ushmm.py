@@ -1,0 +1,556 @@
+"""USHMM release folder -> plain records, checked row by row.
+
+The folder is laid out like the upstream repository ushmm/atrocity-prevention-data. Only facts are
+read (codes, names, numbers, titles, authors, DOIs); the review's prose columns are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from atrocity_kg.errors import ReleaseFormatError, SourceLocation
+from atrocity_kg.ingest.csvfiles import Row, read_rows
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    code: str
+    number: int
+    folder: str
+    issued: str
+    title: str
+
+    @property
+    def sources_file(self) -> str:
+        return f"data/{self.folder}/all_sources_{self.number}.csv"
+
+    @property
+    def factors_file(self) -> str:
+        return f"data/{self.folder}/all_factors_{self.number}.csv"
+
+    @property
+    def guide_file(self) -> str:
+        return f"auxiliary/{self.folder}/analytic_guide_{self.number}.csv"
+
+    @property
+    def bibliography_file(self) -> str | None:
+        return f"auxiliary/{self.folder}/zotero_{self.number}.csv" if self.number >= 3 else None
+
+
+RELEASES: dict[str, ReleaseSpec] = {
+    spec.code: spec
+    for spec in (
+        ReleaseSpec("V1", 1, "V1 - 2022", "2022-07", "Tools for Atrocity Prevention data, V1 (2022)"),
+        ReleaseSpec("V2", 2, "V2 - 2024", "2024-04", "Tools for Atrocity Prevention data, V2 (2024)"),
+        ReleaseSpec(
+            "V3", 3, "V3 - 2025_April", "2025-04", "Tools for Atrocity Prevention data, V3 (2025)"
+        ),
+    )
+}
+
+# Coded values of the release files -> the keys of the project's vocabularies (data/curated).
+OUTCOMES = {
+    "mass atrocities": "mass-atrocities",
+    "violence against civilians": "violence-against-civilians",
+    "conflict": "conflict",
+    "conflict_outcome": "conflict",
+    "human rights violations": "human-rights-violations",
+    "adverse consequences": "adverse-consequences",
+}
+OVERALL_DIRECTIONS = {
+    "decreases mass atrocities or cros": "decreases",
+    "increases mass atrocities or cros": "increases",
+    "no or mixed effects": "no-or-mixed",
+}
+FACTOR_DIRECTIONS = {
+    "the factor is associated with greater effectiveness of the tool in reducing mass atrocities "
+    "or cros": "greater-effectiveness",
+    "the factor is associated with lesser effectiveness of the tool in reducing mass atrocities "
+    "or cros": "lesser-effectiveness",
+    "the factor has no or mixed effects on the effectiveness of the tool in reducing mass "
+    "atrocities or cros": "no-or-mixed",
+}
+PUBLICATION_TYPES = {
+    "peer-reviewed journal article": "peer-reviewed-journal-article",
+    "peer reviewed journal article": "peer-reviewed-journal-article",
+    "organizational publication": "organizational-publication",
+    "book chapter": "book-chapter",
+    "unpublished manuscript": "unpublished-manuscript",
+}
+EMPIRICAL_BASES = {
+    "one case study": "one-case-study",
+    "comparison of greater than one case": "comparison-of-greater-than-one-case",
+    "unclear": "unclear",
+}
+QUALITATIVE_METHODS = {
+    "process tracing": "process-tracing",
+    "structured case comparison": "structured-case-comparison",
+}
+QUANTITATIVE_METHODS = {
+    "multivariate regression": "multivariate-regression",
+    "regression": "regression",
+    "statistics with an identification strategy": "statistics-with-an-identification-strategy",
+    "fixed or random effects": "fixed-or-random-effects",
+    "simple probability": "simple-probability",
+}
+OTHER_METHODS = {"no discernible method": "no-discernible-method"}
+EVIDENCE_LEVELS = {
+    "stronger": "relatively-strong",
+    "moderate": "moderate",
+    "weaker": "relatively-weak",
+    "none available": "none-available",
+}
+FACTOR_KINDS = {"contextual": "contextual", "context": "contextual", "design": "design"}
+EFFECT_TYPES = {"average": "overall", "contextual or design": "factor"}
+STRATEGY_COLUMNS = {
+    "dissuade": "dissuade",
+    "degrade": "degrade",
+    "protect": "protect",
+    "transition": "transition",
+}
+
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:?\s*)", re.IGNORECASE)
+
+# Upstream values we know to be wrong, keyed by file, study and column, each with what is done.
+# Anything not listed here that fails a check stops the import.
+KNOWN_QUIRKS: dict[tuple[str, str, str], str] = {
+    ("zotero_3.csv", "Targeted Sanctions.22", "DOI"): (
+        "the DOI field holds an author's name ('Wallensteen'); the DOI is left out"
+    ),
+}
+
+SOURCE_COLUMNS_COMMON = (
+    "Index.Number", "Tool", "CD", "Factor_effect", "Publication", "Empirical", "Qual", "Quant",
+    "Method", "Outcome", "full_citation", "Year",
+)
+FACTOR_COLUMNS_COMMON = (
+    "tool_name", "Dedoose.name_tool", "Dedoose.name_factor", "Name", "Inverse.factor",
+    "Contextual.or.design.factor", "Family", "count", "greater_findings", "lesser_findings",
+    "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
+    "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
+    "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
+    "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor",
+    "inversion_with_neg_strength", "research_qualitative", "practitioner_qualitative",
+    "count_practitioner", "number_practitioners", "proportion_practitioner",
+    "dissuade", "degrade", "protect", "transition",
+)
+GUIDE_COLUMNS = ("Name", "Type", "Dedoose name", "Inverse factor", "Contextual or design factor",
+                 "Family")
+BIBLIOGRAPHY_COLUMNS = ("Key", "Publication Year", "Author", "Title", "Publication Title", "DOI",
+                        "Extra")
+
+
+@dataclass(frozen=True)
+class ToolCatalogue:
+    """The tools the curated data knows, by the review's code and by name (both -> tool slug)."""
+
+    by_code: Mapping[str, str]
+    by_name: Mapping[str, str]
+
+    def resolve(self, row: Row, code_columns: tuple[str, ...], name_column: str) -> str:
+        for column in code_columns:
+            code = row.text(column)
+            if code is not None and code in self.by_code:
+                return self.by_code[code]
+        name = row.text(name_column)
+        if name is not None and name.lower() in self.by_name:
+            return self.by_name[name.lower()]
+        shown = next((row.text(c) for c in code_columns if row.text(c)), None) or name
+        column = next((c for c in code_columns if row.text(c)), name_column)
+        raise row.fail(column, f"unknown tool {shown!r}: not among the tools in data/curated")
+
+
+@dataclass
+class FactorRecord:
+    key: str
+    code: str | None
+    name: str
+    kind: str
+    family: str | None
+    opposite_name: str | None
+    file: str
+    row: int
+
+
+@dataclass
+class BibliographicRecord:
+    zotero_key: str
+    title: str | None
+    creators: list[str]
+    venue: str | None
+    doi: str | None
+    file: str
+    row: int
+
+
+@dataclass
+class StudyRecord:
+    index_number: str
+    year: int
+    publication_type: str
+    empirical_basis: str
+    methods: set[str]
+    citations: list[str]
+    file: str
+    rows: list[int]
+    bibliography: BibliographicRecord | None = None
+
+
+@dataclass
+class FindingRecord:
+    kind: str
+    study: str
+    tool: str
+    factor: str | None
+    outcome: str
+    direction: str
+    file: str
+    rows: list[int]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.study, self.tool, self.factor or "overall", self.outcome, self.direction)
+
+
+@dataclass
+class ResearchRating:
+    tool: str
+    factor: str
+    counts: dict[str, int]
+    provisional_score: Decimal
+    score: Decimal
+    inverted: bool
+    level: str
+    file: str
+    row: int
+
+
+@dataclass
+class PractitionerRating:
+    tool: str
+    factor: str
+    interviewed: int
+    citing_net: Decimal | None
+    greater: int | None
+    lesser: int | None
+    no_or_mixed: int | None
+    share: Decimal
+    level: str
+    file: str
+    row: int
+
+
+@dataclass
+class ReleaseRecords:
+    spec: ReleaseSpec
+    files: list[str] = field(default_factory=list)
+    factors: dict[str, FactorRecord] = field(default_factory=dict)
+    studies: dict[str, StudyRecord] = field(default_factory=dict)
+    findings: dict[tuple[str, ...], FindingRecord] = field(default_factory=dict)
+    research: dict[tuple[str, str], ResearchRating] = field(default_factory=dict)
+    practitioner: dict[tuple[str, str], PractitionerRating] = field(default_factory=dict)
+    stated_strategies: dict[str, set[str]] = field(default_factory=dict)
+    quirks: list[str] = field(default_factory=list)
+
+
+def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
+    """Read one release (V1, V2 or V3) from a folder laid out like the upstream repository."""
+    if code not in RELEASES:
+        raise ReleaseFormatError(SourceLocation(str(root)), f"unknown release {code!r}")
+    records = ReleaseRecords(RELEASES[code])
+    _read_guide(root, records)
+    _read_factors(root, records, tools)
+    _read_sources(root, records, tools)
+    if records.spec.bibliography_file:
+        _read_bibliography(root, records)
+    return records
+
+
+def factor_key(row: Row) -> str:
+    """The review's coding label where there is one, else the factor's name (interview-only)."""
+    return row.text("Dedoose.name_factor") or row.required("Name")
+
+
+def _read_guide(root: Path, records: ReleaseRecords) -> None:
+    """The release's code book: every factor with its type, family and opposite."""
+    relative = records.spec.guide_file
+    records.files.append(relative)
+    for row in read_rows(root, relative, GUIDE_COLUMNS):
+        if (row.text("Type") or "").lower() != "factor":
+            continue
+        key = row.text("Dedoose name") or row.required("Name")
+        _keep_factor(row, FactorRecord(
+            key=key,
+            code=row.text("Dedoose name"),
+            name=row.required("Name"),
+            kind=_factor_kind(row, "Contextual or design factor"),
+            family=row.text("Family"),
+            opposite_name=row.text("Inverse factor"),
+            file=row.file,
+            row=row.record,
+        ), records, "Contextual or design factor")
+
+
+def _factor_kind(row: Row, column: str) -> str:
+    kind = row.choice(column, FACTOR_KINDS)
+    if kind is None:
+        raise row.fail(column, "a factor must be Contextual or Design")
+    return kind
+
+
+def _keep_factor(row: Row, record: FactorRecord, records: ReleaseRecords, column: str) -> None:
+    known = records.factors.setdefault(record.key, record)
+    if known.kind != record.kind:
+        raise row.fail(
+            column,
+            f"factor {record.key!r} is {record.kind} here but {known.kind} in {known.file}, "
+            f"row {known.row}",
+        )
+
+
+def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
+    relative = records.spec.factors_file
+    records.files.append(relative)
+    for row in read_rows(root, relative, FACTOR_COLUMNS_COMMON):
+        tool = tools.resolve(row, ("Dedoose.name_tool", "Tool"), "tool_name")
+        _read_stated_strategies(row, tool, records)
+        if row.text("Name") is None:
+            continue
+        key = factor_key(row)
+        _read_factor(row, key, records)
+        _read_research_rating(row, tool, key, records)
+        _read_practitioner_rating(row, tool, key, records)
+
+
+def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> None:
+    flags = {key: row.flag(column) for column, key in STRATEGY_COLUMNS.items()}
+    if all(flag is None for flag in flags.values()):
+        return
+    stated = {key for key, flag in flags.items() if flag}
+    known = records.stated_strategies.setdefault(tool, stated)
+    if known != stated:
+        raise row.fail(
+            "dissuade",
+            f"the tool's strategies {sorted(stated)} differ from {sorted(known)} on an earlier row",
+        )
+
+
+def _read_factor(row: Row, key: str, records: ReleaseRecords) -> None:
+    column = "Contextual.or.design.factor"
+    _keep_factor(row, FactorRecord(
+        key=key,
+        code=row.text("Dedoose.name_factor"),
+        name=row.required("Name"),
+        kind=_factor_kind(row, column),
+        family=row.text("Family"),
+        opposite_name=row.text("Inverse.factor"),
+        file=row.file,
+        row=row.record,
+    ), records, column)
+
+
+def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
+    count = row.count("count")
+    if count is None:
+        return
+    columns = {
+        "finding": "count",
+        "greater": "greater_findings",
+        "lesser": "lesser_findings",
+        "no-or-mixed": "no_mixed_findings",
+        "adverse": "count_adverse",
+        "ma-greater": "ma_focus_greater_count_factor",
+        "ma-lesser": "ma_focus_lesser_count_factor",
+        "ma-no-or-mixed": "ma_focus_no_mixed_count_factor",
+        "cro-greater": "cro_focus_greater_count_factor",
+        "cro-lesser": "cro_focus_lesser_count_factor",
+        "cro-no-or-mixed": "cro_focus_no_mixed_count_factor",
+    }
+    counts = {}
+    for name, column in columns.items():
+        value = row.count(column)
+        if value is None:
+            raise row.fail(column, "a count is required where the factor has findings")
+        counts[name] = value
+    provisional = row.number("temp_vote_count_factor")
+    score = row.number("vote_count_factor")
+    level = row.choice("research_qualitative", EVIDENCE_LEVELS)
+    if provisional is None or score is None or level is None:
+        missing = "temp_vote_count_factor" if provisional is None else (
+            "vote_count_factor" if score is None else "research_qualitative")
+        raise row.fail(missing, "a rated factor needs its provisional score, score and level")
+    rating = ResearchRating(
+        tool, key, counts, provisional, score, bool(row.flag("inversion_with_neg_strength")),
+        level, row.file, row.record,
+    )
+    _keep_once(records.research, (tool, key), rating, row)
+
+
+def _read_practitioner_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
+    interviewed = row.count("number_practitioners")
+    if interviewed is None:
+        return
+    citing = row.number("count_practitioner")
+    share = row.number("proportion_practitioner")
+    level = row.choice("practitioner_qualitative", EVIDENCE_LEVELS)
+    if share is None or level is None:
+        raise row.fail("proportion_practitioner" if share is None else "practitioner_qualitative",
+                       "an interview result needs its share and level")
+    rating = PractitionerRating(
+        tool, key, interviewed, citing,
+        row.count("greater_practitioner") if "greater_practitioner" in row.values else None,
+        row.count("lesser_practitioner") if "lesser_practitioner" in row.values else None,
+        row.count("no_mixed_practitioner") if "no_mixed_practitioner" in row.values else None,
+        share, level, row.file, row.record,
+    )
+    _keep_once(records.practitioner, (tool, key), rating, row)
+
+
+def _keep_once(
+    table: dict[tuple[str, str], ResearchRating] | dict[tuple[str, str], PractitionerRating],
+    key: tuple[str, str],
+    rating: ResearchRating | PractitionerRating,
+    row: Row,
+) -> None:
+    """A repeated record is kept once; a repeated key with other numbers is an error."""
+    known = table.get(key)
+    if known is None:
+        table[key] = rating  # type: ignore[assignment]
+        return
+    if {**vars(known), "row": 0} != {**vars(rating), "row": 0}:
+        raise row.fail(None, f"tool {key[0]!r} and factor {key[1]!r} rated again, differently "
+                             f"from row {known.row}")
+
+
+def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
+    relative = records.spec.sources_file
+    records.files.append(relative)
+    for row in read_rows(root, relative, SOURCE_COLUMNS_COMMON):
+        study = _read_study(row, records)
+        tool = tools.resolve(row, ("Tool",), "Tool")
+        kind = row.choice("effects_type", EFFECT_TYPES) if "effects_type" in row.values else "factor"
+        outcome = row.choice("Outcome", OUTCOMES)
+        if outcome is None:
+            raise row.fail("Outcome", "a finding needs an outcome")
+        if kind == "overall":
+            factor = None
+            direction = row.choice("overall", OVERALL_DIRECTIONS)
+            direction_column = "overall"
+        else:
+            factor = row.required("CD")
+            if factor not in records.factors:
+                raise row.fail("CD", f"factor {factor!r} is not described in "
+                                     f"{records.spec.factors_file}")
+            direction = row.choice("Factor_effect", FACTOR_DIRECTIONS)
+            direction_column = "Factor_effect"
+        if direction is None:
+            raise row.fail(direction_column, "a finding needs a direction")
+        finding = FindingRecord(kind or "factor", study.index_number, tool, factor, outcome,
+                                direction, row.file, [row.record])
+        known = records.findings.setdefault(finding.key, finding)
+        if known is not finding:
+            known.rows.append(row.record)
+
+
+def _read_study(row: Row, records: ReleaseRecords) -> StudyRecord:
+    index_number = row.required("Index.Number")
+    year = row.integer("Year")
+    if year is None:
+        raise row.fail("Year", "a study needs its year")
+    methods = {
+        method
+        for column, table in (("Qual", QUALITATIVE_METHODS), ("Quant", QUANTITATIVE_METHODS),
+                              ("Method", OTHER_METHODS))
+        if (method := row.choice(column, table)) is not None
+    }
+    publication = row.choice("Publication", PUBLICATION_TYPES)
+    empirical = row.choice("Empirical", EMPIRICAL_BASES)
+    if publication is None or empirical is None:
+        raise row.fail("Publication" if publication is None else "Empirical",
+                       "a study needs its publication type and empirical basis")
+    citation = row.required("full_citation")
+    study = records.studies.get(index_number)
+    if study is None:
+        study = StudyRecord(index_number, year, publication, empirical, methods, [citation],
+                            row.file, [row.record])
+        records.studies[index_number] = study
+        return study
+    if study.year != year:
+        raise row.fail("Year", f"study {index_number!r} has year {year} here but {study.year} "
+                               f"on row {study.rows[0]}")
+    study.methods |= methods
+    study.rows.append(row.record)
+    if citation not in study.citations:
+        study.citations.append(citation)
+    return study
+
+
+_QUOTED_TITLE = re.compile(r'^(?P<creators>.*?)\.\s+["\u201c](?P<title>.+?),?["\u201d],?\s*(?:\*(?P<venue>[^*]+)\*)?')
+_ITALIC_TITLE = re.compile(r"^(?P<creators>.*?)\.\s+\*(?P<title>[^*]+)\*")
+
+
+@dataclass(frozen=True)
+class ParsedCitation:
+    creators: list[str]
+    title: str | None
+    venue: str | None
+
+
+def parse_citation(text: str) -> ParsedCitation:
+    """Creators, title and venue of a citation in the release's style: 'A; B. "Title," *Venue*'.
+
+    A citation that does not follow the style yields no title; the whole text is kept anyway.
+    """
+    match = _QUOTED_TITLE.match(text) or _ITALIC_TITLE.match(text)
+    if match is None:
+        return ParsedCitation([], None, None)
+    creators = [name.strip() for name in match.group("creators").split(";") if name.strip()]
+    title = match.group("title").strip().rstrip(",").strip()
+    venue = match.groupdict().get("venue")
+    return ParsedCitation(creators, title or None, venue.strip() if venue else None)
+
+
+def normalise_doi(value: str) -> str:
+    return _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".")
+
+
+def _read_bibliography(root: Path, records: ReleaseRecords) -> None:
+    relative = records.spec.bibliography_file
+    assert relative is not None
+    records.files.append(relative)
+    file_name = relative.rsplit("/", 1)[-1]
+    for row in read_rows(root, relative, BIBLIOGRAPHY_COLUMNS):
+        extra = row.text("Extra") or ""
+        match = re.search(r"documentName:\s*(.+)", extra)
+        if match is None:
+            continue
+        index_number = match.group(1).strip()
+        study = records.studies.get(index_number)
+        if study is None:
+            continue
+        doi = None
+        raw_doi = row.text("DOI")
+        if raw_doi is not None:
+            quirk = KNOWN_QUIRKS.get((file_name, index_number, "DOI"))
+            candidate = normalise_doi(raw_doi)
+            if quirk:
+                records.quirks.append(f"{relative}, row {row.record}: {quirk}")
+            elif DOI_PATTERN.match(candidate):
+                doi = candidate
+            else:
+                raise row.fail("DOI", f"{raw_doi!r} is not a DOI (10.<registrant>/<suffix>)")
+        creators = [name.strip() for name in (row.text("Author") or "").split(";") if name.strip()]
+        study.bibliography = BibliographicRecord(
+            zotero_key=row.required("Key"),
+            title=row.text("Title"),
+            creators=creators,
+            venue=row.text("Publication Title"),
+            doi=doi,
+            file=row.file,
+            row=row.record,
+        )

@@ -1,0 +1,133 @@
+"""Ontology terms and prefixes, declared once: a misspelt term is an error, not a new IRI."""
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
+from rdflib.term import URIRef
+
+BASE = "https://w3id.org/atrocity-kg/"
+ONTOLOGY_IRI = URIRef(BASE + "ontology")
+
+
+class AKG(DefinedNamespace):
+    """The atrocity-kg ontology (ontology/atrocity.ttl)."""
+
+    _NS = Namespace(BASE + "ontology#")
+    _fail = True
+
+    # classes
+    AnalysisMethod: URIRef
+    ContextualFactor: URIRef
+    DesignFactor: URIRef
+    EffectDirection: URIRef
+    EmpiricalBasis: URIRef
+    EvidenceAssessment: URIRef
+    EvidenceBasis: URIRef
+    EvidenceLevel: URIRef
+    FactorFamily: URIRef
+    FactorFinding: URIRef
+    Finding: URIRef
+    Mechanism: URIRef
+    Outcome: URIRef
+    OverallEffectFinding: URIRef
+    PolicyInstrument: URIRef
+    PractitionerAssessment: URIRef
+    PreventionTool: URIRef
+    PreventionType: URIRef
+    PublicationType: URIRef
+    Release: URIRef
+    ResearchAssessment: URIRef
+    ReviewedTool: URIRef
+    Strategy: URIRef
+    Study: URIRef
+    SuccessFactor: URIRef
+
+    # object properties
+    aboutFactor: URIRef
+    aboutTool: URIRef
+    advancedByMechanism: URIRef
+    advancesStrategy: URIRef
+    direction: URIRef
+    empiricalBasis: URIRef
+    evidenceBasis: URIRef
+    evidenceLevel: URIRef
+    factorFamily: URIRef
+    hasMechanism: URIRef
+    inRelease: URIRef
+    mechanismOf: URIRef
+    oppositeFactor: URIRef
+    outcome: URIRef
+    preventionType: URIRef
+    publicationType: URIRef
+    reportedIn: URIRef
+    reportsFinding: URIRef
+    restsOn: URIRef
+    statedToSupport: URIRef
+    supportedByTool: URIRef
+    supportsStrategy: URIRef
+    usesInstrument: URIRef
+    usesMethod: URIRef
+
+    # datatype properties
+    adverseCount: URIRef
+    dedooseCode: URIRef
+    evidenceReviewed: URIRef
+    findingCount: URIRef
+    greaterCount: URIRef
+    indexNumber: URIRef
+    inverted: URIRef
+    lesserCount: URIRef
+    massAtrocityGreaterCount: URIRef
+    massAtrocityLesserCount: URIRef
+    massAtrocityNoOrMixedCount: URIRef
+    noOrMixedCount: URIRef
+    practitionerShare: URIRef
+    practitionersCitingNet: URIRef
+    practitionersInterviewed: URIRef
+    provisionalVoteScore: URIRef
+    relatedOutcomeGreaterCount: URIRef
+    relatedOutcomeLesserCount: URIRef
+    relatedOutcomeNoOrMixedCount: URIRef
+    releaseCode: URIRef
+    sourceFile: URIRef
+    sourceRow: URIRef
+    voteScore: URIRef
+    zoteroKey: URIRef
+
+
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
+OBO = Namespace("http://purl.obolibrary.org/obo/")
+VANN = Namespace("http://purl.org/vocab/vann/")
+ID = Namespace(BASE + "id/")
+GRAPH = Namespace(BASE + "graph/")
+# DCAT 3 terms that rdflib's closed DCAT namespace does not list yet.
+DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
+
+PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
+    "akg": AKG,
+    "id": ID,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dct": DCTERMS,
+    "prov": PROV,
+    "dcat": DCAT,
+    "schema": SDO,
+    "bibo": BIBO,
+    "prism": PRISM,
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Give a graph the project's prefixes, so that serialisations read the same everywhere."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, str(namespace) if not isinstance(namespace, Namespace) else namespace,
+                   override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for the project's prefixes, for queries typed by people."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
