@@ -1,0 +1,193 @@
+"""The `atrocity-kg` command: import, build, validate, query, serve."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from atrocity_kg import pipeline, queries, store
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import AtrocityKGError, QueryError
+from atrocity_kg.namespaces import sparql_prologue
+from atrocity_kg.results import Table, table_from_solutions
+from atrocity_kg.validate import ValidationReport
+
+app = typer.Typer(help="The open knowledge graph of atrocity-prevention evidence.",
+                  no_args_is_help=True, add_completion=False)
+import_app = typer.Typer(help="Import source data into data/.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class ReleaseChoice(str, Enum):
+    V1 = "V1"
+    V2 = "V2"
+    V3 = "V3"
+    all = "all"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@contextmanager
+def _reporting() -> Iterator[Callable[[str], None]]:
+    """Show progress while work runs; turn our errors into a one-line reason and exit status 1."""
+    with err.status("working") as status:
+        try:
+            yield lambda message: status.update(message)
+        except AtrocityKGError as error:
+            status.stop()
+            err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+def _print_report(report: ValidationReport, limit: int = 50) -> None:
+    for result in report.results[:limit]:
+        colour = {"Violation": "red", "Warning": "yellow"}.get(result.severity, "blue")
+        err.print(f"[{colour}]{result}[/{colour}]", highlight=False, soft_wrap=True)
+    if len(report.results) > limit:
+        err.print(f"... and {len(report.results) - limit} more")
+    err.print(report.summary())
+
+
+@import_app.command("ushmm")
+def import_ushmm(
+    path: Annotated[Path, typer.Argument(help="a folder laid out like ushmm/atrocity-prevention-data")],
+    release: Annotated[ReleaseChoice, typer.Option(help="which release to import")] = ReleaseChoice.all,
+) -> None:
+    """Map a USHMM release folder to RDF in data/ushmm/ (facts only); nothing is written on error."""
+    codes = pipeline.ALL_RELEASES if release is ReleaseChoice.all else (release.value,)
+    with _reporting() as progress:
+        summary = pipeline.import_ushmm(Settings(), path, codes, progress)
+    for code, triples in summary.releases.items():
+        out.print(f"{code}: {triples} triples")
+    for quirk in summary.quirks:
+        out.print(f"upstream quirk handled: {quirk}", highlight=False)
+    for file in summary.files:
+        out.print(f"wrote {file}")
+
+
+@app.command()
+def build() -> None:
+    """Validate ontology and data, and only if they conform replace the embedded store."""
+    with _reporting() as progress:
+        summary = pipeline.build_store(Settings(), progress)
+    for name, triples in summary.graphs.items():
+        out.print(f"{name}: {triples} triples")
+    out.print(f"store: {summary.store} ({summary.report.summary()})")
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Turtle files; default: data/ushmm")] = None,
+) -> None:
+    """Print a SHACL report (focus node, path, message, severity, source file and row)."""
+    with _reporting() as progress:
+        report = pipeline.validate_files(Settings(), paths or [], progress)
+    _print_report(report)
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+def _read_query(query: str, settings: Settings) -> tuple[str, queries.CatalogueQuery | None]:
+    """A catalogue name, a path to a .rq file, or SPARQL text."""
+    catalogue = queries.load_catalogue(settings.queries_dir)
+    if query in catalogue:
+        return catalogue[query].text, catalogue[query]
+    candidate = Path(query)
+    if candidate.suffix == ".rq" and candidate.is_file():
+        parsed = queries.parse_query_file(candidate)
+        return parsed.text, parsed
+    return (query if "PREFIX" in query.upper() else sparql_prologue() + query), None
+
+
+def _print_table(table: Table, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(table.to_csv())
+    elif fmt is OutputFormat.json:
+        sys.stdout.write(table.to_json() + "\n")
+    else:
+        view = RichTable(*table.variables)
+        for row in table.rows:
+            view.add_row(*[row[v].value if v in row else "" for v in table.variables])
+        out.print(view)
+        out.print(f"{len(table.rows)} rows")
+
+
+@app.command()
+def query(
+    query: Annotated[str, typer.Argument(help="SPARQL text, a .rq file, or a name from queries/")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    endpoint: Annotated[str | None, typer.Option(help="a remote SPARQL endpoint URL")] = None,
+) -> None:
+    """Run a SELECT or ASK query on the embedded store, or on a remote endpoint."""
+    settings = Settings()
+    with _reporting():
+        text, entry = _read_query(query, settings)
+        values = dict(_split_param(p) for p in param or [])
+        if entry is None and values:
+            raise QueryError("--param applies to catalogue queries, which declare parameters")
+        if entry is not None:
+            text = entry.bound_text(values)
+        remote = endpoint or settings.sparql_endpoint
+        if remote:
+            from atrocity_kg.client import remote_select
+
+            result: Table | bool = remote_select(remote, text)
+        else:
+            with store.opened(settings.store_root) as embedded:
+                answer = store.run_query(embedded, text)
+                if isinstance(answer, store.ox.QueryBoolean):
+                    result = bool(answer)
+                elif isinstance(answer, store.ox.QuerySolutions):
+                    result = table_from_solutions(answer)
+                else:
+                    raise QueryError("CONSTRUCT and DESCRIBE answers are served over HTTP; "
+                                     "use SELECT or ASK here")
+    if isinstance(result, bool):
+        out.print("true" if result else "false")
+    else:
+        _print_table(result, fmt)
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise QueryError(f"--param {text!r}: expected name=value")
+    return name.strip(), value
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Serve the graph over HTTP (SPARQL at /sparql) from the embedded store."""
+    import uvicorn
+
+    from atrocity_kg.api import create_app
+
+    base = Settings()
+    settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
+    with _reporting():
+        store.current_path(settings.store_root)
+    out.print(f"serving http://{settings.host}:{settings.port}/sparql")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,29 @@
+"""Remote SPARQL 1.1 endpoints, through SPARQLWrapper: the same queries against another store."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.error import URLError
+
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+from atrocity_kg.errors import QueryError
+from atrocity_kg.results import Table, table_from_sparql_json
+
+
+def remote_select(endpoint: str, text: str, timeout: float = 60.0) -> Table | bool:
+    client = SPARQLWrapper(endpoint)
+    client.setMethod(POST)
+    client.setReturnFormat(JSON)
+    client.setTimeout(int(timeout))
+    client.setQuery(text)
+    try:
+        raw = client.query().response.read()
+    except (SPARQLWrapperException, URLError, OSError) as error:
+        raise QueryError(f"the endpoint {endpoint} refused the query: {error}") from None
+    data: dict[str, Any] = json.loads(raw)
+    if "boolean" in data:
+        return bool(data["boolean"])
+    return table_from_sparql_json(data)

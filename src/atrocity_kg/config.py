@@ -1,0 +1,54 @@
+"""Typed settings, read from the environment (prefix ATROCITY_KG_) or given by the caller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    """The checkout this package runs from (src layout), else the working directory."""
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "ontology").is_dir() else Path.cwd()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATROCITY_KG_", frozen=True)
+
+    home: Path = Field(default_factory=_default_home, description="the project checkout")
+    store_dir: Path | None = Field(default=None, description="where the embedded store lives")
+    sparql_endpoint: str | None = Field(
+        default=None, description="a remote SPARQL 1.1 query endpoint to use instead"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.home / "ontology"
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.ontology_dir / "atrocity.ttl"
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.ontology_dir / "shapes.ttl"
+
+    @property
+    def curated_dir(self) -> Path:
+        return self.home / "data" / "curated"
+
+    @property
+    def ushmm_dir(self) -> Path:
+        return self.home / "data" / "ushmm"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.home / "queries"
+
+    @property
+    def store_root(self) -> Path:
+        return self.store_dir if self.store_dir is not None else self.home / "var" / "store"

@@ -1,0 +1,79 @@
+"""The project's RDF sources on disk -> named graphs (ontology, curated data, release graphs)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.exceptions import ParserError
+
+from atrocity_kg import iris
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import ReleaseFormatError, SourceLocation
+from atrocity_kg.namespaces import bind_prefixes
+
+ONTOLOGY_GRAPH = iris.graph("ontology")
+CURATED_GRAPH = iris.graph("curated")
+SHAPES_GRAPH = iris.graph("shapes")
+
+
+def release_graph_name(code: str) -> URIRef:
+    return iris.graph(f"ushmm-{code}")
+
+
+def release_file(settings: Settings, code: str) -> Path:
+    return settings.ushmm_dir / f"{code.lower()}.ttl"
+
+
+def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
+    """Parse one Turtle file; a syntax error names the file (and line where rdflib gives it)."""
+    graph = into if into is not None else bind_prefixes(Graph())
+    try:
+        graph.parse(path, format="turtle")
+    except (ParserError, SyntaxError, ValueError) as error:
+        raise ReleaseFormatError(SourceLocation(str(path)), f"bad Turtle: {error}") from None
+    return graph
+
+
+def load_ontology(settings: Settings) -> Graph:
+    return parse_turtle(settings.ontology_file)
+
+
+def load_shapes(settings: Settings) -> Graph:
+    return parse_turtle(settings.shapes_file)
+
+
+def load_curated(settings: Settings) -> Graph:
+    graph = bind_prefixes(Graph())
+    for path in sorted(settings.curated_dir.glob("*.ttl")):
+        parse_turtle(path, graph)
+    return graph
+
+
+def load_releases(settings: Settings) -> dict[str, Graph]:
+    """The committed release graphs, by release code (V1, V2, V3), for those present."""
+    releases = {}
+    for path in sorted(settings.ushmm_dir.glob("v*.ttl")):
+        releases[path.stem.upper()] = parse_turtle(path)
+    return releases
+
+
+def write_turtle_files(graphs: dict[Path, Graph]) -> None:
+    """Write several Turtle files so that either all are replaced or none is."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, graph in graphs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            os.close(handle)
+            os.chmod(temporary, 0o644)
+            graph.serialize(temporary, format="turtle", encoding="utf-8")
+            staged.append((Path(temporary), path))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)

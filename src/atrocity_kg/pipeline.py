@@ -1,0 +1,125 @@
+"""Orders the stages: import (ingest -> build -> validate -> write), and build (validate -> store)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from atrocity_kg import build, graphs, store, validate
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import ValidationFailed
+from atrocity_kg.ingest.ushmm import RELEASES, read_release
+
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+@dataclass
+class ImportSummary:
+    releases: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    quirks: list[str] = field(default_factory=list)
+    report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
+
+
+@dataclass
+class BuildSummary:
+    graphs: dict[str, int] = field(default_factory=dict)
+    store: Path | None = None
+    report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
+
+
+def validate_release_graphs(
+    releases: dict[str, Graph], curated: Graph, ontology: Graph, shapes: Graph, progress: Progress
+) -> validate.ValidationReport:
+    """Each release with the curated data it points into (tools, vocabularies)."""
+    reports = []
+    progress("validating curated data")
+    reports.append(validate.validate(curated, shapes, ontology, graph_name=graphs.CURATED_GRAPH))
+    for code, graph in releases.items():
+        progress(f"validating release {code}")
+        reports.append(
+            validate.validate(graph + curated, shapes, ontology,
+                              graph_name=graphs.release_graph_name(code))
+        )
+    return validate.merge(reports)
+
+
+def import_ushmm(
+    settings: Settings, folder: Path, codes: Iterable[str], progress: Progress = _silent
+) -> ImportSummary:
+    """Read, map and validate the chosen releases; write their graphs only if all conform."""
+    curated = graphs.load_curated(settings)
+    ontology = graphs.load_ontology(settings)
+    shapes = graphs.load_shapes(settings)
+    catalogue = build.tool_catalogue(curated)
+    summary = ImportSummary()
+    new: dict[str, Graph] = {}
+    for code in codes:
+        progress(f"reading release {code} from {folder}")
+        records = read_release(folder, code, catalogue)
+        summary.quirks.extend(records.quirks)
+        new[code] = build.release_graph(records)
+        summary.releases[code] = len(new[code])
+    summary.report = validate_release_graphs(new, curated, ontology, shapes, progress)
+    if not summary.report.conforms:
+        raise ValidationFailed(f"import stopped, nothing written: {summary.report.summary()}")
+    files = {graphs.release_file(settings, code): graph for code, graph in new.items()}
+    graphs.write_turtle_files(files)
+    summary.files = sorted(files)
+    return summary
+
+
+def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummary:
+    """Load ontology and data, validate, and only if they conform replace the embedded store."""
+    progress("loading ontology, shapes and data")
+    ontology = graphs.load_ontology(settings)
+    shapes = graphs.load_shapes(settings)
+    curated = graphs.load_curated(settings)
+    releases = graphs.load_releases(settings)
+    summary = BuildSummary()
+    summary.report = validate_release_graphs(releases, curated, ontology, shapes, progress)
+    if not summary.report.conforms:
+        raise ValidationFailed(
+            f"build stopped, the store was left as it was: {summary.report.summary()}"
+        )
+    named: dict[URIRef, Graph] = {
+        graphs.ONTOLOGY_GRAPH: ontology,
+        graphs.SHAPES_GRAPH: shapes,
+        graphs.CURATED_GRAPH: curated,
+    }
+    for code, graph in releases.items():
+        named[graphs.release_graph_name(code)] = graph
+    progress("writing the store")
+    summary.store = store.write_store(settings.store_root, named)
+    summary.graphs = {str(name): len(graph) for name, graph in named.items()}
+    return summary
+
+
+def validate_files(
+    settings: Settings, paths: Iterable[Path], progress: Progress = _silent
+) -> validate.ValidationReport:
+    """Validate given Turtle files (or, with none, everything the build would load)."""
+    ontology = graphs.load_ontology(settings)
+    shapes = graphs.load_shapes(settings)
+    curated = graphs.load_curated(settings)
+    chosen = list(paths)
+    if not chosen:
+        return validate_release_graphs(
+            graphs.load_releases(settings), curated, ontology, shapes, progress
+        )
+    reports = []
+    for path in chosen:
+        progress(f"validating {path}")
+        data = graphs.parse_turtle(path) + curated
+        reports.append(validate.validate(data, shapes, ontology, graph_name=URIRef(path.as_uri())))
+    return validate.merge(reports)
+
+
+ALL_RELEASES = tuple(RELEASES)

@@ -1,0 +1,132 @@
+"""The queries/ catalogue: each .rq file with its header (title, description, typed parameters),
+run with parameters bound as values, never pasted into the query text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from atrocity_kg.errors import QueryError
+
+_HEADER = re.compile(r"^#\s*(?P<key>title|description|param)\s*:\s*(?P<value>.*)$")
+_PARAM = re.compile(
+    r"^\?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>iri|string|integer|decimal)"
+    r"(?:\s+default\s+(?P<default>\S+))?\s*(?:--\s*(?P<doc>.*))?$"
+)
+PARAM_TYPES = {"iri", "string", "integer", "decimal"}
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+    def term(self, value: str) -> ox.NamedNode | ox.Literal:
+        """The RDF term for a user's value, checked against the declared type."""
+        value = value.strip()
+        try:
+            if self.type == "iri":
+                if not re.match(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value, re.IGNORECASE):
+                    raise ValueError("not an absolute IRI")
+                return ox.NamedNode(value)
+            if self.type == "integer":
+                return ox.Literal(str(int(value)), datatype=ox.NamedNode(_XSD + "integer"))
+            if self.type == "decimal":
+                float(value)
+                return ox.Literal(value, datatype=ox.NamedNode(_XSD + "decimal"))
+        except ValueError as error:
+            raise QueryError(f"parameter {self.name!r}: {value!r} is not a valid {self.type} "
+                             f"({error})") from None
+        return ox.Literal(value)
+
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    name: str
+    title: str
+    description: str
+    text: str
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def bound_text(self, values: dict[str, str]) -> str:
+        """The query with the user's values bound in a VALUES block (terms built, not pasted)."""
+        return with_values(self.text, self.bindings(values))
+
+    def bindings(self, values: dict[str, str]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+        known = {p.name for p in self.parameters}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise QueryError(f"query {self.name!r} has no parameter {unknown[0]!r}")
+        result = {}
+        for parameter in self.parameters:
+            value = values.get(parameter.name, parameter.default)
+            if value is None:
+                raise QueryError(f"query {self.name!r} needs a value for {parameter.name!r}")
+            result[ox.Variable(parameter.name)] = parameter.term(value)
+        return result
+
+
+def parse_query_file(path: Path) -> CatalogueQuery:
+    text = path.read_text(encoding="utf-8")
+    title = description = ""
+    parameters = []
+    for line in text.splitlines():
+        match = _HEADER.match(line.strip())
+        if match is None:
+            if line.strip() and not line.lstrip().startswith("#"):
+                break
+            continue
+        key, value = match.group("key"), match.group("value").strip()
+        if key == "title":
+            title = value
+        elif key == "description":
+            description = f"{description} {value}".strip()
+        else:
+            param = _PARAM.match(value)
+            if param is None:
+                raise QueryError(f"{path}: cannot read parameter line {value!r} "
+                                 "(expected '?name type [default VALUE] [-- text]')")
+            parameters.append(Parameter(param.group("name"), param.group("type"),
+                                        param.group("default"), param.group("doc") or ""))
+    if not title:
+        raise QueryError(f"{path}: the header needs a '# title:' line")
+    return CatalogueQuery(path.stem, title, description, text, tuple(parameters))
+
+
+def load_catalogue(folder: Path) -> dict[str, CatalogueQuery]:
+    return {path.stem: parse_query_file(path) for path in sorted(folder.glob("*.rq"))}
+
+
+_OUTER_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def _values_clause(bindings: Mapping[ox.Variable, ox.NamedNode | ox.Literal]) -> str:
+    """A VALUES block: the remote way to bind parameters without pasting them into patterns."""
+    if not bindings:
+        return ""
+    names = " ".join(f"?{v.value}" for v in bindings)
+    terms = " ".join(str(t) for t in bindings.values())
+    return f"VALUES ({names}) {{ ({terms}) }}\n"
+
+
+def with_values(text: str, bindings: Mapping[ox.Variable, ox.NamedNode | ox.Literal]) -> str:
+    """Put the bindings in a VALUES block at the top of the outer WHERE group.
+
+    A trailing VALUES block would be joined after grouping, so it would not bind parameters used
+    only inside the pattern; the catalogue queries all spell out their outer ``WHERE {``.
+    """
+    clause = _values_clause(bindings)
+    if not clause:
+        return text
+    match = _OUTER_WHERE.search(text)
+    if match is None:
+        raise QueryError("a parameterised query needs an explicit 'WHERE {' for its bindings")
+    return f"{text[: match.end()]}\n  {clause}{text[match.end():]}"

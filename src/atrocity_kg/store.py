@@ -1,0 +1,103 @@
+"""The embedded store (pyoxigraph on disk), written whole and swapped in atomically.
+
+Each build goes to a fresh folder under the store root; a symbolic link named ``current`` is then
+replaced in one rename, so readers see the old store or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from atrocity_kg.errors import QueryError, StoreError
+
+CURRENT = "current"
+BUILDS = "builds"
+KEEP_BUILDS = 2
+
+
+def _quads(graph: Graph, name: URIRef) -> Iterator[ox.Quad]:
+    context = ox.NamedNode(str(name))
+    data = graph.serialize(format="nt", encoding="utf-8")
+    for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+        yield ox.Quad(triple.subject, triple.predicate, triple.object, context)
+
+
+def write_store(root: Path, graphs: Mapping[URIRef, Graph]) -> Path:
+    """Write every named graph to a new on-disk store and make it the current one."""
+    builds = root / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    target = builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+    store = ox.Store(str(target))
+    try:
+        for name, graph in graphs.items():
+            store.bulk_extend(_quads(graph, name))
+        store.flush()
+        store.optimize()
+    except BaseException:
+        del store
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    del store
+    link = root / CURRENT
+    staged = root / f".{CURRENT}.{os.getpid()}"
+    if staged.is_symlink() or staged.exists():
+        staged.unlink()
+    staged.symlink_to(Path(BUILDS) / target.name)
+    os.replace(staged, link)
+    _prune(builds, keep=target)
+    return target
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    """Drop old builds, keeping the newest few so that open readers are not pulled from under."""
+    olds = sorted((p for p in builds.iterdir() if p != keep), key=lambda p: p.stat().st_mtime)
+    for old in olds[: max(0, len(olds) - (KEEP_BUILDS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def current_path(root: Path) -> Path:
+    link = root / CURRENT
+    if not link.exists():
+        raise StoreError(f"no store at {root}: run `atrocity-kg build` first")
+    return link.resolve()
+
+
+@contextmanager
+def opened(root: Path) -> Iterator[ox.Store]:
+    """The current store, read-only, so a build can run beside a server."""
+    try:
+        store = ox.Store.read_only(str(current_path(root)))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {root}: {error}") from error
+    try:
+        yield store
+    finally:
+        del store
+
+
+def in_memory_copy(root: Path) -> ox.Store:
+    """An in-memory copy of the current store: scans are several times faster than on disk."""
+    memory = ox.Store()
+    with opened(root) as disk:
+        memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    return memory
+
+
+def graph_names(store: ox.Store) -> list[str]:
+    return sorted(node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode))
+
+
+def run_query(store: ox.Store, text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run a SPARQL query; the default graph is the union of the named graphs."""
+    try:
+        return store.query(text, use_default_graph_as_union=True)
+    except SyntaxError as error:
+        raise QueryError(f"malformed query: {error}") from None
