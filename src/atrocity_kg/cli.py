@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from atrocity_kg import pipeline, queries, store
@@ -50,14 +51,14 @@ def _reporting() -> Iterator[Callable[[str], None]]:
             yield lambda message: status.update(message)
         except AtrocityKGError as error:
             status.stop()
-            err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 
 def _print_report(report: ValidationReport, limit: int = 50) -> None:
     for result in report.results[:limit]:
         colour = {"Violation": "red", "Warning": "yellow"}.get(result.severity, "blue")
-        err.print(f"[{colour}]{result}[/{colour}]", highlight=False, soft_wrap=True)
+        err.print(f"[{colour}]{escape(str(result))}[/{colour}]", highlight=False, soft_wrap=True)
     if len(report.results) > limit:
         err.print(f"... and {len(report.results) - limit} more")
     err.print(report.summary())
@@ -75,7 +76,7 @@ def import_ushmm(
     for code, triples in summary.releases.items():
         out.print(f"{code}: {triples} triples")
     for quirk in summary.quirks:
-        out.print(f"upstream quirk handled: {quirk}", highlight=False)
+        out.print(f"upstream quirk handled: {escape(quirk)}", highlight=False)
     for file in summary.files:
         out.print(f"wrote {file}")
 

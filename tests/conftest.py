@@ -1,0 +1,62 @@
+"""Shared fixtures: the repository, the USHMM files beside it (optional), homes and stores in tmp."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from atrocity_kg import pipeline
+from atrocity_kg.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_RELEASE = REPO.parent / "shared" / "ushmm-data"
+SHARED_FACTS = REPO.parent / "shared" / "domain" / "facts.yaml"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_release() -> Path:
+    """The USHMM release files; absent on a user's clone, always present in CI."""
+    if not (SHARED_RELEASE / "data").is_dir():
+        pytest.skip(f"the USHMM release files are not at {SHARED_RELEASE} (they are never "
+                    "committed; CI places them there)")
+    return SHARED_RELEASE
+
+
+@pytest.fixture(scope="session")
+def shared_facts() -> Path:
+    if not SHARED_FACTS.is_file():
+        pytest.skip(f"the review's facts file is not at {SHARED_FACTS}")
+    return SHARED_FACTS
+
+
+def make_home(root: Path, *, with_releases: bool) -> Settings:
+    """A project home in tmp: the repository's ontology, curated data and queries, copied."""
+    for folder in ("ontology", "data/curated", "queries"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "data" / "ushmm").mkdir(parents=True, exist_ok=True)
+    if with_releases:
+        for path in (REPO / "data" / "ushmm").glob("*.ttl"):
+            shutil.copy(path, root / "data" / "ushmm" / path.name)
+    return Settings(home=root, store_dir=root / "var" / "store")
+
+
+@pytest.fixture
+def empty_home(tmp_path: Path) -> Settings:
+    return make_home(tmp_path / "home", with_releases=False)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The repository's data, validated and written to a store once for the whole session."""
+    store_dir = tmp_path_factory.mktemp("store")
+    settings = Settings(home=REPO, store_dir=store_dir)
+    pipeline.build_store(settings)
+    yield settings

@@ -1,0 +1,83 @@
+"""The build: validate, then swap a new store in whole; a failed build leaves the old one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from atrocity_kg import graphs, pipeline, store
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import ValidationFailed
+from atrocity_kg.namespaces import AKG
+from conftest import make_home
+from release_fixture import write_release
+
+
+def _count(settings: Settings, query: str) -> int:
+    with store.opened(settings.store_root) as opened:
+        solutions = store.run_query(opened, query)
+        return int(next(iter(solutions))[0].value)  # type: ignore[arg-type]
+
+
+def test_store_holds_one_named_graph_per_source(built: Settings) -> None:
+    with store.opened(built.store_root) as opened:
+        names = store.graph_names(opened)
+    expected = {str(graphs.ONTOLOGY_GRAPH), str(graphs.CURATED_GRAPH), str(graphs.SHAPES_GRAPH)}
+    expected |= {str(graphs.release_graph_name(code)) for code in ("V1", "V2", "V3")}
+    assert set(names) == expected
+
+
+def test_store_triples_equal_the_source_files(built: Settings, repo: Path) -> None:
+    release = Graph().parse(repo / "data" / "ushmm" / "v2.ttl")
+    count = _count(built, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
+                          f"<{graphs.release_graph_name('V2')}> {{ ?s ?p ?o }} }}")
+    assert count == len(release)
+
+
+def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
+    settings = make_home(tmp_path / "home", with_releases=False)
+    pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
+    pipeline.build_store(settings)
+    first = store.current_path(settings.store_root)
+    studies = "SELECT (COUNT(?s) AS ?n) WHERE { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }"
+    before = _count(settings, studies)
+
+    spoilt = graphs.parse_turtle(graphs.release_file(settings, "V3"))
+    study = URIRef("https://w3id.org/atrocity-kg/id/study/peace-ops-001")
+    spoilt.remove((study, AKG.indexNumber, None))
+    spoilt.add((study, AKG.publicationType, URIRef("https://example.org/not-a-type")))
+    graphs.write_turtle_files({graphs.release_file(settings, "V3"): spoilt})
+    with pytest.raises(ValidationFailed, match="left as it was"):
+        pipeline.build_store(settings)
+    assert store.current_path(settings.store_root) == first
+    assert _count(settings, studies) == before
+
+
+def test_rebuild_swaps_the_current_store_and_prunes_old_ones(tmp_path: Path) -> None:
+    settings = make_home(tmp_path / "home", with_releases=False)
+    pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
+    paths = [pipeline.build_store(settings).store for _ in range(3)]
+    assert store.current_path(settings.store_root) == paths[-1]
+    kept = sorted(p.name for p in (settings.store_root / "builds").iterdir())
+    assert len(kept) == 2 and paths[-1] is not None and paths[-1].name in kept
+    assert paths[0] is not None and not paths[0].exists()
+
+
+def test_validation_report_points_to_file_and_row(tmp_path: Path) -> None:
+    settings = make_home(tmp_path / "home", with_releases=False)
+    pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
+    data = graphs.parse_turtle(graphs.release_file(settings, "V3"))
+    finding = next(data.subjects(RDF.type, AKG.FactorFinding))
+    data.remove((finding, AKG.outcome, None))
+    spoilt = tmp_path / "spoilt.ttl"
+    data.serialize(spoilt, format="turtle")
+    report = pipeline.validate_files(settings, [spoilt])
+    assert not report.conforms
+    at_fault = [r for r in report.violations if r.focus_node == str(finding)]
+    assert at_fault, report.results
+    assert at_fault[0].source_file == "data/V3 - 2025_April/all_sources_3.csv"
+    assert at_fault[0].source_row == int(next(iter(data.objects(finding, AKG.sourceRow))))
+    assert at_fault[0].path == str(AKG.outcome)
