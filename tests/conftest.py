@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository, the USHMM files beside it (optional), homes and stores in tmp."""
+"""Shared fixtures: the repository, the USHMM files beside it, homes and stores in tmp."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ def repo() -> Path:
 def shared_release() -> Path:
     """The USHMM release files; absent on a user's clone, always present in CI."""
     if not (SHARED_RELEASE / "data").is_dir():
-        pytest.skip(f"the USHMM release files are not at {SHARED_RELEASE} (they are never "
-                    "committed; CI places them there)")
+        pytest.skip(
+            f"the USHMM release files are not at {SHARED_RELEASE} (they are never "
+            "committed; CI places them there)"
+        )
     return SHARED_RELEASE
 
 
@@ -59,4 +61,4 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     store_dir = tmp_path_factory.mktemp("store")
     settings = Settings(home=REPO, store_dir=store_dir)
     pipeline.build_store(settings)
-    yield settings
+    return settings

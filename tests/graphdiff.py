@@ -11,8 +11,9 @@ def assert_isomorphic(expected: Graph, actual: Graph, limit: int = 20) -> None:
     if left == right:
         return
     _, only_expected, only_actual = graph_diff(left, right)
-    lines = [f"graphs differ: {len(only_expected)} triples only expected, "
-             f"{len(only_actual)} only actual"]
+    lines = [
+        f"graphs differ: {len(only_expected)} triples only expected, {len(only_actual)} only actual"
+    ]
     for label, graph in (("- expected", only_expected), ("+ actual", only_actual)):
         for triple in sorted(graph)[:limit]:
             lines.append(f"{label}: {' '.join(t.n3() for t in triple)}")

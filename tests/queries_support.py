@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from atrocity_kg import queries, store
 from atrocity_kg.config import Settings
 from atrocity_kg.results import Table, table_from_solutions
@@ -13,18 +15,23 @@ from atrocity_kg.results import Table, table_from_solutions
 EXPECTED = Path(__file__).parent / "queries" / "expected"
 
 
-def run_catalogue_query(settings: Settings, name: str, values: dict[str, str] | None = None) -> Table:
+def run_catalogue_query(
+    settings: Settings, name: str, values: dict[str, str] | None = None
+) -> Table:
     entry = queries.load_catalogue(settings.queries_dir)[name]
     with store.opened(settings.store_root) as opened:
         answer = store.run_query(opened, entry.bound_text(values or {}))
-        assert isinstance(answer, store.ox.QuerySolutions)
+        assert isinstance(answer, ox.QuerySolutions)
         return table_from_solutions(answer)
 
 
 def as_plain(table: Table) -> dict[str, Any]:
-    return {"variables": table.variables,
-            "rows": [[row[v].value if v in row else None for v in table.variables]
-                     for row in table.rows]}
+    return {
+        "variables": table.variables,
+        "rows": [
+            [row[v].value if v in row else None for v in table.variables] for row in table.rows
+        ],
+    }
 
 
 def load_expected(name: str) -> dict[str, Any]:
@@ -34,4 +41,5 @@ def load_expected(name: str) -> dict[str, Any]:
 
 def write_expected(name: str, table: Table) -> None:
     (EXPECTED / f"{name}.json").write_text(
-        json.dumps(as_plain(table), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(as_plain(table), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -35,8 +35,9 @@ def test_sparqlwrapper_get_and_post(endpoint: str) -> None:
 
 
 def test_direct_sparql_query_body(endpoint: str) -> None:
-    response = httpx.post(endpoint, content=TOOLS,
-                          headers={"Content-Type": "application/sparql-query"})
+    response = httpx.post(
+        endpoint, content=TOOLS, headers={"Content-Type": "application/sparql-query"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/sparql-results+json")
     assert response.json()["results"]["bindings"][0]["n"]["value"] == "12"

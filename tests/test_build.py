@@ -10,7 +10,7 @@ from rdflib.namespace import RDF
 
 from atrocity_kg import graphs, pipeline, store
 from atrocity_kg.config import Settings
-from atrocity_kg.errors import ValidationFailed
+from atrocity_kg.errors import GraphValidationError
 from atrocity_kg.namespaces import AKG
 from conftest import make_home
 from release_fixture import write_release
@@ -32,8 +32,11 @@ def test_store_holds_one_named_graph_per_source(built: Settings) -> None:
 
 def test_store_triples_equal_the_source_files(built: Settings, repo: Path) -> None:
     release = Graph().parse(repo / "data" / "ushmm" / "v2.ttl")
-    count = _count(built, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
-                          f"<{graphs.release_graph_name('V2')}> {{ ?s ?p ?o }} }}")
+    count = _count(
+        built,
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
+        f"<{graphs.release_graph_name('V2')}> {{ ?s ?p ?o }} }}",
+    )
     assert count == len(release)
 
 
@@ -42,7 +45,9 @@ def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
     pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
     pipeline.build_store(settings)
     first = store.current_path(settings.store_root)
-    studies = "SELECT (COUNT(?s) AS ?n) WHERE { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }"
+    studies = (
+        "SELECT (COUNT(?s) AS ?n) WHERE { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }"
+    )
     before = _count(settings, studies)
 
     spoilt = graphs.parse_turtle(graphs.release_file(settings, "V3"))
@@ -50,7 +55,7 @@ def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
     spoilt.remove((study, AKG.indexNumber, None))
     spoilt.add((study, AKG.publicationType, URIRef("https://example.org/not-a-type")))
     graphs.write_turtle_files({graphs.release_file(settings, "V3"): spoilt})
-    with pytest.raises(ValidationFailed, match="left as it was"):
+    with pytest.raises(GraphValidationError, match="left as it was"):
         pipeline.build_store(settings)
     assert store.current_path(settings.store_root) == first
     assert _count(settings, studies) == before
@@ -62,8 +67,11 @@ def test_rebuild_swaps_the_current_store_and_prunes_old_ones(tmp_path: Path) -> 
     paths = [pipeline.build_store(settings).store for _ in range(3)]
     assert store.current_path(settings.store_root) == paths[-1]
     kept = sorted(p.name for p in (settings.store_root / "builds").iterdir())
-    assert len(kept) == 2 and paths[-1] is not None and paths[-1].name in kept
-    assert paths[0] is not None and not paths[0].exists()
+    assert len(kept) == 2
+    assert paths[-1] is not None
+    assert paths[-1].name in kept
+    assert paths[0] is not None
+    assert not paths[0].exists()
 
 
 def test_validation_report_points_to_file_and_row(tmp_path: Path) -> None:

@@ -23,10 +23,13 @@ def env_for(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     def apply(settings: Settings) -> None:
         monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
         monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
+
     return apply
 
 
-def test_import_build_query_on_a_tiny_release(tmp_path: Path, empty_home: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_import_build_query_on_a_tiny_release(
+    tmp_path: Path, empty_home: Settings, env_for
+) -> None:  # type: ignore[no-untyped-def]
     env_for(empty_home)
     folder = write_release(tmp_path / "release")
     result = runner.invoke(app, ["import", "ushmm", str(folder), "--release", "V3"])
@@ -37,14 +40,23 @@ def test_import_build_query_on_a_tiny_release(tmp_path: Path, empty_home: Settin
     result = runner.invoke(app, ["query", "studies-per-release", "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert rows == [{"release": "https://w3id.org/atrocity-kg/id/release/v3", "code": "V3",
-                     "issued": "2025-04", "studies": "2", "findings": "4"}]
+    assert rows == [
+        {
+            "release": "https://w3id.org/atrocity-kg/id/release/v3",
+            "code": "V3",
+            "issued": "2025-04",
+            "studies": "2",
+            "findings": "4",
+        }
+    ]
 
 
 def test_import_error_is_one_line_and_exit_1(tmp_path: Path, empty_home: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
     env_for(empty_home)
+
     def spoil(tables):  # type: ignore[no-untyped-def]
         tables["factors"][0]["count"] = "many"
+
     folder = write_release(tmp_path / "release", spoil)
     result = runner.invoke(app, ["import", "ushmm", str(folder), "--release", "V3"])
     assert result.exit_code == 1
@@ -55,21 +67,32 @@ def test_import_error_is_one_line_and_exit_1(tmp_path: Path, empty_home: Setting
 
 def test_query_formats_and_parameters(built: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
     env_for(built)
-    result = runner.invoke(app, ["query", "tool-mechanisms", "-p",
-                                 "tool=https://w3id.org/atrocity-kg/id/tool/mediation", "-f", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "query",
+            "tool-mechanisms",
+            "-p",
+            "tool=https://w3id.org/atrocity-kg/id/tool/mediation",
+            "-f",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["head"]["vars"] == ["mechanism", "mechanismLabel", "strategy", "strategyLabel"]
     assert len(data["results"]["bindings"]) == 1
     result = runner.invoke(app, ["query", "SELECT ?t WHERE { ?t a akg:ReviewedTool }"])
-    assert result.exit_code == 0 and "12 rows" in result.output
+    assert result.exit_code == 0
+    assert "12 rows" in result.output
 
 
 def test_query_against_a_remote_endpoint(built: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
     env_for(built)
     with serving(built) as base:
-        result = runner.invoke(app, ["query", "studies-per-release", "-f", "csv",
-                                     "--endpoint", f"{base}/sparql"])
+        result = runner.invoke(
+            app, ["query", "studies-per-release", "-f", "csv", "--endpoint", f"{base}/sparql"]
+        )
     assert result.exit_code == 0, result.output
     local = runner.invoke(app, ["query", "studies-per-release", "-f", "csv"])
     assert result.stdout == local.stdout
@@ -78,5 +101,6 @@ def test_query_against_a_remote_endpoint(built: Settings, env_for) -> None:  # t
 def test_bad_query_and_missing_store(tmp_path: Path, env_for, empty_home: Settings) -> None:  # type: ignore[no-untyped-def]
     env_for(empty_home)
     result = runner.invoke(app, ["query", "SELECT ?x WHERE { ?x a akg:Study }"])
-    assert result.exit_code == 1 and "run `atrocity-kg build` first" in result.output
+    assert result.exit_code == 1
+    assert "run `atrocity-kg build` first" in result.output
     assert runner.invoke(app, ["query", "SELEC nonsense"]).exit_code == 1

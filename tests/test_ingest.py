@@ -36,11 +36,16 @@ def test_tiny_release_maps_to_the_model(tmp_path: Path, catalogue) -> None:  # t
     study = iris.study("Peace Ops.001")
     assert graph.value(study, DCTERMS.title) == Literal("Keeping the peace")
     assert graph.value(study, BIBO.doi) == Literal("10.1234/tests.1")
-    assert set(graph.objects(study, DCTERMS.creator)) == {Literal("Doe, Jane"), Literal("Roe, Richard")}
+    assert set(graph.objects(study, DCTERMS.creator)) == {
+        Literal("Doe, Jane"),
+        Literal("Roe, Richard"),
+    }
     assert len(set(graph.subjects(RDF.type, AKG.FactorFinding))) == 3
     assert len(set(graph.subjects(RDF.type, AKG.OverallEffectFinding))) == 1
     assert (iris.tool("peace-operations"), AKG.statedToSupport, iris.strategy("protect")) in graph
-    practitioner = iris.assessment("V3", "practitioner-interviews", "peace-operations", "Commitment")
+    practitioner = iris.assessment(
+        "V3", "practitioner-interviews", "peace-operations", "Commitment"
+    )
     assert graph.value(practitioner, AKG.practitionersInterviewed).toPython() == 13
 
 
@@ -51,13 +56,16 @@ def test_identical_records_are_one_finding_with_both_rows(tmp_path: Path, catalo
     records = read_release(write_release(tmp_path, repeat_first), "V3", catalogue)
     graph = release_graph(records)
     assert len(set(graph.subjects(RDF.type, AKG.FactorFinding))) == 3
-    rows = {int(r) for f in graph.subjects(RDF.type, AKG.FactorFinding)
-            for r in graph.objects(f, AKG.sourceRow)}
+    rows = {
+        int(r)
+        for f in graph.subjects(RDF.type, AKG.FactorFinding)
+        for r in graph.objects(f, AKG.sourceRow)
+    }
     assert {1, 5} <= rows
 
 
 def test_citation_in_the_release_style() -> None:
-    parsed = parse_citation('Lee, A.; Kim, B. "A title, with a comma," *Venue*, vol. 1')
+    parsed = parse_citation('Lee, A.; Kim, B.. "A title, with a comma," *Venue*, vol. 1')
     assert parsed.creators == ["Lee, A.", "Kim, B."]
     assert parsed.title == "A title, with a comma"
     assert parsed.venue == "Venue"
@@ -67,6 +75,7 @@ def test_citation_in_the_release_style() -> None:
 def _set(table: str, row: int, column: str, value: str) -> Callable[[Tables], None]:
     def change(tables: Tables) -> None:
         tables[table][row][column] = value
+
     return change
 
 
@@ -74,28 +83,74 @@ def _drop_column(table: str, column: str) -> Callable[[Tables], None]:
     def change(tables: Tables) -> None:
         for row in tables[table]:
             row.pop(column, None)
+
     return change
 
 
 BAD_INPUTS = {
-    "unknown tool": (_set("sources", 2, "Tool", "Orbital lasers_tool"), "sources", 3, "Tool",
-                     "unknown tool 'Orbital lasers_tool'"),
-    "non-numeric count": (_set("factors", 1, "count", "two"), "factors", 2, "count",
-                          "expected a number, found 'two'"),
-    "fractional count": (_set("factors", 0, "greater_findings", "1.5"), "factors", 1,
-                         "greater_findings", "expected a whole number"),
-    "DOI that is not a DOI": (_set("bibliography", 0, "DOI", "see the journal"), "bibliography",
-                              1, "DOI", "is not a DOI"),
-    "unknown outcome": (_set("sources", 0, "Outcome", "Weather"), "sources", 1, "Outcome",
-                        "unknown value 'Weather'"),
-    "unknown direction": (_set("sources", 1, "Factor_effect", "Sideways"), "sources", 2,
-                          "Factor_effect", "unknown value 'Sideways'"),
-    "year that is not a year": (_set("sources", 3, "Year", "circa 2019"), "sources", 4, "Year",
-                                "expected a number"),
-    "factor finding for an undescribed factor": (_set("sources", 0, "CD", "Telepathy"),
-                                                 "sources", 1, "CD", "'Telepathy' is not described"),
-    "missing column": (_drop_column("sources", "Outcome"), "sources", None, "Outcome",
-                       "missing column"),
+    "unknown tool": (
+        _set("sources", 2, "Tool", "Orbital lasers_tool"),
+        "sources",
+        3,
+        "Tool",
+        "unknown tool 'Orbital lasers_tool'",
+    ),
+    "non-numeric count": (
+        _set("factors", 1, "count", "two"),
+        "factors",
+        2,
+        "count",
+        "expected a number, found 'two'",
+    ),
+    "fractional count": (
+        _set("factors", 0, "greater_findings", "1.5"),
+        "factors",
+        1,
+        "greater_findings",
+        "expected a whole number",
+    ),
+    "DOI that is not a DOI": (
+        _set("bibliography", 0, "DOI", "see the journal"),
+        "bibliography",
+        1,
+        "DOI",
+        "is not a DOI",
+    ),
+    "unknown outcome": (
+        _set("sources", 0, "Outcome", "Weather"),
+        "sources",
+        1,
+        "Outcome",
+        "unknown value 'Weather'",
+    ),
+    "unknown direction": (
+        _set("sources", 1, "Factor_effect", "Sideways"),
+        "sources",
+        2,
+        "Factor_effect",
+        "unknown value 'Sideways'",
+    ),
+    "year that is not a year": (
+        _set("sources", 3, "Year", "circa 2019"),
+        "sources",
+        4,
+        "Year",
+        "expected a number",
+    ),
+    "factor finding for an undescribed factor": (
+        _set("sources", 0, "CD", "Telepathy"),
+        "sources",
+        1,
+        "CD",
+        "'Telepathy' is not described",
+    ),
+    "missing column": (
+        _drop_column("sources", "Outcome"),
+        "sources",
+        None,
+        "Outcome",
+        "missing column",
+    ),
 }
 
 
@@ -121,7 +176,9 @@ def test_missing_file(tmp_path: Path, catalogue) -> None:  # type: ignore[no-unt
     assert caught.value.location.file == FILES["sources"]
 
 
-def test_failed_import_writes_nothing_and_leaves_the_store(tmp_path: Path, empty_home: Settings) -> None:
+def test_failed_import_writes_nothing_and_leaves_the_store(
+    tmp_path: Path, empty_home: Settings
+) -> None:
     good = write_release(tmp_path / "good")
     pipeline.import_ushmm(empty_home, good, ["V3"])
     pipeline.build_store(empty_home)
@@ -138,4 +195,3 @@ def test_failed_import_writes_nothing_and_leaves_the_store(tmp_path: Path, empty
         ask = store.run_query(opened, "ASK { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }")
         assert bool(ask)
     assert sorted(p.name for p in written.parent.iterdir()) == ["v3.ttl"], "no stray temp files"
-

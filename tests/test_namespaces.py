@@ -25,7 +25,9 @@ def declared_in_python() -> set[URIRef]:
 def declared_in_file(ontology: Graph) -> set[URIRef]:
     kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
     return {
-        s for kind in kinds for s in ontology.subjects(RDF.type, kind)
+        s
+        for kind in kinds
+        for s in ontology.subjects(RDF.type, kind)
         if isinstance(s, URIRef) and str(s).startswith(str(AKG._NS))
     }
 

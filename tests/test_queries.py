@@ -22,7 +22,8 @@ def test_catalogue_has_at_least_ten_questions() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_header_and_expected_result_exist(name: str) -> None:
     entry = queries.parse_query_file(REPO / "queries" / f"{name}.rq")
-    assert entry.title and entry.description, "the header needs a title and a description"
+    assert entry.title, "the header needs a title"
+    assert entry.description, "the header needs a description"
     for parameter in entry.parameters:
         assert parameter.default is not None, f"parameter {parameter.name} needs a default"
     assert (EXPECTED / f"{name}.json").is_file(), f"no expected result for {name}"
@@ -46,7 +47,7 @@ def test_expected_results_are_not_empty() -> None:
 
 
 def test_parameters_are_bound_as_terms_not_pasted(built: Settings) -> None:
-    hostile = 'https://w3id.org/x> } ; DROP ALL ; SELECT * WHERE { <a'
+    hostile = "https://w3id.org/x> } ; DROP ALL ; SELECT * WHERE { <a"
     with pytest.raises(QueryError, match="not a valid iri"):
         run_catalogue_query(built, "tool-mechanisms", {"tool": hostile})
     literal = queries.Parameter("label", "string", None, "").term('") } #')
@@ -55,7 +56,8 @@ def test_parameters_are_bound_as_terms_not_pasted(built: Settings) -> None:
 
 def test_a_parameter_changes_the_answer(built: Settings) -> None:
     mediation = run_catalogue_query(
-        built, "tool-mechanisms", {"tool": "https://w3id.org/atrocity-kg/id/tool/mediation"})
+        built, "tool-mechanisms", {"tool": "https://w3id.org/atrocity-kg/id/tool/mediation"}
+    )
     default = run_catalogue_query(built, "tool-mechanisms")
     assert as_plain(mediation)["rows"] != as_plain(default)["rows"]
     assert all("/mechanism/mediation/" in row["mechanism"].value for row in mediation.rows)

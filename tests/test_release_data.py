@@ -95,8 +95,11 @@ def counts_from_graph(settings: Settings, code: str) -> dict[str, dict[str, int]
     with store.opened(settings.store_root) as opened:
         query = GRAPH_COUNTS % {"graph": graphs.release_graph_name(code)}
         for solution in store.run_query(opened, query):  # type: ignore[union-attr]
-            tool, kind, number = (solution[0].value, solution[1].value,  # type: ignore[index]
-                                  int(solution[2].value))  # type: ignore[index]
+            tool, kind, number = (
+                solution[0].value,
+                solution[1].value,  # type: ignore[index]
+                int(solution[2].value),
+            )  # type: ignore[index]
             if number:
                 result[tool][kind] = number
     return dict(result)
@@ -121,11 +124,17 @@ def _published(facts: Path) -> list[tuple[str, str, dict[str, int]]]:
             code = "V3" if "V3" in guess else ("V2" if "V2" in guess else None)
             if code is None:
                 continue
-            found.append((code, f"{ID}tool/{tool['slug']}", {
-                "studies": snapshot["reports_total"],
-                "ma": snapshot["reports_mass_atrocities"],
-                "other": snapshot["reports_closely_related"],
-            }))
+            found.append(
+                (
+                    code,
+                    f"{ID}tool/{tool['slug']}",
+                    {
+                        "studies": snapshot["reports_total"],
+                        "ma": snapshot["reports_mass_atrocities"],
+                        "other": snapshot["reports_closely_related"],
+                    },
+                )
+            )
     return found
 
 

@@ -1,4 +1,4 @@
-"""Records -> asserted graphs: one graph per USHMM release, plus the tool catalogue from curated data."""
+"""Records -> asserted graphs: one graph per USHMM release, and the curated tool catalogue."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from atrocity_kg.namespaces import AKG, BIBO, DCAT_VERSION, PRISM, bind_prefixes
 
 UPSTREAM = URIRef("https://github.com/ushmm/atrocity-prevention-data")
 USHMM = URIRef("https://www.ushmm.org/")
-PUBLISHER = "United States Holocaust Memorial Museum, Simon-Skjodt Center for the Prevention of Genocide"
+PUBLISHER = (
+    "United States Holocaust Memorial Museum, Simon-Skjodt Center for the Prevention of Genocide"
+)
 
 _FINDING_CLASS = {"overall": AKG.OverallEffectFinding, "factor": AKG.FactorFinding}
 _FACTOR_CLASS = {"contextual": AKG.ContextualFactor, "design": AKG.DesignFactor}
@@ -185,8 +187,9 @@ def _add_assessment_core(
 
 def _add_research_rating(graph: Graph, rating: ResearchRating, code: str, release: URIRef) -> None:
     node = iris.assessment(code, "research", rating.tool, rating.factor)
-    _add_assessment_core(graph, node, AKG.ResearchAssessment, "research", rating.tool,
-                         rating.factor, release)
+    _add_assessment_core(
+        graph, node, AKG.ResearchAssessment, "research", rating.tool, rating.factor, release
+    )
     for name, prop in _RESEARCH_COUNTS.items():
         graph.add((node, prop, Literal(rating.counts[name], datatype=XSD.nonNegativeInteger)))
     graph.add((node, AKG.provisionalVoteScore, _decimal(rating.provisional_score)))
@@ -200,14 +203,29 @@ def _add_practitioner_rating(
     graph: Graph, rating: PractitionerRating, code: str, release: URIRef
 ) -> None:
     node = iris.assessment(code, "practitioner-interviews", rating.tool, rating.factor)
-    _add_assessment_core(graph, node, AKG.PractitionerAssessment, "practitioner-interviews",
-                         rating.tool, rating.factor, release)
-    graph.add((node, AKG.practitionersInterviewed,
-               Literal(rating.interviewed, datatype=XSD.nonNegativeInteger)))
+    _add_assessment_core(
+        graph,
+        node,
+        AKG.PractitionerAssessment,
+        "practitioner-interviews",
+        rating.tool,
+        rating.factor,
+        release,
+    )
+    graph.add(
+        (
+            node,
+            AKG.practitionersInterviewed,
+            Literal(rating.interviewed, datatype=XSD.nonNegativeInteger),
+        )
+    )
     if rating.citing_net is not None:
         graph.add((node, AKG.practitionersCitingNet, _decimal(rating.citing_net)))
-    for value, prop in ((rating.greater, AKG.greaterCount), (rating.lesser, AKG.lesserCount),
-                        (rating.no_or_mixed, AKG.noOrMixedCount)):
+    for value, prop in (
+        (rating.greater, AKG.greaterCount),
+        (rating.lesser, AKG.lesserCount),
+        (rating.no_or_mixed, AKG.noOrMixedCount),
+    ):
         if value is not None:
             graph.add((node, prop, Literal(value, datatype=XSD.nonNegativeInteger)))
     graph.add((node, AKG.practitionerShare, _decimal(rating.share)))

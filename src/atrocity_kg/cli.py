@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,8 +22,11 @@ from atrocity_kg.namespaces import sparql_prologue
 from atrocity_kg.results import Table, table_from_solutions
 from atrocity_kg.validate import ValidationReport
 
-app = typer.Typer(help="The open knowledge graph of atrocity-prevention evidence.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="The open knowledge graph of atrocity-prevention evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 import_app = typer.Typer(help="Import source data into data/.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
@@ -30,14 +34,14 @@ out = Console()
 err = Console(stderr=True)
 
 
-class ReleaseChoice(str, Enum):
+class ReleaseChoice(StrEnum):
     V1 = "V1"
     V2 = "V2"
     V3 = "V3"
     all = "all"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -66,10 +70,14 @@ def _print_report(report: ValidationReport, limit: int = 50) -> None:
 
 @import_app.command("ushmm")
 def import_ushmm(
-    path: Annotated[Path, typer.Argument(help="a folder laid out like ushmm/atrocity-prevention-data")],
-    release: Annotated[ReleaseChoice, typer.Option(help="which release to import")] = ReleaseChoice.all,
+    path: Annotated[
+        Path, typer.Argument(help="a folder laid out like ushmm/atrocity-prevention-data")
+    ],
+    release: Annotated[
+        ReleaseChoice, typer.Option(help="which release to import")
+    ] = ReleaseChoice.all,
 ) -> None:
-    """Map a USHMM release folder to RDF in data/ushmm/ (facts only); nothing is written on error."""
+    """Map a USHMM release folder to RDF in data/ushmm/ (facts only); on error, write nothing."""
     codes = pipeline.ALL_RELEASES if release is ReleaseChoice.all else (release.value,)
     with _reporting() as progress:
         summary = pipeline.import_ushmm(Settings(), path, codes, progress)
@@ -93,7 +101,9 @@ def build() -> None:
 
 @app.command("validate")
 def validate_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Turtle files; default: data/ushmm")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Turtle files; default: data/ushmm")
+    ] = None,
 ) -> None:
     """Print a SHACL report (focus node, path, message, severity, source file and row)."""
     with _reporting() as progress:
@@ -152,13 +162,15 @@ def query(
         else:
             with store.opened(settings.store_root) as embedded:
                 answer = store.run_query(embedded, text)
-                if isinstance(answer, store.ox.QueryBoolean):
+                if isinstance(answer, ox.QueryBoolean):
                     result = bool(answer)
-                elif isinstance(answer, store.ox.QuerySolutions):
+                elif isinstance(answer, ox.QuerySolutions):
                     result = table_from_solutions(answer)
                 else:
-                    raise QueryError("CONSTRUCT and DESCRIBE answers are served over HTTP; "
-                                     "use SELECT or ASK here")
+                    raise QueryError(
+                        "CONSTRUCT and DESCRIBE answers are served over HTTP; "
+                        "use SELECT or ASK here"
+                    )
     if isinstance(result, bool):
         out.print("true" if result else "false")
     else:

@@ -38,7 +38,7 @@ class ReleaseFormatError(AtrocityKGError):
         super().__init__(f"{location}: {problem}")
 
 
-class ValidationFailed(AtrocityKGError):
+class GraphValidationError(AtrocityKGError):
     """The graph does not conform to the shapes; the store was left as it was."""
 
 

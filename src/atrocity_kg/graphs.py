@@ -66,11 +66,11 @@ def write_turtle_files(graphs: dict[Path, Graph]) -> None:
     try:
         for path, graph in graphs.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             os.close(handle)
-            os.chmod(temporary, 0o644)
-            graph.serialize(temporary, format="turtle", encoding="utf-8")
-            staged.append((Path(temporary), path))
+            staged.append((Path(name), path))
+            os.chmod(name, 0o644)
+            graph.serialize(name, format="turtle", encoding="utf-8")
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""The only place IRIs are minted: deterministic functions of natural keys, so a rebuild changes none."""
+"""The only place IRIs are minted: functions of natural keys, so a rebuild changes none."""
 
 from __future__ import annotations
 

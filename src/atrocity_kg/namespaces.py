@@ -123,8 +123,12 @@ PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
 def bind_prefixes(graph: Graph) -> Graph:
     """Give a graph the project's prefixes, so that serialisations read the same everywhere."""
     for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, str(namespace) if not isinstance(namespace, Namespace) else namespace,
-                   override=True, replace=True)
+        graph.bind(
+            prefix,
+            str(namespace) if not isinstance(namespace, Namespace) else namespace,
+            override=True,
+            replace=True,
+        )
     return graph
 
 

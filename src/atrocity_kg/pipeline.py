@@ -1,4 +1,4 @@
-"""Orders the stages: import (ingest -> build -> validate -> write), and build (validate -> store)."""
+"""Orders the stages: import (ingest, build, validate, write) and build (validate, store)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 
 from atrocity_kg import build, graphs, store, validate
 from atrocity_kg.config import Settings
-from atrocity_kg.errors import ValidationFailed
+from atrocity_kg.errors import GraphValidationError
 from atrocity_kg.ingest.ushmm import RELEASES, read_release
 
 Progress = Callable[[str], None]
@@ -45,8 +45,9 @@ def validate_release_graphs(
     for code, graph in releases.items():
         progress(f"validating release {code}")
         reports.append(
-            validate.validate(graph + curated, shapes, ontology,
-                              graph_name=graphs.release_graph_name(code))
+            validate.validate(
+                graph + curated, shapes, ontology, graph_name=graphs.release_graph_name(code)
+            )
         )
     return validate.merge(reports)
 
@@ -69,7 +70,7 @@ def import_ushmm(
         summary.releases[code] = len(new[code])
     summary.report = validate_release_graphs(new, curated, ontology, shapes, progress)
     if not summary.report.conforms:
-        raise ValidationFailed(f"import stopped, nothing written: {summary.report.summary()}")
+        raise GraphValidationError(f"import stopped, nothing written: {summary.report.summary()}")
     files = {graphs.release_file(settings, code): graph for code, graph in new.items()}
     graphs.write_turtle_files(files)
     summary.files = sorted(files)
@@ -86,7 +87,7 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     summary = BuildSummary()
     summary.report = validate_release_graphs(releases, curated, ontology, shapes, progress)
     if not summary.report.conforms:
-        raise ValidationFailed(
+        raise GraphValidationError(
             f"build stopped, the store was left as it was: {summary.report.summary()}"
         )
     named: dict[URIRef, Graph] = {

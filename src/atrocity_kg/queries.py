@@ -4,6 +4,7 @@ run with parameters bound as values, never pasted into the query text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,6 @@ _PARAM = re.compile(
 )
 PARAM_TYPES = {"iri", "string", "integer", "decimal"}
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ class Parameter:
                 float(value)
                 return ox.Literal(value, datatype=ox.NamedNode(_XSD + "decimal"))
         except ValueError as error:
-            raise QueryError(f"parameter {self.name!r}: {value!r} is not a valid {self.type} "
-                             f"({error})") from None
+            raise QueryError(
+                f"parameter {self.name!r}: {value!r} is not a valid {self.type} ({error})"
+            ) from None
         return ox.Literal(value)
-
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,18 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         else:
             param = _PARAM.match(value)
             if param is None:
-                raise QueryError(f"{path}: cannot read parameter line {value!r} "
-                                 "(expected '?name type [default VALUE] [-- text]')")
-            parameters.append(Parameter(param.group("name"), param.group("type"),
-                                        param.group("default"), param.group("doc") or ""))
+                raise QueryError(
+                    f"{path}: cannot read parameter line {value!r} "
+                    "(expected '?name type [default VALUE] [-- text]')"
+                )
+            parameters.append(
+                Parameter(
+                    param.group("name"),
+                    param.group("type"),
+                    param.group("default"),
+                    param.group("doc") or "",
+                )
+            )
     if not title:
         raise QueryError(f"{path}: the header needs a '# title:' line")
     return CatalogueQuery(path.stem, title, description, text, tuple(parameters))
@@ -129,4 +137,4 @@ def with_values(text: str, bindings: Mapping[ox.Variable, ox.NamedNode | ox.Lite
     match = _OUTER_WHERE.search(text)
     if match is None:
         raise QueryError("a parameterised query needs an explicit 'WHERE {' for its bindings")
-    return f"{text[: match.end()]}\n  {clause}{text[match.end():]}"
+    return f"{text[: match.end()]}\n  {clause}{text[match.end() :]}"

@@ -71,8 +71,9 @@ def cell_from_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -
         if term.language:
             return Cell("literal", term.value, lang=term.language)
         datatype = term.datatype.value
-        return Cell("literal", term.value, None if datatype in (_XSD_STRING, _LANG_STRING)
-                    else datatype)
+        return Cell(
+            "literal", term.value, None if datatype in (_XSD_STRING, _LANG_STRING) else datatype
+        )
     return Cell("literal", str(term))
 
 
@@ -95,11 +96,17 @@ def table_from_sparql_json(data: Mapping[str, Any]) -> Table:
     for binding in data.get("results", {}).get("bindings", []):
         row = {}
         for name, value in binding.items():
-            kind = "uri" if value["type"] == "uri" else (
-                "bnode" if value["type"] == "bnode" else "literal")
+            kind = (
+                "uri"
+                if value["type"] == "uri"
+                else ("bnode" if value["type"] == "bnode" else "literal")
+            )
             datatype = value.get("datatype")
-            row[name] = Cell(kind, value["value"],
-                             None if datatype in (_XSD_STRING, _LANG_STRING) else datatype,
-                             value.get("xml:lang"))
+            row[name] = Cell(
+                kind,
+                value["value"],
+                None if datatype in (_XSD_STRING, _LANG_STRING) else datatype,
+                value.get("xml:lang"),
+            )
         rows.append(row)
     return Table(variables, rows)

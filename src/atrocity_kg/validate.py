@@ -57,7 +57,9 @@ class ValidationReport:
         self.results.extend(other.results)
 
     def summary(self) -> str:
-        counts = {name: sum(r.severity == name for r in self.results) for name in SEVERITIES.values()}
+        counts = {
+            name: sum(r.severity == name for r in self.results) for name in SEVERITIES.values()
+        }
         return ", ".join(f"{n} {name.lower()}{'s' if n != 1 else ''}" for name, n in counts.items())
 
 
@@ -94,7 +96,9 @@ def validate(
                 focus_node=_text(focus) or "",
                 path=_text(results_graph.value(result, SH.resultPath)),
                 message="; ".join(messages) or "constraint not met",
-                severity=SEVERITIES.get(results_graph.value(result, SH.resultSeverity), "Violation"),
+                severity=SEVERITIES.get(
+                    results_graph.value(result, SH.resultSeverity), "Violation"
+                ),
                 shape=_text(results_graph.value(result, SH.sourceShape)),
                 value=_text(results_graph.value(result, SH.value)),
                 graph=_text(graph_name),

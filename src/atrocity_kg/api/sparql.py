@@ -7,6 +7,7 @@ belongs to a later change; this is the part the README's first query needs.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -35,7 +36,8 @@ async def _query_text(request: Request) -> str:
         if content_type == "application/sparql-query":
             text = (await request.body()).decode("utf-8")
         elif content_type == "application/x-www-form-urlencoded":
-            text = str((await request.form()).get("query") or "") or None
+            form = parse_qs((await request.body()).decode("utf-8"))
+            text = form.get("query", [""])[0] or None
         else:
             raise HTTPException(415, f"unsupported content type {content_type!r}")
     if not text:

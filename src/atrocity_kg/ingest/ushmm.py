@@ -44,8 +44,12 @@ class ReleaseSpec:
 RELEASES: dict[str, ReleaseSpec] = {
     spec.code: spec
     for spec in (
-        ReleaseSpec("V1", 1, "V1 - 2022", "2022-07", "Tools for Atrocity Prevention data, V1 (2022)"),
-        ReleaseSpec("V2", 2, "V2 - 2024", "2024-04", "Tools for Atrocity Prevention data, V2 (2024)"),
+        ReleaseSpec(
+            "V1", 1, "V1 - 2022", "2022-07", "Tools for Atrocity Prevention data, V1 (2022)"
+        ),
+        ReleaseSpec(
+            "V2", 2, "V2 - 2024", "2024-04", "Tools for Atrocity Prevention data, V2 (2024)"
+        ),
         ReleaseSpec(
             "V3", 3, "V3 - 2025_April", "2025-04", "Tools for Atrocity Prevention data, V3 (2025)"
         ),
@@ -125,24 +129,68 @@ KNOWN_QUIRKS: dict[tuple[str, str, str], str] = {
 }
 
 SOURCE_COLUMNS_COMMON = (
-    "Index.Number", "Tool", "CD", "Factor_effect", "Publication", "Empirical", "Qual", "Quant",
-    "Method", "Outcome", "full_citation", "Year",
+    "Index.Number",
+    "Tool",
+    "CD",
+    "Factor_effect",
+    "Publication",
+    "Empirical",
+    "Qual",
+    "Quant",
+    "Method",
+    "Outcome",
+    "full_citation",
+    "Year",
 )
 FACTOR_COLUMNS_COMMON = (
-    "tool_name", "Dedoose.name_tool", "Dedoose.name_factor", "Name", "Inverse.factor",
-    "Contextual.or.design.factor", "Family", "count", "greater_findings", "lesser_findings",
-    "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
-    "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
-    "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
-    "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor",
-    "inversion_with_neg_strength", "research_qualitative", "practitioner_qualitative",
-    "count_practitioner", "number_practitioners", "proportion_practitioner",
-    "dissuade", "degrade", "protect", "transition",
+    "tool_name",
+    "Dedoose.name_tool",
+    "Dedoose.name_factor",
+    "Name",
+    "Inverse.factor",
+    "Contextual.or.design.factor",
+    "Family",
+    "count",
+    "greater_findings",
+    "lesser_findings",
+    "no_mixed_findings",
+    "temp_vote_count_factor",
+    "vote_count_factor",
+    "count_adverse",
+    "ma_focus_greater_count_factor",
+    "ma_focus_lesser_count_factor",
+    "ma_focus_no_mixed_count_factor",
+    "cro_focus_greater_count_factor",
+    "cro_focus_lesser_count_factor",
+    "cro_focus_no_mixed_count_factor",
+    "inversion_with_neg_strength",
+    "research_qualitative",
+    "practitioner_qualitative",
+    "count_practitioner",
+    "number_practitioners",
+    "proportion_practitioner",
+    "dissuade",
+    "degrade",
+    "protect",
+    "transition",
 )
-GUIDE_COLUMNS = ("Name", "Type", "Dedoose name", "Inverse factor", "Contextual or design factor",
-                 "Family")
-BIBLIOGRAPHY_COLUMNS = ("Key", "Publication Year", "Author", "Title", "Publication Title", "DOI",
-                        "Extra")
+GUIDE_COLUMNS = (
+    "Name",
+    "Type",
+    "Dedoose name",
+    "Inverse factor",
+    "Contextual or design factor",
+    "Family",
+)
+BIBLIOGRAPHY_COLUMNS = (
+    "Key",
+    "Publication Year",
+    "Author",
+    "Title",
+    "Publication Title",
+    "DOI",
+    "Extra",
+)
 
 
 @dataclass(frozen=True)
@@ -284,16 +332,21 @@ def _read_guide(root: Path, records: ReleaseRecords) -> None:
         if (row.text("Type") or "").lower() != "factor":
             continue
         key = row.text("Dedoose name") or row.required("Name")
-        _keep_factor(row, FactorRecord(
-            key=key,
-            code=row.text("Dedoose name"),
-            name=row.required("Name"),
-            kind=_factor_kind(row, "Contextual or design factor"),
-            family=row.text("Family"),
-            opposite_name=row.text("Inverse factor"),
-            file=row.file,
-            row=row.record,
-        ), records, "Contextual or design factor")
+        _keep_factor(
+            row,
+            FactorRecord(
+                key=key,
+                code=row.text("Dedoose name"),
+                name=row.required("Name"),
+                kind=_factor_kind(row, "Contextual or design factor"),
+                family=row.text("Family"),
+                opposite_name=row.text("Inverse factor"),
+                file=row.file,
+                row=row.record,
+            ),
+            records,
+            "Contextual or design factor",
+        )
 
 
 def _factor_kind(row: Row, column: str) -> str:
@@ -342,16 +395,21 @@ def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> Non
 
 def _read_factor(row: Row, key: str, records: ReleaseRecords) -> None:
     column = "Contextual.or.design.factor"
-    _keep_factor(row, FactorRecord(
-        key=key,
-        code=row.text("Dedoose.name_factor"),
-        name=row.required("Name"),
-        kind=_factor_kind(row, column),
-        family=row.text("Family"),
-        opposite_name=row.text("Inverse.factor"),
-        file=row.file,
-        row=row.record,
-    ), records, column)
+    _keep_factor(
+        row,
+        FactorRecord(
+            key=key,
+            code=row.text("Dedoose.name_factor"),
+            name=row.required("Name"),
+            kind=_factor_kind(row, column),
+            family=row.text("Family"),
+            opposite_name=row.text("Inverse.factor"),
+            file=row.file,
+            row=row.record,
+        ),
+        records,
+        column,
+    )
 
 
 def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
@@ -381,12 +439,22 @@ def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords
     score = row.number("vote_count_factor")
     level = row.choice("research_qualitative", EVIDENCE_LEVELS)
     if provisional is None or score is None or level is None:
-        missing = "temp_vote_count_factor" if provisional is None else (
-            "vote_count_factor" if score is None else "research_qualitative")
+        missing = (
+            "temp_vote_count_factor"
+            if provisional is None
+            else ("vote_count_factor" if score is None else "research_qualitative")
+        )
         raise row.fail(missing, "a rated factor needs its provisional score, score and level")
     rating = ResearchRating(
-        tool, key, counts, provisional, score, bool(row.flag("inversion_with_neg_strength")),
-        level, row.file, row.record,
+        tool,
+        key,
+        counts,
+        provisional,
+        score,
+        bool(row.flag("inversion_with_neg_strength")),
+        level,
+        row.file,
+        row.record,
     )
     _keep_once(records.research, (tool, key), rating, row)
 
@@ -399,14 +467,22 @@ def _read_practitioner_rating(row: Row, tool: str, key: str, records: ReleaseRec
     share = row.number("proportion_practitioner")
     level = row.choice("practitioner_qualitative", EVIDENCE_LEVELS)
     if share is None or level is None:
-        raise row.fail("proportion_practitioner" if share is None else "practitioner_qualitative",
-                       "an interview result needs its share and level")
+        raise row.fail(
+            "proportion_practitioner" if share is None else "practitioner_qualitative",
+            "an interview result needs its share and level",
+        )
     rating = PractitionerRating(
-        tool, key, interviewed, citing,
+        tool,
+        key,
+        interviewed,
+        citing,
         row.count("greater_practitioner") if "greater_practitioner" in row.values else None,
         row.count("lesser_practitioner") if "lesser_practitioner" in row.values else None,
         row.count("no_mixed_practitioner") if "no_mixed_practitioner" in row.values else None,
-        share, level, row.file, row.record,
+        share,
+        level,
+        row.file,
+        row.record,
     )
     _keep_once(records.practitioner, (tool, key), rating, row)
 
@@ -423,8 +499,10 @@ def _keep_once(
         table[key] = rating  # type: ignore[assignment]
         return
     if {**vars(known), "row": 0} != {**vars(rating), "row": 0}:
-        raise row.fail(None, f"tool {key[0]!r} and factor {key[1]!r} rated again, differently "
-                             f"from row {known.row}")
+        raise row.fail(
+            None,
+            f"tool {key[0]!r} and factor {key[1]!r} rated again, differently from row {known.row}",
+        )
 
 
 def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
@@ -433,7 +511,9 @@ def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
     for row in read_rows(root, relative, SOURCE_COLUMNS_COMMON):
         study = _read_study(row, records)
         tool = tools.resolve(row, ("Tool",), "Tool")
-        kind = row.choice("effects_type", EFFECT_TYPES) if "effects_type" in row.values else "factor"
+        kind = (
+            row.choice("effects_type", EFFECT_TYPES) if "effects_type" in row.values else "factor"
+        )
         outcome = row.choice("Outcome", OUTCOMES)
         if outcome is None:
             raise row.fail("Outcome", "a finding needs an outcome")
@@ -444,14 +524,23 @@ def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
         else:
             factor = row.required("CD")
             if factor not in records.factors:
-                raise row.fail("CD", f"factor {factor!r} is not described in "
-                                     f"{records.spec.factors_file}")
+                raise row.fail(
+                    "CD", f"factor {factor!r} is not described in {records.spec.factors_file}"
+                )
             direction = row.choice("Factor_effect", FACTOR_DIRECTIONS)
             direction_column = "Factor_effect"
         if direction is None:
             raise row.fail(direction_column, "a finding needs a direction")
-        finding = FindingRecord(kind or "factor", study.index_number, tool, factor, outcome,
-                                direction, row.file, [row.record])
+        finding = FindingRecord(
+            kind or "factor",
+            study.index_number,
+            tool,
+            factor,
+            outcome,
+            direction,
+            row.file,
+            [row.record],
+        )
         known = records.findings.setdefault(finding.key, finding)
         if known is not finding:
             known.rows.append(row.record)
@@ -464,25 +553,33 @@ def _read_study(row: Row, records: ReleaseRecords) -> StudyRecord:
         raise row.fail("Year", "a study needs its year")
     methods = {
         method
-        for column, table in (("Qual", QUALITATIVE_METHODS), ("Quant", QUANTITATIVE_METHODS),
-                              ("Method", OTHER_METHODS))
+        for column, table in (
+            ("Qual", QUALITATIVE_METHODS),
+            ("Quant", QUANTITATIVE_METHODS),
+            ("Method", OTHER_METHODS),
+        )
         if (method := row.choice(column, table)) is not None
     }
     publication = row.choice("Publication", PUBLICATION_TYPES)
     empirical = row.choice("Empirical", EMPIRICAL_BASES)
     if publication is None or empirical is None:
-        raise row.fail("Publication" if publication is None else "Empirical",
-                       "a study needs its publication type and empirical basis")
+        raise row.fail(
+            "Publication" if publication is None else "Empirical",
+            "a study needs its publication type and empirical basis",
+        )
     citation = row.required("full_citation")
     study = records.studies.get(index_number)
     if study is None:
-        study = StudyRecord(index_number, year, publication, empirical, methods, [citation],
-                            row.file, [row.record])
+        study = StudyRecord(
+            index_number, year, publication, empirical, methods, [citation], row.file, [row.record]
+        )
         records.studies[index_number] = study
         return study
     if study.year != year:
-        raise row.fail("Year", f"study {index_number!r} has year {year} here but {study.year} "
-                               f"on row {study.rows[0]}")
+        raise row.fail(
+            "Year",
+            f"study {index_number!r} has year {year} here but {study.year} on row {study.rows[0]}",
+        )
     study.methods |= methods
     study.rows.append(row.record)
     if citation not in study.citations:
@@ -490,7 +587,9 @@ def _read_study(row: Row, records: ReleaseRecords) -> StudyRecord:
     return study
 
 
-_QUOTED_TITLE = re.compile(r'^(?P<creators>.*?)\.\s+["\u201c](?P<title>.+?),?["\u201d],?\s*(?:\*(?P<venue>[^*]+)\*)?')
+_QUOTED_TITLE = re.compile(
+    r'^(?P<creators>.*?)\.\s+["\u201c](?P<title>.+?),?["\u201d],?\s*(?:\*(?P<venue>[^*]+)\*)?'
+)
 _ITALIC_TITLE = re.compile(r"^(?P<creators>.*?)\.\s+\*(?P<title>[^*]+)\*")
 
 
