@@ -331,22 +331,7 @@ def _read_guide(root: Path, records: ReleaseRecords) -> None:
     for row in read_rows(root, relative, GUIDE_COLUMNS):
         if (row.text("Type") or "").lower() != "factor":
             continue
-        key = row.text("Dedoose name") or row.required("Name")
-        _keep_factor(
-            row,
-            FactorRecord(
-                key=key,
-                code=row.text("Dedoose name"),
-                name=row.required("Name"),
-                kind=_factor_kind(row, "Contextual or design factor"),
-                family=row.text("Family"),
-                opposite_name=row.text("Inverse factor"),
-                file=row.file,
-                row=row.record,
-            ),
-            records,
-            "Contextual or design factor",
-        )
+        _keep_factor(row, GUIDE_FACTOR_COLUMNS, records)
 
 
 def _factor_kind(row: Row, column: str) -> str:
@@ -356,11 +341,39 @@ def _factor_kind(row: Row, column: str) -> str:
     return kind
 
 
-def _keep_factor(row: Row, record: FactorRecord, records: ReleaseRecords, column: str) -> None:
+@dataclass(frozen=True)
+class FactorColumns:
+    """Where a file keeps a factor's facts: the code book and the ratings file name them apart."""
+
+    code: str
+    kind: str
+    opposite: str
+
+
+GUIDE_FACTOR_COLUMNS = FactorColumns(
+    "Dedoose name", "Contextual or design factor", "Inverse factor"
+)
+RATING_FACTOR_COLUMNS = FactorColumns(
+    "Dedoose.name_factor", "Contextual.or.design.factor", "Inverse.factor"
+)
+
+
+def _keep_factor(row: Row, columns: FactorColumns, records: ReleaseRecords) -> None:
+    """Record a factor once per release; the same factor typed both ways is an error."""
+    record = FactorRecord(
+        key=row.text(columns.code) or row.required("Name"),
+        code=row.text(columns.code),
+        name=row.required("Name"),
+        kind=_factor_kind(row, columns.kind),
+        family=row.text("Family"),
+        opposite_name=row.text(columns.opposite),
+        file=row.file,
+        row=row.record,
+    )
     known = records.factors.setdefault(record.key, record)
     if known.kind != record.kind:
         raise row.fail(
-            column,
+            columns.kind,
             f"factor {record.key!r} is {record.kind} here but {known.kind} in {known.file}, "
             f"row {known.row}",
         )
@@ -375,7 +388,7 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
         if row.text("Name") is None:
             continue
         key = factor_key(row)
-        _read_factor(row, key, records)
+        _keep_factor(row, RATING_FACTOR_COLUMNS, records)
         _read_research_rating(row, tool, key, records)
         _read_practitioner_rating(row, tool, key, records)
 
@@ -391,25 +404,6 @@ def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> Non
             "dissuade",
             f"the tool's strategies {sorted(stated)} differ from {sorted(known)} on an earlier row",
         )
-
-
-def _read_factor(row: Row, key: str, records: ReleaseRecords) -> None:
-    column = "Contextual.or.design.factor"
-    _keep_factor(
-        row,
-        FactorRecord(
-            key=key,
-            code=row.text("Dedoose.name_factor"),
-            name=row.required("Name"),
-            kind=_factor_kind(row, column),
-            family=row.text("Family"),
-            opposite_name=row.text("Inverse.factor"),
-            file=row.file,
-            row=row.record,
-        ),
-        records,
-        column,
-    )
 
 
 def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
