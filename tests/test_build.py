@@ -10,7 +10,7 @@ from rdflib.namespace import RDF
 
 from atrocity_kg import graphs, pipeline, store
 from atrocity_kg.config import Settings
-from atrocity_kg.errors import GraphValidationError
+from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
 from atrocity_kg.namespaces import AKG
 from conftest import make_home
 from release_fixture import write_release
@@ -89,3 +89,10 @@ def test_validation_report_points_to_file_and_row(tmp_path: Path) -> None:
     assert at_fault[0].source_file == "data/V3 - 2025_April/all_sources_3.csv"
     assert at_fault[0].source_row == int(next(iter(data.objects(finding, AKG.sourceRow))))
     assert at_fault[0].path == str(AKG.outcome)
+
+
+def test_broken_turtle_names_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ttl"
+    broken.write_text('@prefix a: <http://example.org/> .\na:b a:c a:d .\na:e a:f "open .\n')
+    with pytest.raises(ReleaseFormatError, match=r"broken\.ttl: bad Turtle: .*line 3"):
+        graphs.parse_turtle(broken)

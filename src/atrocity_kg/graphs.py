@@ -6,8 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.exceptions import ParserError
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from atrocity_kg import iris
 from atrocity_kg.config import Settings
@@ -17,6 +18,7 @@ from atrocity_kg.namespaces import bind_prefixes
 ONTOLOGY_GRAPH = iris.graph("ontology")
 CURATED_GRAPH = iris.graph("curated")
 SHAPES_GRAPH = iris.graph("shapes")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def release_graph_name(code: str) -> URIRef:
@@ -27,12 +29,33 @@ def release_file(settings: Settings, code: str) -> Path:
     return settings.ushmm_dir / f"{code.lower()}.ttl"
 
 
+def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    """A pyoxigraph term as the rdflib term rdflib's own parser would have made."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise ValueError("RDF-star triples are not used in this project")
+
+
 def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
-    """Parse one Turtle file; a syntax error names the file (and line where rdflib gives it)."""
+    """Parse one Turtle file with pyoxigraph's parser (about ten times rdflib's speed) into an
+    rdflib graph; a syntax error names the file, line and column."""
     graph = into if into is not None else bind_prefixes(Graph())
     try:
-        graph.parse(path, format="turtle")
-    except (ParserError, SyntaxError, ValueError) as error:
+        with path.open("rb") as handle:
+            graph.addN(
+                (_term(t.subject), _term(t.predicate), _term(t.object), graph)
+                for t in ox.parse(
+                    handle, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()
+                )
+            )
+    except SyntaxError as error:
         raise ReleaseFormatError(SourceLocation(str(path)), f"bad Turtle: {error}") from None
     return graph
 

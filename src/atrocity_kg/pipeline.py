@@ -39,17 +39,10 @@ def validate_release_graphs(
     releases: dict[str, Graph], curated: Graph, ontology: Graph, shapes: Graph, progress: Progress
 ) -> validate.ValidationReport:
     """Each release with the curated data it points into (tools, vocabularies)."""
-    reports = []
-    progress("validating curated data")
-    reports.append(validate.validate(curated, shapes, ontology, graph_name=graphs.CURATED_GRAPH))
-    for code, graph in releases.items():
-        progress(f"validating release {code}")
-        reports.append(
-            validate.validate(
-                graph + curated, shapes, ontology, graph_name=graphs.release_graph_name(code)
-            )
-        )
-    return validate.merge(reports)
+    progress("validating curated data and releases " + ", ".join(releases))
+    jobs = [(graphs.CURATED_GRAPH, curated)]
+    jobs += [(graphs.release_graph_name(code), graph + curated) for code, graph in releases.items()]
+    return validate.validate_many(jobs, shapes, ontology)
 
 
 def import_ushmm(
@@ -115,12 +108,11 @@ def validate_files(
         return validate_release_graphs(
             graphs.load_releases(settings), curated, ontology, shapes, progress
         )
-    reports = []
-    for path in chosen:
-        progress(f"validating {path}")
-        data = graphs.parse_turtle(path) + curated
-        reports.append(validate.validate(data, shapes, ontology, graph_name=URIRef(path.as_uri())))
-    return validate.merge(reports)
+    progress("validating " + ", ".join(map(str, chosen)))
+    jobs = [
+        (URIRef(path.resolve().as_uri()), graphs.parse_turtle(path) + curated) for path in chosen
+    ]
+    return validate.validate_many(jobs, shapes, ontology)
 
 
 ALL_RELEASES = tuple(RELEASES)
