@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The home page's SPARQL editor (YASGUI) comes from npm, pinned by package-lock.json and served
+# from node_modules/. Without npm everything else works, and the page offers a plain query form.
+NPM := $(shell command -v npm 2>/dev/null)
+EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 
 .PHONY: serve test lint build install clean
 
@@ -11,7 +15,15 @@ $(BIN)/atrocity-kg: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/atrocity-kg
+# npm ci writes node_modules/.package-lock.json; no install scripts are needed (the bundle is built).
+node_modules/.package-lock.json: package-lock.json package.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/atrocity-kg $(EDITOR)
+ifeq ($(NPM),)
+	@echo "npm not found: the home page will offer a plain query form instead of the SPARQL editor"
+endif
 
 build: install
 	$(BIN)/atrocity-kg build
@@ -27,4 +39,4 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -50,7 +50,9 @@ def test_malformed_query_is_a_400_with_the_reason(endpoint: str) -> None:
 
 
 def test_missing_query_and_wrong_body_type(endpoint: str) -> None:
-    assert httpx.get(endpoint).status_code == 400
+    # A GET without a query is the service description (tests/test_protocol.py); a POST is a 400.
+    assert httpx.get(endpoint).headers["content-type"].startswith("text/turtle")
+    assert httpx.post(endpoint, data={"format": "json"}).status_code == 400
     response = httpx.post(endpoint, content=TOOLS, headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
 

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from atrocity_kg import __version__, store
-from atrocity_kg.api import sparql
+from atrocity_kg.api import graph_store, pages, queries, sparql
 from atrocity_kg.config import Settings
 
 
@@ -30,4 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    app.include_router(queries.catalogue_router(app))
+    app.include_router(pages.router)
+    pages.mount_static(app, settings)
+    # Everything here is public and read-only: any page may read it, without credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+    )
     return app

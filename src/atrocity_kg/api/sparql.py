@@ -1,61 +1,502 @@
-"""/sparql: queries by GET and POST, answered from the store with SPARQL JSON results.
+"""/sparql: the SPARQL 1.1 Protocol (query operation only) and the service description.
 
-The full SPARQL 1.1 Protocol (content negotiation, dataset parameters, service description)
-belongs to a later change; this is the part the README's first query needs.
+Queries come by GET (``?query=``), by POST of a form (``query=``) or by POST of the query itself
+(``Content-Type: application/sparql-query``), with the dataset given by ``default-graph-uri`` and
+``named-graph-uri`` (https://www.w3.org/TR/sparql11-protocol/#query-operation). Answers are
+negotiated (``negotiation.py``) and streamed (``protocol.py``). The service is read-only: an
+update is refused. GET without a query answers the SPARQL 1.1 Service Description.
+
+The dataset of a query, most specific first:
+
+- the protocol's ``default-graph-uri`` / ``named-graph-uri`` (they override FROM and FROM NAMED,
+  as the protocol says; with only one of them given, the other part of the dataset is empty);
+- else the query's own FROM / FROM NAMED;
+- else the default graph is the union of all named graphs (``sd:UnionDefaultGraph``) and every
+  named graph can be reached with GRAPH.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from atrocity_kg import store as stores
-from atrocity_kg.errors import QueryError
+from atrocity_kg.api.protocol import VARY, PlainErrorRoute, Plan, ProtocolError, get_store, stream
+from atrocity_kg.negotiation import (
+    BOOLEAN_FORMATS,
+    FORMATS,
+    FORMATS_NS,
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    NotAcceptableError,
+    UnknownFormatError,
+    negotiate,
+)
 
-router = APIRouter(tags=["sparql"])
+router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
 
-SPARQL_JSON = "application/sparql-results+json"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+FORM = "application/x-www-form-urlencoded"
+MAX_QUERY_BYTES = 1024 * 1024
+READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
+NO_FEDERATION = "SERVICE is not supported: this endpoint does not query other endpoints"
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SD_PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS_NS, "rdf": RDF, "xsd": XSD}
 
 
-def get_store(request: Request) -> ox.Store:
-    current: ox.Store | None = request.app.state.store
-    if current is None:
-        raise HTTPException(503, "the store is not open")
-    return current
+# --- the request ------------------------------------------------------------------------------
 
 
-async def _query_text(request: Request) -> str:
-    if request.method == "GET":
-        text = request.query_params.get("query")
+@dataclass(frozen=True)
+class Dataset:
+    """The protocol's RDF dataset parameters, as absolute IRIs (checked on arrival)."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    @classmethod
+    def from_parameters(cls, default: Iterable[str], named: Iterable[str]) -> Dataset:
+        dataset = cls(tuple(default), tuple(named))
+        for iri in (*dataset.default_graphs, *dataset.named_graphs):
+            try:
+                ox.NamedNode(iri)
+            except ValueError as error:
+                raise ProtocolError(400, f"not an absolute IRI: {iri!r} ({error})") from None
+        return dataset
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+    def query_arguments(self, text: str) -> dict[str, Any]:
+        """The dataset arguments of ``Store.query`` for this query (see the module's notes)."""
+        if self.given:
+            return {
+                "default_graph": [ox.NamedNode(iri) for iri in self.default_graphs],
+                "named_graphs": [ox.NamedNode(iri) for iri in self.named_graphs],
+            }
+        if declares_dataset(text):
+            # pyoxigraph ignores FROM when asked for the union default graph.
+            return {}
+        return {"use_default_graph_as_union": True}
+
+
+# Strings, IRIs and comments, which may contain any word; then words; then anything else. A
+# string always matches, up to its closing quote or wherever an unterminated one stops (the
+# parser rejects those anyway), so no text is scanned twice and the scan is linear on any input.
+_TOKENS = re.compile(
+    r"""
+    (?P<masked>
+        \"\"\"(?:[^"\\]|\\.|"(?!""))*+(?:\"\"\")?
+      | '''(?:[^'\\]|\\.|'(?!''))*+(?:''')?
+      | "(?:[^"\\\n\r]|\\.)*+"?
+      | '(?:[^'\\\n\r]|\\.)*+'?
+      | <[^<>"{}|^`\\\x00-\x20]*+>
+      | \#[^\n\r]*+
+    )
+    | (?P<word>[^\s{}()\[\],;<>"'\#=!&|+*/^]++)
+    | .
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+
+def _words(text: str) -> Iterator[str]:
+    """The bare words of a SPARQL text (keywords, names, variables), outside strings, IRIs and
+    comments: enough to see its form without a second parser."""
+    for match in _TOKENS.finditer(text):
+        if match.group("word"):
+            yield match.group("word")
+
+
+def declares_dataset(text: str) -> bool:
+    """Does the query have a FROM or FROM NAMED clause?"""
+    return any(word.upper() == "FROM" for word in _words(text))
+
+
+def calls_service(text: str) -> bool:
+    """Does the query use SERVICE? pyoxigraph would fetch the IRI it names, letting anyone
+    make this server send HTTP requests where they like; federation is not offered."""
+    return any(word.upper() == "SERVICE" for word in _words(text))
+
+
+def looks_like_update(text: str) -> bool:
+    """Does the text, after its prologue, start as a SPARQL Update would?"""
+    words = _words(text)
+    for word in words:
+        keyword = word.upper()
+        if keyword == "PREFIX":
+            next(words, None)  # the prefix name; its IRI is not a word
+        elif keyword != "BASE":
+            return keyword in UPDATE_KEYWORDS
+    return False
+
+
+def _refuse_update(parameters: Mapping[str, list[str]]) -> None:
+    if "update" in parameters:
+        raise ProtocolError(400, READ_ONLY)
+
+
+def _one_query(values: list[str]) -> str:
+    if not values:
+        raise ProtocolError(400, "missing 'query' parameter")
+    if len(values) > 1:
+        raise ProtocolError(400, "more than one 'query' parameter")
+    if not values[0].strip():
+        raise ProtocolError(400, "empty 'query' parameter")
+    return values[0]
+
+
+def _content_type(request: Request) -> tuple[str, dict[str, str]]:
+    media, *params = (part.strip() for part in request.headers.get("content-type", "").split(";"))
+    options = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        options[key.strip().lower()] = value.strip().strip('"')
+    return media.lower(), options
+
+
+async def _body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_QUERY_BYTES:
+            raise ProtocolError(413, f"the request body is over {MAX_QUERY_BYTES} bytes")
+    return bytes(body)
+
+
+@dataclass(frozen=True)
+class PostedQuery:
+    """A query sent by POST, either way, with the parameters that came with it."""
+
+    text: str
+    dataset: Dataset
+    formats: tuple[str, ...]
+
+
+async def read_post(request: Request) -> PostedQuery:
+    """Read a POSTed query: a form (parameters in the body, and in the URL too) or the query
+    itself as the body (parameters in the URL)."""
+    url = {key: request.query_params.getlist(key) for key in request.query_params}
+    _refuse_update(url)
+    media, options = _content_type(request)
+    if media == SPARQL_QUERY:
+        if "query" in url:
+            raise ProtocolError(400, "the query is the request body: no 'query' parameter too")
+        try:
+            text = (await _body(request)).decode(options.get("charset", "utf-8"))
+        except (LookupError, UnicodeDecodeError) as error:
+            raise ProtocolError(400, f"cannot decode the query: {error}") from None
+        parameters = url
+        text = _one_query([text])
+    elif media == FORM:
+        try:
+            form = parse_qs((await _body(request)).decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the form is not UTF-8: {error}") from None
+        _refuse_update(form)
+        parameters = {key: form.get(key, []) + url.get(key, []) for key in {*form, *url}}
+        text = _one_query(parameters.get("query", []))
+    elif media == SPARQL_UPDATE:
+        raise ProtocolError(415, READ_ONLY)
     else:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if content_type == "application/sparql-query":
-            text = (await request.body()).decode("utf-8")
-        elif content_type == "application/x-www-form-urlencoded":
-            form = parse_qs((await request.body()).decode("utf-8"))
-            text = form.get("query", [""])[0] or None
-        else:
-            raise HTTPException(415, f"unsupported content type {content_type!r}")
-    if not text:
-        raise HTTPException(400, "missing 'query' parameter")
-    return text
+        raise ProtocolError(
+            415,
+            f"unsupported Content-Type {media or '(none)'!r}: send {SPARQL_QUERY} or {FORM}",
+        )
+    dataset = Dataset.from_parameters(
+        parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
+    )
+    return PostedQuery(text, dataset, tuple(parameters.get("format", [])))
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="Run a SPARQL query")
-async def sparql_query(
-    request: Request, store: Annotated[ox.Store, Depends(get_store)]
-) -> Response:
-    text = await _query_text(request)
+# --- the answer -------------------------------------------------------------------------------
+
+
+def choose(offered: tuple[Format, ...], accept: str | None, requested: Iterable[str]) -> Format:
+    """Negotiate, answering 406 or 400 in the protocol's way when it fails."""
     try:
-        result = stores.run_query(store, text)
-    except QueryError as error:
-        raise HTTPException(400, str(error)) from None
-    if isinstance(result, ox.QueryTriples):
-        body = result.serialize(format=ox.RdfFormat.N_TRIPLES)
-        return Response(body, media_type="application/n-triples")
-    body = result.serialize(format=ox.QueryResultsFormat.JSON)
-    return Response(body, media_type=SPARQL_JSON)
+        return negotiate(offered, accept, tuple(requested))
+    except NotAcceptableError as error:
+        raise ProtocolError(406, str(error), VARY) from None
+    except UnknownFormatError as error:
+        raise ProtocolError(400, str(error), VARY) from None
+
+
+def evaluate(
+    store: ox.Store, text: str, dataset: Dataset
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Parse and start the query (SELECT and CONSTRUCT results are lazy)."""
+    if calls_service(text):
+        raise ProtocolError(400, NO_FEDERATION)
+    try:
+        return store.query(text, **dataset.query_arguments(text))
+    except SyntaxError as error:
+        message = f"malformed query: {error}"
+        if looks_like_update(text):
+            message += f" ({READ_ONLY})"
+        raise ProtocolError(400, message) from None
+
+
+async def answer(
+    request: Request,
+    store: ox.Store,
+    text: str,
+    dataset: Dataset,
+    formats: Iterable[str],
+) -> Response:
+    """Run the query in the writer thread, choose the format by the form of the query, stream."""
+    accept = request.headers.get("accept")
+    requested = tuple(formats)
+
+    def prepare() -> Plan:
+        result = evaluate(store, text, dataset)
+        if isinstance(result, ox.QueryTriples):
+            graph_format = choose(RDF_FORMATS, accept, requested)
+            return Plan(graph_format, lambda output: graph_format.write_triples(result, output))
+        offered = BOOLEAN_FORMATS if isinstance(result, ox.QueryBoolean) else RESULT_FORMATS
+        results_format = choose(offered, accept, requested)
+        return Plan(results_format, lambda output: results_format.write_results(result, output))
+
+    return await stream(prepare, head=request.method == "HEAD")
+
+
+# --- the service description ------------------------------------------------------------------
+
+
+def _select(store: ox.Store, text: str, **arguments: Any) -> ox.QuerySolutions:
+    solutions = store.query(text, **arguments)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
+
+
+def _sizes(store: ox.Store) -> tuple[int, dict[str, int]]:
+    """Distinct triples in the default graph (the union is a set), and triples per graph."""
+    (total,) = _select(
+        store,
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+        use_default_graph_as_union=True,
+    )
+    per_graph = _select(
+        store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    sizes = {
+        solution["g"].value: int(solution["n"].value)
+        for solution in per_graph
+        if isinstance(solution["g"], ox.NamedNode)
+    }
+    return int(total["n"].value), sizes
+
+
+def service_description(store: ox.Store, endpoint: str) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, with the store's graphs and sizes.
+
+    The default graph's size counts distinct triples, as the union of the named graphs is a set.
+    """
+    rdf_type = ox.NamedNode(RDF + "type")
+    triples_of = ox.NamedNode(VOID + "triples")
+    service, dataset, default = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        *(ox.Triple(service, sd("resultFormat"), ox.NamedNode(f.iri)) for f in FORMATS),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, rdf_type, sd("Graph")),
+    ]
+    total, sizes = _sizes(store)
+    triples.append(ox.Triple(default, triples_of, _integer(total)))
+    for name, size in sorted(sizes.items()):
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, rdf_type, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(name)),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, rdf_type, sd("Graph")),
+            ox.Triple(graph, triples_of, _integer(size)),
+        ]
+    return triples
+
+
+def sd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + name)
+
+
+def _integer(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+
+async def describe(request: Request, store: ox.Store, formats: Iterable[str]) -> Response:
+    accept = request.headers.get("accept")
+    endpoint = str(request.url.replace(query="", fragment=""))
+    description_format = choose(RDF_FORMATS, accept, formats)
+
+    def write(output: Any) -> None:
+        triples = service_description(store, endpoint)
+        description_format.write_triples(triples, output, prefixes=SD_PREFIXES)
+
+    return await stream(lambda: Plan(description_format, write), head=request.method == "HEAD")
+
+
+# --- the routes -------------------------------------------------------------------------------
+
+DATASET_NOTE = (
+    "Without `default-graph-uri` and `named-graph-uri` (and without FROM in the query) the "
+    "default graph is the union of all named graphs."
+)
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "SELECT and ASK: SPARQL results (JSON by default; CSV and TSV for SELECT "
+        "only). CONSTRUCT and DESCRIBE: RDF (Turtle by default). Chosen by `Accept` or `format`.",
+        "content": {f.media_type: {"schema": {"type": "string"}} for f in FORMATS},
+    },
+    400: {
+        "description": "Malformed query (the parser's message), missing or repeated query, "
+        "an IRI that is not absolute, an unknown `format`, SERVICE (no federation), or an "
+        "update (read-only service)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    406: {
+        "description": "No acceptable format can carry this answer",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+}
+DefaultGraphs = Annotated[
+    list[str] | None,
+    Query(
+        alias="default-graph-uri",
+        description="A graph of the query's default graph (repeatable). " + DATASET_NOTE,
+    ),
+]
+NamedGraphs = Annotated[
+    list[str] | None,
+    Query(alias="named-graph-uri", description="A named graph of the dataset (repeatable)."),
+]
+
+
+def format_parameter(formats: Iterable[Format]) -> Any:
+    """The ``format`` query parameter, documented with the names that apply."""
+    return Query(
+        alias="format",
+        description="The answer's format, for links and browsers that cannot set Accept "
+        "(it overrides Accept): " + ", ".join(f.name for f in formats),
+    )
+
+
+Formats = Annotated[list[str] | None, format_parameter(FORMATS)]
+
+
+GET_DOC = (
+    "SPARQL 1.1 Protocol query by GET (HEAD: the same headers, no body). Without `query`, the "
+    "answer is the SPARQL 1.1 Service Description of this endpoint (Turtle by default, any RDF "
+    "format by negotiation). " + DATASET_NOTE
+)
+
+
+@router.get(
+    "/sparql",
+    summary="Run a SPARQL query, or describe the service",
+    description=GET_DOC,
+    response_class=Response,
+    responses=ANSWERS,
+    operation_id="sparql_get",
+)
+@router.head(
+    "/sparql",
+    summary="Headers of a query's answer, or of the service description",
+    description=GET_DOC,
+    response_class=Response,
+    responses=ANSWERS,
+    operation_id="sparql_head",
+)
+async def sparql_get(
+    request: Request,
+    store: Annotated[ox.Store, Depends(get_store)],
+    query: Annotated[str | None, Query(description="The SPARQL query")] = None,
+    default_graph_uri: DefaultGraphs = None,
+    named_graph_uri: NamedGraphs = None,
+    format_: Formats = None,
+) -> Response:
+    parameters = {key: request.query_params.getlist(key) for key in request.query_params}
+    _refuse_update(parameters)
+    if query is None:
+        return await describe(request, store, format_ or ())
+    text = _one_query(parameters["query"])
+    dataset = Dataset.from_parameters(default_graph_uri or (), named_graph_uri or ())
+    return await answer(request, store, text, dataset, format_ or ())
+
+
+@router.post(
+    "/sparql",
+    summary="Run a SPARQL query sent by POST",
+    description=f"The query as a form (`{FORM}`: `query`, `default-graph-uri`, "
+    f"`named-graph-uri`, `format`) or as the body itself (`{SPARQL_QUERY}`, the dataset and "
+    "format in the URL). Updates are refused: this service is read-only. " + DATASET_NOTE,
+    response_class=Response,
+    operation_id="sparql_post",
+    responses={
+        **ANSWERS,
+        413: {"description": "The query is over 1 MiB"},
+        415: {
+            "description": "Any other Content-Type (SPARQL Update included)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "format": {"type": "string"},
+                        },
+                    }
+                },
+                SPARQL_QUERY: {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def sparql_post(
+    request: Request,
+    store: Annotated[ox.Store, Depends(get_store)],
+    posted: Annotated[PostedQuery, Depends(read_post)],
+    default_graph_uri: DefaultGraphs = None,
+    named_graph_uri: NamedGraphs = None,
+    format_: Formats = None,
+) -> Response:
+    # The URL parameters are declared for the documentation; read_post has merged them.
+    return await answer(request, store, posted.text, posted.dataset, posted.formats)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
+async def sparql_other(request: Request) -> Response:
+    """Say which methods there are (Starlette would name only the first route's)."""
+    allow = {"Allow": "GET, HEAD, POST, OPTIONS"}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    raise ProtocolError(405, f"{request.method} is not allowed: {READ_ONLY}", allow)

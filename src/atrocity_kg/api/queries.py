@@ -1,0 +1,463 @@
+"""/queries: the research-question catalogue as an API, one documented operation per question.
+
+The catalogue (``queries/*.rq``) is read once, when the app is built, and kept on
+``app.state.catalogue``. Each file becomes its own route, ``/queries/{name}``, so that the OpenAPI
+document shows every question with its title, description and typed parameters; a generic
+``/queries/{name}`` route, registered after them and left out of the document, answers any other
+name with a 404 listing the catalogue. ``/queries/{name}.rq`` serves a file's text.
+
+Parameters come from the URL query string and are bound as RDF terms in a VALUES block
+(``CatalogueQuery.bound_text``), never pasted into the query text. Results are negotiated by
+``?format=`` or, failing that, the Accept header: ``json`` (SPARQL JSON results, the default),
+``rows`` (plain JSON rows, ``application/json``), ``csv`` and ``html`` (every value escaped).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+
+from atrocity_kg import store as stores
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import QueryError
+from atrocity_kg.queries import CatalogueQuery, Parameter, load_catalogue
+from atrocity_kg.results import Table, table_from_solutions
+
+Catalogue = Mapping[str, CatalogueQuery]
+
+SPARQL_JSON = "application/sparql-results+json"
+SPARQL_QUERY = "application/sparql-query"
+JSON = "application/json"
+CSV = "text/csv"
+HTML = "text/html"
+TEXT = "text/plain"
+
+# Output formats by ?format= name, in the order a client with no preference gets them.
+RESULT_FORMATS = {"json": SPARQL_JSON, "rows": JSON, "csv": CSV, "html": HTML}
+LISTING_FORMATS = {"json": JSON, "html": HTML}
+FORMAT_PARAMETER = "format"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_SCHEMAS: dict[str, dict[str, str]] = {
+    "iri": {"type": "string", "format": "uri"},
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+}
+
+
+class ParameterInfo(BaseModel):
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+
+class QueryLinks(BaseModel):
+    self: str
+    text: str
+    html: str
+    csv: str
+
+
+class QueryInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    parameters: list[ParameterInfo]
+    links: QueryLinks
+
+
+class CatalogueListing(BaseModel):
+    queries: list[QueryInfo]
+
+
+def get_catalogue(request: Request) -> Catalogue:
+    """The catalogue read when the app was built (never re-read per request)."""
+    catalogue: Catalogue = request.app.state.catalogue
+    return catalogue
+
+
+def get_store(request: Request) -> ox.Store:
+    current: ox.Store | None = request.app.state.store
+    if current is None:
+        raise HTTPException(503, "the store is not open")
+    return current
+
+
+# --- content negotiation --------------------------------------------------------------------
+
+
+def _accept_ranges(accept: str) -> list[tuple[str, str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if "/" not in media:
+            continue
+        kind, _, subtype = media.lower().partition("/")
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((kind, subtype, quality))
+    return ranges
+
+
+def negotiate(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered media type the client prefers (the most specific Accept range decides each
+    one's quality); ties and a missing header go to the first offered; None if none is acceptable.
+    """
+    if not accept or not accept.strip():
+        return offered[0]
+    ranges = _accept_ranges(accept)
+    best, best_quality = None, 0.0
+    for media in offered:
+        kind, _, subtype = media.partition("/")
+        matches = [
+            (int(k == kind) + int(s == subtype), q)
+            for k, s, q in ranges
+            if (k, s) in ((kind, subtype), (kind, "*"), ("*", "*"))
+        ]
+        quality = max(matches)[1] if matches else 0.0
+        if quality > best_quality:
+            best, best_quality = media, quality
+    return best
+
+
+def _chosen_format(request: Request, formats: Mapping[str, str]) -> str:
+    """The format named by ?format=, else the one the Accept header prefers."""
+    named = request.query_params.getlist(FORMAT_PARAMETER)
+    if named:
+        if len(named) > 1 or named[0] not in formats:
+            raise HTTPException(
+                400, f"format must be one of {', '.join(formats)}; got {', '.join(named)!r}"
+            )
+        return named[0]
+    media = negotiate(request.headers.get("accept"), list(formats.values()))
+    if media is None:
+        raise HTTPException(406, f"acceptable media types: {', '.join(formats.values())}")
+    return next(name for name, value in formats.items() if value == media)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
+    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .5rem;"
+    "text-align:left;vertical-align:top}th{background:#f3f3f3}"
+)
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    """A whole HTML page; the caller escapes everything in ``body``, ``title`` is escaped here."""
+    text = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        f"<title>{html.escape(title)} - atrocity-kg</title><style>{_STYLE}</style></head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+    return HTMLResponse(text, headers={"Vary": "Accept"})
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
+
+
+def _listing_html(listing: CatalogueListing) -> HTMLResponse:
+    rows = []
+    for query in listing.queries:
+        parameters = "<br>".join(
+            f"<code>{html.escape(p.name)}</code> ({html.escape(p.type)}) "
+            f"{html.escape(p.description)}"
+            + (f"; default <code>{html.escape(p.default)}</code>" if p.default else "")
+            for p in query.parameters
+        )
+        links = " · ".join(
+            (
+                _link(query.links.self, "SPARQL JSON"),
+                _link(query.links.csv, "CSV"),
+                _link(query.links.text, "query text"),
+            )
+        )
+        rows.append(
+            f"<tr><td>{_link(query.links.html, query.title)}<br><code>"
+            f"{html.escape(query.name)}</code></td><td>{html.escape(query.description)}</td>"
+            f"<td>{parameters}</td><td>{links}</td></tr>"
+        )
+    body = (
+        "<h1>Research questions</h1>\n<p>Each question is a SPARQL query on the graph; "
+        "parameters are given in the URL query string.</p>\n<table>\n<thead><tr><th>question</th>"
+        "<th>description</th><th>parameters</th><th>results</th></tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
+    return _page("Research questions", body)
+
+
+def _results_html(
+    request: Request, entry: CatalogueQuery, values: Mapping[str, str], table: Table
+) -> HTMLResponse:
+    inputs = "".join(
+        f'<p><label>{html.escape(p.name)} ({html.escape(p.type)}): <input name="'
+        f'{html.escape(p.name, quote=True)}" size="70" value="'
+        f'{html.escape(values.get(p.name, p.default or ""), quote=True)}"></label> '
+        f"{html.escape(p.description)}</p>"
+        for p in entry.parameters
+    )
+    form = (
+        f'<form method="get" action="{html.escape(request.url.path, quote=True)}">{inputs}'
+        f'<input type="hidden" name="{FORMAT_PARAMETER}" value="html">'
+        '<button type="submit">Run</button></form>'
+    )
+    others = " · ".join(
+        _link(str(request.url.include_query_params(**{FORMAT_PARAMETER: name})), label)
+        for name, label in (("json", "SPARQL JSON"), ("rows", "JSON rows"), ("csv", "CSV"))
+    )
+    text_link = _link(str(request.url_for("query_text", name=entry.name)), "query text")
+    listing_link = _link(str(request.url_for("list_queries")), "all questions")
+    body = (
+        f"<h1>{html.escape(entry.title)}</h1>\n<p>{html.escape(entry.description)}</p>\n"
+        f"{form}\n<p>{others} · {text_link} · {listing_link}</p>\n"
+        f"<p>{len(table.rows)} rows</p>\n{table.to_html()}"
+    )
+    return _page(entry.title, body)
+
+
+# --- running a query ------------------------------------------------------------------------
+
+
+def _parameter_values(request: Request) -> dict[str, str]:
+    """The query string, less ``format``; a parameter given twice is refused, not guessed."""
+    values: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name == FORMAT_PARAMETER:
+            continue
+        if name in values:
+            raise HTTPException(400, f"parameter {name!r} is given more than once")
+        values[name] = value
+    return values
+
+
+def _run(store: ox.Store, entry: CatalogueQuery, values: Mapping[str, str]) -> Table:
+    try:
+        text = entry.bound_text(dict(values))
+    except QueryError as error:
+        raise HTTPException(400, str(error)) from None
+    try:
+        answer = stores.run_query(store, text)
+    except QueryError as error:
+        raise HTTPException(500, f"catalogue query {entry.name!r}: {error}") from None
+    if not isinstance(answer, ox.QuerySolutions):
+        raise HTTPException(500, f"catalogue query {entry.name!r} is not a SELECT query")
+    return table_from_solutions(answer)
+
+
+def answer_query(request: Request, entry: CatalogueQuery, store: ox.Store) -> Response:
+    """Run one catalogue query with the request's parameters, in the negotiated format."""
+    chosen = _chosen_format(request, RESULT_FORMATS)
+    values = _parameter_values(request)
+    table = _run(store, entry, values)
+    headers = {"Vary": "Accept"}
+    if chosen == "html":
+        return _results_html(request, entry, values, table)
+    if chosen == "csv":
+        headers["Content-Disposition"] = f'inline; filename="{entry.name}.csv"'
+        return Response(table.to_csv(), media_type=CSV, headers=headers)
+    if chosen == "rows":
+        rows = {"variables": table.variables, "rows": table.plain_rows()}
+        return JSONResponse(rows, headers=headers)
+    return Response(table.to_json(), media_type=SPARQL_JSON, headers=headers)
+
+
+def _unknown(name: str, catalogue: Catalogue) -> HTTPException:
+    return HTTPException(
+        404, f"no catalogue query {name!r}; the catalogue has: {', '.join(sorted(catalogue))}"
+    )
+
+
+# --- OpenAPI --------------------------------------------------------------------------------
+
+
+def _default_value(parameter: Parameter) -> str | int | float | None:
+    if parameter.default is None:
+        return None
+    if parameter.type == "integer":
+        return int(parameter.default)
+    if parameter.type == "decimal":
+        return float(parameter.default)
+    return parameter.default
+
+
+def _openapi_parameters(entry: CatalogueQuery) -> list[dict[str, Any]]:
+    """The query's typed parameters for the OpenAPI document (FastAPI cannot infer them, as the
+    handler reads the query string itself to answer 400, not 422, naming the parameter)."""
+    described = []
+    for parameter in entry.parameters:
+        schema: dict[str, Any] = dict(_SCHEMAS[parameter.type])
+        if parameter.default is not None:
+            schema["default"] = _default_value(parameter)
+        described.append(
+            {
+                "name": parameter.name,
+                "in": "query",
+                "required": parameter.default is None,
+                "description": parameter.description or parameter.name,
+                "schema": schema,
+            }
+        )
+    described.append(
+        {
+            "name": FORMAT_PARAMETER,
+            "in": "query",
+            "required": False,
+            "description": "output format; overrides the Accept header",
+            "schema": {"type": "string", "enum": list(RESULT_FORMATS)},
+        }
+    )
+    return described
+
+
+_RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the results: SPARQL JSON, JSON rows, CSV or an HTML table",
+        "content": {media: {} for media in RESULT_FORMATS.values()},
+    },
+    400: {"description": "a parameter that the query does not declare, or a value not of its type"},
+    406: {"description": "none of the result formats is acceptable"},
+}
+
+
+def _check(entry: CatalogueQuery) -> None:
+    """Refuse at start-up what would make a route ambiguous or a default unusable."""
+    if not _NAME.match(entry.name):
+        raise QueryError(f"catalogue query {entry.name!r}: a name is letters, digits, - and _")
+    for parameter in entry.parameters:
+        if parameter.name == FORMAT_PARAMETER:
+            raise QueryError(f"catalogue query {entry.name!r}: 'format' is a reserved parameter")
+        if parameter.default is not None:
+            parameter.term(parameter.default)
+
+
+def _endpoint_for(name: str) -> Callable[..., Response]:
+    """The handler of one query's own route; it finds the query in the app's catalogue."""
+
+    def endpoint(
+        request: Request,
+        catalogue: Annotated[Catalogue, Depends(get_catalogue)],
+        store: Annotated[ox.Store, Depends(get_store)],
+    ) -> Response:
+        return answer_query(request, catalogue[name], store)
+
+    return endpoint
+
+
+# --- the router -----------------------------------------------------------------------------
+
+
+def build_router(catalogue: Catalogue) -> APIRouter:
+    """The routes for one catalogue: listing, query texts, one route per query, then the 404."""
+    router = APIRouter(tags=["queries"])
+
+    @router.get(
+        "/queries",
+        name="list_queries",
+        summary="The catalogue of research questions",
+        response_model=CatalogueListing,
+        responses={200: {"content": {HTML: {}}}, 406: {"description": "no acceptable format"}},
+    )
+    def list_queries(
+        request: Request, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
+    ) -> Response:
+        """Every catalogue query with its parameters and links; JSON, or HTML by Accept or
+        ?format=html."""
+        chosen = _chosen_format(request, LISTING_FORMATS)
+        listing = CatalogueListing(queries=[_info(request, e) for e in catalogue.values()])
+        if chosen == "html":
+            return _listing_html(listing)
+        return JSONResponse(listing.model_dump(mode="json"), headers={"Vary": "Accept"})
+
+    @router.get(
+        "/queries/{name}.rq",
+        name="query_text",
+        summary="The SPARQL text of a catalogue query",
+        response_class=Response,
+        responses={200: {"content": {SPARQL_QUERY: {}, TEXT: {}}}, 404: {}},
+    )
+    def query_text(
+        request: Request, name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
+    ) -> Response:
+        """The file as written, header included (text/plain unless application/sparql-query is
+        asked for, so that a browser shows it)."""
+        if name not in catalogue:
+            raise _unknown(name, catalogue)
+        media = negotiate(request.headers.get("accept"), [TEXT, SPARQL_QUERY]) or TEXT
+        return Response(
+            catalogue[name].text,
+            media_type=f"{media}; charset=utf-8",
+            headers={"Vary": "Accept"},
+        )
+
+    for name, entry in catalogue.items():
+        _check(entry)
+        router.add_api_route(
+            f"/queries/{name}",
+            _endpoint_for(name),
+            methods=["GET"],
+            name=f"query:{name}",
+            operation_id=f"query_{name.replace('-', '_')}",
+            summary=entry.title,
+            description=entry.description,
+            response_class=Response,
+            responses=_RESULT_RESPONSES,
+            openapi_extra={"parameters": _openapi_parameters(entry)},
+        )
+
+    @router.get("/queries/{name}", name="catalogue_query", include_in_schema=False)
+    def catalogue_query(
+        name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
+    ) -> Response:
+        """Reached only by names without their own route: a 404 naming the catalogue's queries.
+
+        Registered last so that each query keeps its own, documented operation; it also names the
+        URL pattern the listing's links are built from.
+        """
+        raise _unknown(name, catalogue)
+
+    return router
+
+
+def _info(request: Request, entry: CatalogueQuery) -> QueryInfo:
+    own = request.url_for("catalogue_query", name=entry.name)
+    return QueryInfo(
+        name=entry.name,
+        title=entry.title,
+        description=entry.description,
+        parameters=[
+            ParameterInfo(name=p.name, type=p.type, default=p.default, description=p.description)
+            for p in entry.parameters
+        ],
+        links=QueryLinks(
+            self=str(own),
+            text=str(request.url_for("query_text", name=entry.name)),
+            html=str(own.include_query_params(**{FORMAT_PARAMETER: "html"})),
+            csv=str(own.include_query_params(**{FORMAT_PARAMETER: "csv"})),
+        ),
+    )
+
+
+def catalogue_router(app: FastAPI) -> APIRouter:
+    """Read the catalogue of the app's settings once, keep it on ``app.state``, and route it."""
+    settings: Settings = app.state.settings
+    catalogue = load_catalogue(settings.queries_dir)
+    app.state.catalogue = catalogue
+    return build_router(catalogue)

@@ -1,0 +1,699 @@
+"""/sparql to the SPARQL 1.1 Protocol, over real HTTP: the app served by uvicorn on loopback and
+read by httpx, SPARQLWrapper and rdflib's SPARQLStore."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
+
+from atrocity_kg import graphs
+from atrocity_kg.config import Settings
+from graphdiff import assert_isomorphic
+from server import serving
+
+AKG = Namespace("https://w3id.org/atrocity-kg/ontology#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+GRAPH = "https://w3id.org/atrocity-kg/graph/"
+V1, V3, CURATED = GRAPH + "ushmm-v1", GRAPH + "ushmm-v3", GRAPH + "curated"
+PROLOGUE = (
+    "PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>\n"
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+)
+TOOLS = PROLOGUE + "SELECT (COUNT(?t) AS ?n) WHERE { ?t a akg:ReviewedTool }"
+STUDIES = PROLOGUE + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a akg:Study }"
+TOOL_LABELS = PROLOGUE + (
+    "SELECT ?tool ?label WHERE { ?tool a akg:ReviewedTool ; skos:prefLabel ?label } ORDER BY ?tool"
+)
+TOOL_TRIPLES = PROLOGUE + "CONSTRUCT { ?t ?p ?o } WHERE { ?t a akg:ReviewedTool ; ?p ?o }"
+RESULT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+DIRECT = {"Content-Type": "application/sparql-query"}
+
+
+@pytest.fixture(scope="module")
+def base(built: Settings) -> Iterator[str]:
+    with serving(built) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def endpoint(base: str) -> str:
+    return f"{base}/sparql"
+
+
+@pytest.fixture(scope="module")
+def curated(built: Settings) -> Graph:
+    """The curated graph as the files say, parsed by rdflib, independently of the server."""
+    return graphs.load_curated(built)
+
+
+def media(response: httpx.Response) -> str:
+    return response.headers["content-type"].split(";")[0].strip()
+
+
+def number(response: httpx.Response) -> int:
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def ask(endpoint: str, method: str, query: str, **params: Any) -> httpx.Response:
+    """One query by each of the protocol's three ways, dataset parameters alongside."""
+    if method == "GET":
+        return httpx.get(endpoint, params={"query": query, **params})
+    if method == "form":
+        return httpx.post(endpoint, data={"query": query, **params}, headers=FORM)
+    return httpx.post(endpoint, params=params, content=query.encode(), headers=DIRECT)
+
+
+# --- the three ways in, and the dataset ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_query_by_each_way_of_the_protocol(endpoint: str, method: str) -> None:
+    response = ask(endpoint, method, TOOLS)
+    assert media(response) == "application/sparql-results+json"
+    assert number(response) == 12
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_default_graph_uri_chooses_the_release(endpoint: str, method: str) -> None:
+    assert number(ask(endpoint, method, STUDIES, **{"default-graph-uri": V1})) == 310
+    assert number(ask(endpoint, method, STUDIES, **{"default-graph-uri": V3})) == 474
+    union = number(ask(endpoint, method, STUDIES))
+    assert union > 474
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_repeated_default_graph_uri_merges_the_graphs(endpoint: str, method: str) -> None:
+    """Findings are minted per release (V1 926, V3 1602), so two releases add up."""
+    findings = PROLOGUE + "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f akg:reportedIn ?s }"
+    assert number(ask(endpoint, method, findings, **{"default-graph-uri": V1})) == 926
+    assert number(ask(endpoint, method, findings, **{"default-graph-uri": [V1, V3]})) == 2528
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_named_graph_uri_limits_the_named_graphs(endpoint: str, method: str) -> None:
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
+    response = ask(endpoint, method, query, **{"named-graph-uri": [CURATED, V3]})
+    assert response.status_code == 200, response.text
+    names = [row["g"]["value"] for row in response.json()["results"]["bindings"]]
+    assert names == [CURATED, V3]
+    # With only named graphs given, the default graph is empty ...
+    response = ask(endpoint, method, "ASK { ?s ?p ?o }", **{"named-graph-uri": CURATED})
+    assert response.json()["boolean"] is False
+    # ... and with only default graphs given, there is no named graph.
+    response = ask(endpoint, method, query, **{"default-graph-uri": CURATED})
+    assert response.json()["results"]["bindings"] == []
+
+
+def test_without_dataset_every_named_graph_is_reachable(endpoint: str) -> None:
+    query = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert number(httpx.get(endpoint, params={"query": query})) == 6
+
+
+def test_from_in_the_query_is_honoured_and_the_protocol_overrides_it(endpoint: str) -> None:
+    from_v1 = PROLOGUE + f"SELECT (COUNT(DISTINCT ?s) AS ?n) FROM <{V1}> WHERE {{ ?s a akg:Study }}"
+    assert number(ask(endpoint, "GET", from_v1)) == 310
+    assert number(ask(endpoint, "GET", from_v1, **{"default-graph-uri": V3})) == 474
+    from_named = (
+        PROLOGUE + f"SELECT (COUNT(DISTINCT ?s) AS ?n) FROM NAMED <{V3}> "
+        "WHERE { GRAPH ?g { ?s a akg:Study } }"
+    )
+    assert number(ask(endpoint, "GET", from_named)) == 474
+
+
+def test_the_word_from_elsewhere_keeps_the_union(endpoint: str) -> None:
+    """'from' in a comment, a string, an IRI, a prefix and a variable is no FROM clause."""
+    query = (
+        "# FROM <https://w3id.org/atrocity-kg/graph/ushmm-v1>\n"
+        "PREFIX from: <https://w3id.org/atrocity-kg/ontology#>\n"
+        "SELECT (COUNT(DISTINCT ?from) AS ?n) WHERE { ?from a from:Study "
+        'FILTER(?from != <http://example.org/FROM> && "FROM <x>" != """FROM""") }'
+    )
+    assert number(ask(endpoint, "GET", query)) == number(ask(endpoint, "GET", STUDIES))
+
+
+@pytest.mark.parametrize("name", ["default-graph-uri", "named-graph-uri"], ids=["default", "named"])
+def test_a_relative_graph_iri_is_a_400(endpoint: str, name: str) -> None:
+    response = httpx.get(endpoint, params={"query": TOOLS, name: "graph/curated"})
+    assert response.status_code == 400
+    assert "absolute IRI" in response.text
+
+
+# --- content negotiation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", list(RESULT_TYPES))
+def test_select_in_each_results_format(endpoint: str, accept: str) -> None:
+    response = httpx.get(endpoint, params={"query": TOOLS}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert media(response) == accept
+    assert response.headers["vary"].startswith("Accept")
+    assert "12" in response.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/sparql-results+json"),
+        ("*/*", "application/sparql-results+json"),
+        ("application/json", "application/sparql-results+json"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("text/*;q=0.8, text/csv;q=0.1", "text/tab-separated-values"),
+        ("text/html, application/xhtml+xml, */*;q=0.8", "application/sparql-results+json"),
+        ("application/sparql-results+json;q=0, */*", "application/sparql-results+xml"),
+        ("text/csv; charset=utf-8", "text/csv"),
+    ],
+)
+def test_accept_with_q_values_and_wildcards(
+    endpoint: str, accept: str | None, expected: str
+) -> None:
+    headers = {"Accept": accept} if accept is not None else {}
+    response = httpx.get(endpoint, params={"query": TOOLS}, headers=headers)
+    assert response.status_code == 200
+    assert media(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("json", "application/sparql-results+json"),
+        ("xml", "application/sparql-results+xml"),
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+    ],
+)
+def test_format_parameter_overrides_accept(endpoint: str, value: str, expected: str) -> None:
+    for response in (
+        httpx.get(
+            endpoint,
+            params={"query": TOOLS, "format": value},
+            headers={"Accept": "application/sparql-results+json;q=0.1, text/turtle"},
+        ),
+        httpx.post(endpoint, data={"query": TOOLS, "format": value}, headers=FORM),
+    ):
+        assert response.status_code == 200
+        assert media(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("turtle", "text/turtle"),
+        ("ntriples", "application/n-triples"),
+        ("jsonld", "application/ld+json"),
+        ("rdfxml", "application/rdf+xml"),
+        ("json", "application/ld+json"),
+        ("xml", "application/rdf+xml"),
+    ],
+)
+def test_format_parameter_for_graphs(endpoint: str, value: str, expected: str) -> None:
+    response = httpx.get(endpoint, params={"query": TOOL_TRIPLES, "format": value})
+    assert response.status_code == 200
+    assert media(response) == expected
+
+
+@pytest.mark.parametrize("accept", [a for a in RDF_TYPES if a != "text/turtle"])
+def test_construct_in_each_rdf_format(endpoint: str, accept: str) -> None:
+    default = httpx.get(endpoint, params={"query": TOOL_TRIPLES})
+    assert media(default) == "text/turtle"
+    expected = Graph().parse(data=default.content, format="turtle")
+    assert len(expected) > 12 * 5
+    response = httpx.get(endpoint, params={"query": TOOL_TRIPLES}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert media(response) == accept
+    assert response.headers["vary"].startswith("Accept")
+    assert_isomorphic(expected, Graph().parse(data=response.content, format=RDF_TYPES[accept]))
+
+
+def test_ask_in_json_and_xml(endpoint: str) -> None:
+    query = PROLOGUE + "ASK { ?t a akg:ReviewedTool }"
+    response = httpx.get(endpoint, params={"query": query})
+    assert media(response) == "application/sparql-results+json"
+    assert response.json() == {"head": {}, "boolean": True}
+    response = httpx.get(
+        endpoint, params={"query": query}, headers={"Accept": "application/sparql-results+xml"}
+    )
+    assert media(response) == "application/sparql-results+xml"
+    assert "<boolean>true</boolean>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "params"),
+    [
+        ("ASK { ?s ?p ?o }", "text/csv", {}),
+        ("ASK { ?s ?p ?o }", "text/tab-separated-values", {}),
+        ("ASK { ?s ?p ?o }", None, {"format": "csv"}),
+        (TOOLS, "text/turtle", {}),
+        (TOOLS, "application/sparql-results+json;q=0, text/html", {}),
+        (TOOL_TRIPLES, "application/sparql-results+json", {}),
+        (TOOL_TRIPLES, None, {"format": "tsv"}),
+    ],
+    ids=["ask-csv", "ask-tsv", "ask-format-csv", "select-turtle", "q0", "construct-json", "tsv"],
+)
+def test_unacceptable_is_a_406(
+    endpoint: str, query: str, accept: str | None, params: dict[str, str]
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = httpx.get(endpoint, params={"query": query, **params}, headers=headers)
+    assert response.status_code == 406
+    assert media(response) == "text/plain"
+    assert "available" in response.text
+
+
+def test_unknown_format_name_is_a_400(endpoint: str) -> None:
+    response = httpx.get(endpoint, params={"query": TOOLS, "format": "yaml"})
+    assert response.status_code == 400
+    assert "unknown format 'yaml'" in response.text
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_malformed_query_is_a_400_with_the_parsers_message(endpoint: str, method: str) -> None:
+    response = ask(endpoint, method, "SELECT WHERE {")
+    assert response.status_code == 400
+    assert media(response) == "text/plain"
+    assert response.text.startswith("malformed query: error at 1:")
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_an_update_sent_as_a_query_is_refused(endpoint: str, method: str) -> None:
+    update = "PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c }"
+    response = ask(endpoint, method, update)
+    assert response.status_code == 400
+    assert "malformed query" in response.text
+    assert "read-only" in response.text
+    assert (
+        number(ask(endpoint, "GET", "SELECT (COUNT(*) AS ?n) { <http://example.org/a> ?p ?o }"))
+        == 0
+    )
+
+
+def test_service_is_refused_without_a_request_going_out(endpoint: str) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(1)
+        target = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        query = f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"
+        for text in (query, f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"):
+            response = httpx.get(endpoint, params={"query": text})
+            assert response.status_code == 400
+            assert "SERVICE is not supported" in response.text
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_a_pathological_query_is_answered_quickly(endpoint: str) -> None:
+    """Unterminated strings everywhere: a scan that restarted at each quote would take minutes."""
+    response = httpx.post(endpoint, content='"\\' * 150_000, headers=DIRECT, timeout=10)
+    assert response.status_code == 400
+
+
+def test_an_update_parameter_is_refused(endpoint: str) -> None:
+    update = "INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }"
+    for response in (
+        httpx.post(endpoint, data={"update": update}, headers=FORM),
+        httpx.get(endpoint, params={"update": update}),
+    ):
+        assert response.status_code == 400
+        assert "read-only" in response.text
+    response = httpx.post(
+        endpoint, content=update, headers={"Content-Type": "application/sparql-update"}
+    )
+    assert response.status_code == 415
+    assert "read-only" in response.text
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/json", None], ids=["text", "json", "none"]
+)
+def test_other_request_types_are_a_415(endpoint: str, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = httpx.post(endpoint, content=TOOLS, headers=headers)
+    assert response.status_code == 415
+    assert "application/sparql-query" in response.text
+
+
+def test_missing_empty_and_repeated_queries_are_a_400(endpoint: str) -> None:
+    cases = [
+        httpx.post(endpoint, data={"format": "json"}, headers=FORM),
+        httpx.post(endpoint, data={"query": ""}, headers=FORM),
+        httpx.post(endpoint, content=b"", headers=DIRECT),
+        httpx.get(endpoint, params={"query": ""}),
+        httpx.get(endpoint, params={"query": [TOOLS, TOOLS]}),
+        httpx.post(endpoint, data={"query": [TOOLS, TOOLS]}, headers=FORM),
+        httpx.post(endpoint, params={"query": TOOLS}, content=TOOLS, headers=DIRECT),
+    ]
+    for response in cases:
+        assert response.status_code == 400, response.request
+        assert media(response) == "text/plain"
+
+
+def test_too_large_a_body_is_a_413(endpoint: str) -> None:
+    query = TOOLS + " #" + "x" * (1024 * 1024)
+    response = httpx.post(endpoint, content=query, headers=DIRECT)
+    assert response.status_code == 413
+
+
+def test_the_request_charset_is_honoured(endpoint: str) -> None:
+    query = 'SELECT ("Côte d’Ivoire" AS ?x) WHERE {}'
+    for charset, data in (("utf-8", query.encode()), ("utf-16", query.encode("utf-16"))):
+        response = httpx.post(
+            endpoint,
+            content=data,
+            headers={"Content-Type": f"application/sparql-query; charset={charset}"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["results"]["bindings"][0]["x"]["value"] == "Côte d’Ivoire"
+    response = httpx.post(
+        endpoint, content=b"\xff\xfe\xfa", headers={"Content-Type": "application/sparql-query"}
+    )
+    assert response.status_code == 400
+
+
+def test_other_methods_are_a_405_naming_the_allowed_ones(endpoint: str) -> None:
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = httpx.request(method, endpoint, content=TOOLS, headers=DIRECT)
+        assert response.status_code == 405
+        assert {m.strip() for m in response.headers["allow"].split(",")} >= {
+            "GET",
+            "HEAD",
+            "POST",
+        }
+
+
+def test_head_answers_the_headers_only(endpoint: str) -> None:
+    response = httpx.head(endpoint, params={"query": TOOLS}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert media(response) == "text/csv"
+    assert response.content == b""
+    response = httpx.head(endpoint, params={"query": "SELECT WHERE {"})
+    assert response.status_code == 400
+
+
+# --- the service description --------------------------------------------------------------------
+
+
+def service_description(endpoint: str, accept: str = "text/turtle") -> Graph:
+    response = httpx.get(endpoint, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert media(response) == accept
+    assert response.headers["vary"].startswith("Accept")
+    return Graph().parse(data=response.content, format=RDF_TYPES[accept])
+
+
+def test_service_description(endpoint: str, curated: Graph) -> None:
+    response = httpx.get(endpoint)
+    assert media(response) == "text/turtle"
+    description = Graph().parse(data=response.content, format="turtle")
+    (service,) = description.subjects(RDF.type, SD.Service)
+    assert description.value(service, SD.endpoint) == URIRef(endpoint)
+    assert description.value(service, SD.supportedLanguage) == SD.SPARQL11Query
+    assert set(description.objects(service, SD.feature)) == {SD.UnionDefaultGraph}
+    assert set(description.objects(service, SD.resultFormat)) == {
+        FORMATS[name]
+        for name in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "N-Triples",
+            "JSON-LD",
+            "RDF_XML",
+        )
+    }
+    dataset = description.value(service, SD.defaultDataset)
+    assert (dataset, RDF.type, SD.Dataset) in description
+    default = description.value(dataset, SD.defaultGraph)
+    distinct = number(
+        httpx.get(
+            endpoint,
+            params={
+                "query": "SELECT (COUNT(*) AS ?n) WHERE "
+                "{ SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+            },
+        )
+    )
+    assert description.value(default, VOID.triples).toPython() == distinct
+    sizes = {}
+    for named in description.objects(dataset, SD.namedGraph):
+        assert (named, RDF.type, SD.NamedGraph) in description
+        graph = description.value(named, SD.graph)
+        sizes[str(description.value(named, SD.name))] = description.value(
+            graph, VOID.triples
+        ).toPython()
+    assert set(sizes) == {GRAPH + name for name in ("ontology", "shapes", "curated")} | {
+        GRAPH + f"ushmm-v{n}" for n in (1, 2, 3)
+    }
+    assert sizes[CURATED] == len(curated)
+    count_v3 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert sizes[V3] == number(ask(endpoint, "GET", count_v3, **{"default-graph-uri": V3}))
+    assert sum(sizes.values()) > distinct  # the releases share studies and factors
+
+
+@pytest.mark.parametrize("accept", [a for a in RDF_TYPES if a != "text/turtle"])
+def test_service_description_in_each_rdf_format(endpoint: str, accept: str) -> None:
+    assert_isomorphic(service_description(endpoint), service_description(endpoint, accept))
+
+
+def test_service_description_by_format_head_and_406(endpoint: str) -> None:
+    response = httpx.get(endpoint, params={"format": "jsonld"})
+    assert media(response) == "application/ld+json"
+    response = httpx.head(endpoint)
+    assert response.status_code == 200
+    assert media(response) == "text/turtle"
+    assert response.content == b""
+    response = httpx.get(endpoint, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 406
+
+
+# --- real clients -------------------------------------------------------------------------------
+
+
+def sparqlwrapper(endpoint: str, query: str, fmt: str, method: str = "GET") -> Any:
+    client = SPARQLWrapper(endpoint)
+    client.setMethod(method)
+    client.setReturnFormat(fmt)
+    client.setQuery(query)
+    return client.query()
+
+
+def expected_labels(curated: Graph) -> set[tuple[str, str]]:
+    return {
+        (str(tool), str(label))
+        for tool in curated.subjects(RDF.type, AKG.ReviewedTool)
+        for label in curated.objects(tool, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"))
+    }
+
+
+def tsv_term(text: str) -> str:
+    """The value of a term in SPARQL TSV, for the IRIs and language-tagged strings used here."""
+    if text.startswith("<"):
+        return text[1:-1]
+    return text[1 : text.rindex('"')]
+
+
+@pytest.mark.parametrize("method", ["GET", POST])
+def test_sparqlwrapper_select_in_every_results_format(
+    endpoint: str, curated: Graph, method: str
+) -> None:
+    expected = expected_labels(curated)
+    assert len(expected) == 12
+
+    data = sparqlwrapper(endpoint, TOOL_LABELS, JSON, method).convert()
+    rows = data["results"]["bindings"]
+    assert {(r["tool"]["value"], r["label"]["value"]) for r in rows} == expected
+
+    document = sparqlwrapper(endpoint, TOOL_LABELS, XML, method).convert()
+    found = set()
+    for result in document.getElementsByTagName("result"):
+        values = {
+            b.getAttribute("name"): b.firstChild.firstChild.data
+            for b in result.getElementsByTagName("binding")
+        }
+        found.add((values["tool"], values["label"]))
+    assert found == expected
+
+    text = sparqlwrapper(endpoint, TOOL_LABELS, CSV, method).convert().decode("utf-8")
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0] == ["tool", "label"]
+    assert {(row[0], row[1]) for row in table[1:]} == expected
+
+    text = sparqlwrapper(endpoint, TOOL_LABELS, TSV, method).convert().decode("utf-8")
+    lines = [line.split("\t") for line in text.splitlines()]
+    assert lines[0] == ["?tool", "?label"]
+    assert {(tsv_term(a), tsv_term(b)) for a, b in lines[1:]} == expected
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, N3, JSONLD, XML])
+def test_sparqlwrapper_construct_in_every_rdf_format(
+    endpoint: str, curated: Graph, fmt: str
+) -> None:
+    expected = curated.query(TOOL_TRIPLES).graph
+    assert expected is not None
+    assert len(expected) > 12 * 5
+    client = SPARQLWrapper(endpoint)
+    client.setReturnFormat(fmt)
+    client.setQuery(TOOL_TRIPLES)
+    client.addDefaultGraph(CURATED)
+    if fmt == N3:  # SPARQLWrapper has no N-Triples format: ask for it by content negotiation
+        client.setOnlyConneg(True)
+        client.addCustomHttpHeader("Accept", "application/n-triples")
+    result = client.query()
+    content_type = result.info()["content-type"]
+    answer = result.convert()
+    if fmt == N3:
+        assert content_type == "application/n-triples"
+        answer = Graph().parse(data=answer, format="nt")
+    elif fmt == TURTLE:
+        assert content_type.startswith("text/turtle")
+        answer = Graph().parse(data=answer, format="turtle")
+    assert isinstance(answer, Graph)
+    assert_isomorphic(expected, answer)
+
+
+def test_rdflib_sparqlstore_reads_through_the_endpoint(endpoint: str) -> None:
+    store = SPARQLStore(endpoint)
+    curated = Graph(store, identifier=URIRef(CURATED))
+    assert len(list(curated.triples((None, RDF.type, AKG.ReviewedTool)))) == 12
+    (row,) = curated.query(TOOLS)
+    assert int(row[0]) == 12
+    release = Graph(store, identifier=URIRef(V1))
+    (row,) = release.query(STUDIES)
+    assert int(row[0]) == 310
+    tools = release.query(TOOL_TRIPLES).graph
+    assert tools is not None
+    assert len(tools) == 0  # the tools are described in the curated graph
+
+
+# --- streaming ----------------------------------------------------------------------------------
+
+
+def writers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "atrocity-kg-writer"]
+
+
+def test_a_large_construct_is_streamed(endpoint: str) -> None:
+    size = number(
+        ask(endpoint, "GET", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", **{"default-graph-uri": V3})
+    )
+    assert size > 30_000
+    lines = 0
+    chunks = 0
+    with httpx.stream(
+        "GET",
+        endpoint,
+        params={"query": "CONSTRUCT WHERE { ?s ?p ?o }", "default-graph-uri": V3},
+        headers={"Accept": "application/n-triples"},
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        for chunk in response.iter_bytes():
+            chunks += 1
+            lines += chunk.count(b"\n")
+    assert chunks > 10
+    assert lines == size
+
+
+def resident_megabytes() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux's /proc")
+def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(endpoint: str) -> None:
+    """An answer far larger than memory (474 cubed rows): the writer waits for the reader
+    instead of filling memory (unbounded, it grows by over 100 MB in two seconds here), and
+    stops when the reader goes away. The server runs in this process, so its threads and its
+    memory are ours to see."""
+    query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
+    with httpx.stream("GET", endpoint, params={"query": query}) as response:
+        chunks = response.iter_raw()
+        assert next(chunks).startswith(b'{"head":{"vars":["a","b","c"]}')
+        before = resident_megabytes()
+        time.sleep(2)
+        assert writers(), "the writer should still be waiting for the reader"
+        assert resident_megabytes() - before < 50
+    deadline = time.monotonic() + 10
+    while writers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not writers()
+
+
+# --- CORS and OpenAPI ---------------------------------------------------------------------------
+
+
+def test_cors_for_reads(endpoint: str) -> None:
+    origin = {"Origin": "https://example.org"}
+    response = httpx.get(endpoint, params={"query": TOOLS}, headers=origin)
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    response = httpx.options(
+        endpoint,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
+    assert methods == {"GET", "POST", "HEAD", "OPTIONS"}
+    assert "content-type" in response.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in response.headers
+    response = httpx.options(endpoint, headers={**origin, "Access-Control-Request-Method": "PUT"})
+    assert response.status_code == 400
+
+
+def test_openapi_documents_the_protocol(base: str) -> None:
+    spec = httpx.get(f"{base}/openapi.json").json()
+    operations = spec["paths"]["/sparql"]
+    assert set(operations) >= {"get", "head", "post"}
+    get = operations["get"]
+    assert get["summary"]
+    assert {p["name"] for p in get["parameters"]} == {
+        "query",
+        "default-graph-uri",
+        "named-graph-uri",
+        "format",
+    }
+    assert set(get["responses"]["200"]["content"]) == set(RESULT_TYPES) | set(RDF_TYPES)
+    assert {"400", "406"} <= set(get["responses"])
+    post = operations["post"]
+    assert set(post["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/sparql-query",
+    }
+    assert {"400", "406", "415"} <= set(post["responses"])
+    assert httpx.get(f"{base}/docs").status_code == 200
