@@ -238,16 +238,35 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
-def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
-    """How much the client wants this format: the q of the most specific range matching it."""
+def _quality(ranges: Sequence[MediaRange], media_types: Iterable[str]) -> float:
+    """How much the client wants any of these media types: the q of the most specific range."""
     best: tuple[int, float] | None = None
-    for media_type in fmt.media_types:
+    for media_type in media_types:
         for media_range in ranges:
             if media_range.matches(media_type):
                 candidate = (media_range.specificity, media_range.quality)
                 if best is None or candidate > best:
                     best = candidate
     return 0.0 if best is None else best[1]
+
+
+def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
+    """How much the client wants this format."""
+    return _quality(ranges, fmt.media_types)
+
+
+def preferred_media_type(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered media type the client prefers, for answers outside the format table (HTML,
+    CSV of a catalogue query...); ties and a missing header go to the first; None if none fits."""
+    ranges = parse_accept(accept) if accept else []
+    if not ranges:
+        return offered[0]
+    best, best_quality = None, 0.0
+    for media_type in offered:
+        q = _quality(ranges, [media_type])
+        if q > best_quality:
+            best, best_quality = media_type, q
+    return best
 
 
 def from_accept(offered: Sequence[Format], accept: str | None) -> Format:

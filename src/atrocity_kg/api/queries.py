@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from atrocity_kg import store as stores
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
+from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.queries import CatalogueQuery, Parameter, load_catalogue
 from atrocity_kg.results import Table, table_from_solutions
 
@@ -95,46 +96,6 @@ def get_store(request: Request) -> ox.Store:
 # --- content negotiation --------------------------------------------------------------------
 
 
-def _accept_ranges(accept: str) -> list[tuple[str, str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        if "/" not in media:
-            continue
-        kind, _, subtype = media.lower().partition("/")
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((kind, subtype, quality))
-    return ranges
-
-
-def negotiate(accept: str | None, offered: Sequence[str]) -> str | None:
-    """The offered media type the client prefers (the most specific Accept range decides each
-    one's quality); ties and a missing header go to the first offered; None if none is acceptable.
-    """
-    if not accept or not accept.strip():
-        return offered[0]
-    ranges = _accept_ranges(accept)
-    best, best_quality = None, 0.0
-    for media in offered:
-        kind, _, subtype = media.partition("/")
-        matches = [
-            (int(k == kind) + int(s == subtype), q)
-            for k, s, q in ranges
-            if (k, s) in ((kind, subtype), (kind, "*"), ("*", "*"))
-        ]
-        quality = max(matches)[1] if matches else 0.0
-        if quality > best_quality:
-            best, best_quality = media, quality
-    return best
-
-
 def _chosen_format(request: Request, formats: Mapping[str, str]) -> str:
     """The format named by ?format=, else the one the Accept header prefers."""
     named = request.query_params.getlist(FORMAT_PARAMETER)
@@ -144,7 +105,7 @@ def _chosen_format(request: Request, formats: Mapping[str, str]) -> str:
                 400, f"format must be one of {', '.join(formats)}; got {', '.join(named)!r}"
             )
         return named[0]
-    media = negotiate(request.headers.get("accept"), list(formats.values()))
+    media = preferred_media_type(request.headers.get("accept"), list(formats.values()))
     if media is None:
         raise HTTPException(406, f"acceptable media types: {', '.join(formats.values())}")
     return next(name for name, value in formats.items() if value == media)
@@ -400,7 +361,7 @@ def build_router(catalogue: Catalogue) -> APIRouter:
         asked for, so that a browser shows it)."""
         if name not in catalogue:
             raise _unknown(name, catalogue)
-        media = negotiate(request.headers.get("accept"), [TEXT, SPARQL_QUERY]) or TEXT
+        media = preferred_media_type(request.headers.get("accept"), [TEXT, SPARQL_QUERY]) or TEXT
         return Response(
             catalogue[name].text,
             media_type=f"{media}; charset=utf-8",
