@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from atrocity_kg import __version__, store
-from atrocity_kg.api import graph_store, pages, queries, sparql
+from atrocity_kg.api import downloads, graph_store, pages, queries, sparql
 from atrocity_kg.config import Settings
 
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
+    app.include_router(downloads.router)
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
     pages.mount_static(app, settings)
