@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
-from atrocity_kg import pipeline
+from atrocity_kg import graphs, pipeline
 from atrocity_kg.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +54,21 @@ def make_home(root: Path, *, with_releases: bool) -> Settings:
 @pytest.fixture
 def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
+
+
+@pytest.fixture(scope="module")
+def base(built: Settings) -> Iterator[str]:
+    """The app over real HTTP on loopback, one server per test module."""
+    from server import serving
+
+    with serving(built) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def curated(built: Settings) -> Graph:
+    """The curated graph as the files say, parsed independently of the server."""
+    return graphs.load_curated(built)
 
 
 @pytest.fixture(scope="session")

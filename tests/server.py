@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 from atrocity_kg.api import create_app
@@ -38,3 +39,8 @@ def serving(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def media(response: httpx.Response) -> str:
+    """The media type of a response, without its parameters."""
+    return response.headers["content-type"].split(";")[0].strip()

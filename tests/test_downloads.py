@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,13 +12,6 @@ from rdflib import Graph
 from atrocity_kg import graphs, store
 from atrocity_kg.config import Settings
 from graphdiff import assert_isomorphic
-from server import serving
-
-
-@pytest.fixture(scope="module")
-def base(built: Settings) -> Iterator[str]:
-    with serving(built) as url:
-        yield url
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from rdflib import Graph
 
-from atrocity_kg import graphs
-from atrocity_kg.config import Settings
 from graphdiff import assert_isomorphic
-from server import serving
+from server import media
 
 GRAPH = "https://w3id.org/atrocity-kg/graph/"
 CURATED, V3 = GRAPH + "curated", GRAPH + "ushmm-v3"
@@ -26,24 +22,8 @@ NAMES |= {"jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
 
 
 @pytest.fixture(scope="module")
-def base(built: Settings) -> Iterator[str]:
-    with serving(built) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def store_url(base: str) -> str:
     return f"{base}/graph-store"
-
-
-@pytest.fixture(scope="module")
-def curated(built: Settings) -> Graph:
-    """The union of data/curated/*.ttl, parsed by rdflib."""
-    return graphs.load_curated(built)
-
-
-def media(response: httpx.Response) -> str:
-    return response.headers["content-type"].split(";")[0].strip()
 
 
 def count(base: str, query: str, **params: str) -> int:

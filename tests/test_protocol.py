@@ -9,7 +9,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,8 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 
-from atrocity_kg import graphs
-from atrocity_kg.config import Settings
 from graphdiff import assert_isomorphic
-from server import serving
+from server import media
 
 AKG = Namespace("https://w3id.org/atrocity-kg/ontology#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -57,24 +54,8 @@ DIRECT = {"Content-Type": "application/sparql-query"}
 
 
 @pytest.fixture(scope="module")
-def base(built: Settings) -> Iterator[str]:
-    with serving(built) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def endpoint(base: str) -> str:
     return f"{base}/sparql"
-
-
-@pytest.fixture(scope="module")
-def curated(built: Settings) -> Graph:
-    """The curated graph as the files say, parsed by rdflib, independently of the server."""
-    return graphs.load_curated(built)
-
-
-def media(response: httpx.Response) -> str:
-    return response.headers["content-type"].split(";")[0].strip()
 
 
 def number(response: httpx.Response) -> int:

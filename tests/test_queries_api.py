@@ -46,12 +46,6 @@ WHERE {
 
 
 @pytest.fixture(scope="module")
-def base(built: Settings) -> Iterator[str]:
-    with serving(built) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def echo_home(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("echo-home")
     (home / "queries").mkdir()
