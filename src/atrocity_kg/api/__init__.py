@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import PlainTextResponse
 
 from atrocity_kg import __version__, store
 from atrocity_kg.api import downloads, graph_store, pages, queries, sparql
+from atrocity_kg.api.protocol import ProtocolError
 from atrocity_kg.config import Settings
+
+
+async def _plain_error(_: Request, error: ProtocolError) -> PlainTextResponse:
+    """A protocol error raised outside the protocol's own routes (e.g. the shared store
+    dependency in the catalogue router) is answered the same way: one line of plain text."""
+    return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_exception_handler(ProtocolError, _plain_error)  # type: ignore[arg-type]
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(downloads.router)

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from atrocity_kg import store as stores
+from atrocity_kg.api.protocol import get_store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from atrocity_kg.negotiation import preferred_media_type
@@ -84,13 +85,6 @@ def get_catalogue(request: Request) -> Catalogue:
     """The catalogue read when the app was built (never re-read per request)."""
     catalogue: Catalogue = request.app.state.catalogue
     return catalogue
-
-
-def get_store(request: Request) -> ox.Store:
-    current: ox.Store | None = request.app.state.store
-    if current is None:
-        raise HTTPException(503, "the store is not open")
-    return current
 
 
 # --- content negotiation --------------------------------------------------------------------
