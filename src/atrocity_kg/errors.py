@@ -48,7 +48,3 @@ class StoreError(AtrocityKGError):
 
 class QueryError(AtrocityKGError):
     """A query is malformed, or a parameter does not fit its declared type."""
-
-
-class ConfigError(AtrocityKGError):
-    """A setting has a value that cannot be used."""

@@ -17,7 +17,6 @@ _PARAM = re.compile(
     r"^\?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>iri|string|integer|decimal)"
     r"(?:\s+default\s+(?P<default>\S+))?\s*(?:--\s*(?P<doc>.*))?$"
 )
-PARAM_TYPES = {"iri", "string", "integer", "decimal"}
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
