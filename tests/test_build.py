@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from atrocity_kg import graphs, pipeline, store
+from atrocity_kg import evidence, graphs, pipeline, reasoning, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
 from atrocity_kg.namespaces import AKG
@@ -27,6 +27,8 @@ def test_store_holds_one_named_graph_per_source(built: Settings) -> None:
         names = store.graph_names(opened)
     expected = {str(graphs.ONTOLOGY_GRAPH), str(graphs.CURATED_GRAPH), str(graphs.SHAPES_GRAPH)}
     expected |= {str(graphs.release_graph_name(code)) for code in ("V1", "V2", "V3")}
+    expected |= {str(evidence.evidence_graph_name(code)) for code in ("V1", "V2", "V3")}
+    expected.add(str(reasoning.INFERRED_GRAPH))
     assert set(names) == expected
 
 

@@ -115,7 +115,8 @@ def test_named_graph_uri_limits_the_named_graphs(endpoint: str, method: str) -> 
 
 def test_without_dataset_every_named_graph_is_reachable(endpoint: str) -> None:
     query = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    assert number(httpx.get(endpoint, params={"query": query})) == 6
+    # ontology, shapes, curated, inferred, and a release and an evidence graph per release
+    assert number(httpx.get(endpoint, params={"query": query})) == 4 + 2 * 3
 
 
 def test_from_in_the_query_is_honoured_and_the_protocol_overrides_it(endpoint: str) -> None:
@@ -453,8 +454,8 @@ def test_service_description(endpoint: str, curated: Graph) -> None:
         sizes[str(description.value(named, SD.name))] = description.value(
             graph, VOID.triples
         ).toPython()
-    assert set(sizes) == {GRAPH + name for name in ("ontology", "shapes", "curated")} | {
-        GRAPH + f"ushmm-v{n}" for n in (1, 2, 3)
+    assert set(sizes) == {GRAPH + name for name in ("ontology", "shapes", "curated", "inferred")} | {
+        GRAPH + f"{kind}-v{n}" for kind in ("ushmm", "evidence") for n in (1, 2, 3)
     }
     assert sizes[CURATED] == len(curated)
     count_v3 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

@@ -96,6 +96,8 @@ def build() -> None:
         summary = pipeline.build_store(Settings(), progress)
     for name, triples in summary.graphs.items():
         out.print(f"{name}: {triples} triples")
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
+    out.print(f"timings: {steps}")
     out.print(f"store: {summary.store} ({summary.report.summary()})")
 
 

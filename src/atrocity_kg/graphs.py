@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +30,7 @@ def release_file(settings: Settings, code: str) -> Path:
     return settings.ushmm_dir / f"{code.lower()}.ttl"
 
 
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+def from_ox(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
     """A pyoxigraph term as the rdflib term rdflib's own parser would have made."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -43,6 +44,27 @@ def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
     raise ValueError("RDF-star triples are not used in this project")
 
 
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term (the inverse of from_ox)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise ValueError(f"not an RDF term: {term!r}")
+
+
+def ox_quads(graph: Graph, name: ox.NamedNode | ox.DefaultGraph) -> Iterator[ox.Quad]:
+    """The triples of an rdflib graph as pyoxigraph quads in one graph of a store."""
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)  # type: ignore[arg-type]
+
+
 def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
     """Parse one Turtle file with pyoxigraph's parser (about ten times rdflib's speed) into an
     rdflib graph; a syntax error names the file, line and column."""
@@ -50,7 +72,7 @@ def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
     try:
         with path.open("rb") as handle:
             graph.addN(
-                (_term(t.subject), _term(t.predicate), _term(t.object), graph)
+                (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object), graph)
                 for t in ox.parse(
                     handle, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()
                 )

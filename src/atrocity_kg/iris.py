@@ -83,6 +83,26 @@ def assessment(release_code: str, basis: str, tool_slug: str, factor_code: str) 
     return _id("assessment", slug(release_code), slug(basis), slug(tool_slug), slug(factor_code))
 
 
+def recomputed_assessment(release_code: str, basis: str, tool_iri: str, factor_iri: str) -> URIRef:
+    """An assessment this project computes, keyed like the published one it checks."""
+    return _id(
+        "assessment", slug(release_code), "recomputed", slug(basis), key(tool_iri), key(factor_iri)
+    )
+
+
+def justification(tool_iri: str, strategy_iri: str) -> URIRef:
+    """Why a tool supports a strategy: one node per inferred link, keyed by its two ends."""
+    return _id("justification", key(tool_iri), key(strategy_iri))
+
+
+def key(iri: str) -> str:
+    """The natural key an IRI of this project ends with: .../tool/mediation -> 'mediation'."""
+    last = str(iri).rsplit("/", 1)[-1]
+    if not str(iri).startswith(f"{BASE}id/") or not last:
+        raise ValueError(f"not an IRI of this project's things: {iri}")
+    return last
+
+
 def graph(name: str) -> URIRef:
     """A named graph of the store: 'ontology', 'curated', 'ushmm-v3', ..."""
     return URIRef(f"{BASE}graph/{slug(name)}")

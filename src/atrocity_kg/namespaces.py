@@ -16,16 +16,22 @@ class AKG(DefinedNamespace):
 
     # classes
     AnalysisMethod: URIRef
+    CapacityDegradingTool: URIRef
+    CivilianProtectionTool: URIRef
     ContextualFactor: URIRef
     DesignFactor: URIRef
+    DissuasionTool: URIRef
     EffectDirection: URIRef
     EmpiricalBasis: URIRef
     EvidenceAssessment: URIRef
     EvidenceBasis: URIRef
+    EvidenceBackedTool: URIRef
     EvidenceLevel: URIRef
     FactorFamily: URIRef
     FactorFinding: URIRef
     Finding: URIRef
+    HeadlineFactor: URIRef
+    Justification: URIRef
     Mechanism: URIRef
     Outcome: URIRef
     OverallEffectFinding: URIRef
@@ -34,12 +40,14 @@ class AKG(DefinedNamespace):
     PreventionTool: URIRef
     PreventionType: URIRef
     PublicationType: URIRef
+    RecomputedAssessment: URIRef
     Release: URIRef
     ResearchAssessment: URIRef
     ReviewedTool: URIRef
     Strategy: URIRef
     Study: URIRef
     SuccessFactor: URIRef
+    TransitionTool: URIRef
 
     # object properties
     aboutFactor: URIRef
@@ -51,6 +59,7 @@ class AKG(DefinedNamespace):
     evidenceBasis: URIRef
     evidenceLevel: URIRef
     factorFamily: URIRef
+    hasStrongFactor: URIRef
     hasMechanism: URIRef
     inRelease: URIRef
     mechanismOf: URIRef
@@ -58,24 +67,30 @@ class AKG(DefinedNamespace):
     outcome: URIRef
     preventionType: URIRef
     publicationType: URIRef
+    recomputes: URIRef
     reportedIn: URIRef
     reportsFinding: URIRef
     restsOn: URIRef
+    shownAsFactor: URIRef
     statedToSupport: URIRef
+    strongFactorOf: URIRef
     supportedByTool: URIRef
     supportsStrategy: URIRef
     usesInstrument: URIRef
     usesMethod: URIRef
+    viaMechanism: URIRef
 
     # datatype properties
     adverseCount: URIRef
     dedooseCode: URIRef
+    displayed: URIRef
     evidenceReviewed: URIRef
     findingCount: URIRef
     greaterCount: URIRef
     indexNumber: URIRef
     inverted: URIRef
     lesserCount: URIRef
+    matchesPublished: URIRef
     massAtrocityGreaterCount: URIRef
     massAtrocityLesserCount: URIRef
     massAtrocityNoOrMixedCount: URIRef

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from atrocity_kg import build, graphs, store, validate
+from atrocity_kg import build, evidence, graphs, reasoning, store, validate
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError
 from atrocity_kg.ingest.ushmm import RELEASES, read_release
@@ -33,6 +34,7 @@ class BuildSummary:
     graphs: dict[str, int] = field(default_factory=dict)
     store: Path | None = None
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def validate_release_graphs(
@@ -70,15 +72,36 @@ def import_ushmm(
     return summary
 
 
+def derived_graphs(
+    ontology: Graph, curated: Graph, releases: dict[str, Graph], timings: dict[str, float]
+) -> dict[URIRef, Graph]:
+    """Recomputed evidence per release, then the inferred graph over everything asserted."""
+    start = time.perf_counter()
+    assessed = {code: evidence.assess_release(code, graph) for code, graph in releases.items()}
+    timings["evidence"] = time.perf_counter() - start
+    result = reasoning.infer(ontology, curated, releases, assessed)
+    timings.update(result.timings)
+    named = {evidence.evidence_graph_name(code): graph for code, graph in assessed.items()}
+    named[reasoning.INFERRED_GRAPH] = result.inferred
+    return named
+
+
 def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummary:
-    """Load ontology and data, validate, and only if they conform replace the embedded store."""
+    """Load ontology and data, reason and validate, and only if the graph is consistent and
+    conforms replace the embedded store."""
+    summary = BuildSummary()
+    clock = time.perf_counter()
     progress("loading ontology, shapes and data")
     ontology = graphs.load_ontology(settings)
     shapes = graphs.load_shapes(settings)
     curated = graphs.load_curated(settings)
     releases = graphs.load_releases(settings)
-    summary = BuildSummary()
+    summary.timings["load"] = time.perf_counter() - clock
+    progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
+    derived = derived_graphs(ontology, curated, releases, summary.timings)
+    clock = time.perf_counter()
     summary.report = validate_release_graphs(releases, curated, ontology, shapes, progress)
+    summary.timings["validation"] = time.perf_counter() - clock
     if not summary.report.conforms:
         raise GraphValidationError(
             f"build stopped, the store was left as it was: {summary.report.summary()}"
@@ -90,8 +113,11 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     }
     for code, graph in releases.items():
         named[graphs.release_graph_name(code)] = graph
+    named.update(derived)
     progress("writing the store")
+    clock = time.perf_counter()
     summary.store = store.write_store(settings.store_root, named)
+    summary.timings["store"] = time.perf_counter() - clock
     summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary
 
