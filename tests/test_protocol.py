@@ -454,9 +454,9 @@ def test_service_description(endpoint: str, curated: Graph) -> None:
         sizes[str(description.value(named, SD.name))] = description.value(
             graph, VOID.triples
         ).toPython()
-    assert set(sizes) == {GRAPH + name for name in ("ontology", "shapes", "curated", "inferred")} | {
-        GRAPH + f"{kind}-v{n}" for kind in ("ushmm", "evidence") for n in (1, 2, 3)
-    }
+    assert set(sizes) == {
+        GRAPH + name for name in ("ontology", "shapes", "curated", "inferred")
+    } | {GRAPH + f"{kind}-v{n}" for kind in ("ushmm", "evidence") for n in (1, 2, 3)}
     assert sizes[CURATED] == len(curated)
     count_v3 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     assert sizes[V3] == number(ask(endpoint, "GET", count_v3, **{"default-graph-uri": V3}))

@@ -1,4 +1,4 @@
-"""The `atrocity-kg` command: import, build, validate, query, serve."""
+"""The `atrocity-kg` command: import, build, validate, reason, evidence, query, diff, serve."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from typing import Annotated
 
 import pyoxigraph as ox
 import typer
+from rdflib.namespace import RDF, SKOS
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from atrocity_kg import pipeline, queries, store
+from atrocity_kg import graphs, iris, pipeline, queries, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
-from atrocity_kg.namespaces import sparql_prologue
+from atrocity_kg.namespaces import AKG, sparql_prologue
 from atrocity_kg.results import Table, table_from_solutions
 from atrocity_kg.validate import ValidationReport
 
@@ -113,6 +114,96 @@ def validate_command(
     _print_report(report)
     if not report.conforms:
         raise typer.Exit(1)
+
+
+@app.command()
+def reason(
+    explain: Annotated[
+        str | None,
+        typer.Option(help="a tool (name, key or IRI): why it supports each strategy"),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Check consistency and infer (HermiT, then OWL 2 RL rules); list where the review's stated
+    strategies and the mechanisms disagree. With --explain, justify a tool's strategies."""
+    settings = Settings()
+    if explain is not None:
+        with _reporting():
+            tool = _tool_iri(settings, explain)
+            table = _catalogue_table(settings, "explain-tool-strategies", {"tool": tool})
+        out.print(f"why {tool} supports each strategy (justifications of the inferred graph):")
+        _print_table(table, fmt)
+        return
+    with _reporting() as progress:
+        summary = pipeline.reason_files(settings, progress)
+    result = summary.result
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.timings.items())
+    out.print(f"consistent: yes (HermiT); {len(result.inferred)} triples inferred ({steps})")
+    links = sorted(result.inferred.subject_objects(AKG.supportsStrategy))
+    out.print(f"tool-to-strategy links inferred: {len(links)}")
+    out.print("stated by the review versus implied by the mechanisms:")
+    for difference in summary.differences:
+        out.print(f"  {escape(str(difference))}", highlight=False)
+    out.print(f"{len(summary.differences)} differences")
+
+
+@app.command("evidence")
+def evidence_command(
+    release: Annotated[
+        ReleaseChoice, typer.Option(help="which release to check")
+    ] = ReleaseChoice.all,
+) -> None:
+    """Recompute every rating with the review's rubric and compare it with the published one;
+    list each disagreement with its cause. Exit status 1 if one is unexplained."""
+    codes = pipeline.ALL_RELEASES if release is ReleaseChoice.all else (release.value,)
+    with _reporting() as progress:
+        checks = pipeline.check_evidence(Settings(), codes, progress)
+    unexplained = 0
+    for check in checks:
+        for basis in sorted(check.recomputed):
+            out.print(
+                f"{check.release} {basis}: {check.recomputed[basis]} recomputed, "
+                f"{check.published[basis]} published, {check.matching[basis]} match"
+            )
+        for mismatch in check.mismatches:
+            out.print(f"  differs: {escape(str(mismatch))}", highlight=False)
+            unexplained += mismatch.cause is None
+        for missing in check.unpublished:
+            out.print(f"  not published: {escape(str(missing))}", highlight=False)
+            unexplained += missing.cause is None
+    if unexplained:
+        err.print(f"[red]{unexplained} unexplained differences[/red]")
+        raise typer.Exit(1)
+
+
+def _tool_iri(settings: Settings, text: str) -> str:
+    """A tool named by its IRI, its key (peace-operations) or its label (Peace operations)."""
+    curated = graphs.load_curated(settings)
+    wanted = text.strip().casefold()
+    for tool in curated.subjects(RDF.type, AKG.PreventionTool):
+        names = {str(tool).casefold(), iris.key(str(tool)).casefold()}
+        names |= {str(label).casefold() for label in curated.objects(tool, SKOS.prefLabel)}
+        if wanted in names:
+            return str(tool)
+    raise QueryError(f"no tool called {text!r}; try a key such as peace-operations")
+
+
+def _catalogue_table(settings: Settings, name: str, values: dict[str, str]) -> Table:
+    entry = queries.load_catalogue(settings.queries_dir)[name]
+    text = entry.bound_text(values)
+    remote = settings.sparql_endpoint
+    if remote:
+        from atrocity_kg.client import remote_select
+
+        answer = remote_select(remote, text)
+        if isinstance(answer, bool):
+            raise QueryError(f"{name} is a SELECT query")
+        return answer
+    with store.opened(settings.store_root) as embedded:
+        solutions = store.run_query(embedded, text)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise QueryError(f"{name} is a SELECT query")
+        return table_from_solutions(solutions)
 
 
 def _read_query(query: str, settings: Settings) -> tuple[str, queries.CatalogueQuery | None]:

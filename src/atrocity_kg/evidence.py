@@ -106,12 +106,7 @@ class FactorEvidence:
     @property
     def counts(self) -> dict[str, int]:
         """The counts the release files publish, under the importer's names for them."""
-        counts = dict.fromkeys(
-            ("finding", "greater", "lesser", "no-or-mixed", "adverse")
-            + tuple(f"{kind}-{d}" for kind in ("ma", "cro") for d in ("greater", "lesser"))
-            + ("ma-no-or-mixed", "cro-no-or-mixed"),
-            0,
-        )
+        counts = dict.fromkeys(COUNT_PROPERTIES, 0)
         for _, outcome, direction in self.findings:
             short = _SHORT_DIRECTION[direction]
             counts["finding"] += 1
@@ -161,12 +156,14 @@ def factor_evidence(release: Graph) -> Iterator[FactorEvidence]:
         outcome = release.value(finding, AKG.outcome)
         direction = release.value(finding, AKG.direction)
         if None in (tool, factor, outcome, direction):
-            raise ValueError(f"factor finding {finding} lacks its tool, factor, outcome or direction")
+            raise ValueError(
+                f"factor finding {finding} lacks its tool, factor, outcome or direction"
+            )
         grouped[(str(tool), str(factor))].append(
             (str(finding), iris.key(str(outcome)), iris.key(str(direction)))
         )
-    for (tool, factor), findings in sorted(grouped.items()):
-        yield FactorEvidence(tool, factor, tuple(sorted(findings)))
+    for (tool_iri, factor_iri), findings in sorted(grouped.items()):
+        yield FactorEvidence(tool_iri, factor_iri, tuple(sorted(findings)))
 
 
 def assess_release(code: str, release: Graph) -> Graph:
@@ -180,7 +177,9 @@ def assess_release(code: str, release: Graph) -> Graph:
     release_node = next(release.subjects(RDF.type, AKG.Release), None)
     if release_node is None:
         raise ValueError(f"release graph {code} has no akg:Release node")
-    opposites = {str(a): b for a, b in release.subject_objects(AKG.oppositeFactor)}
+    opposites = {
+        str(a): b for a, b in release.subject_objects(AKG.oppositeFactor) if isinstance(b, URIRef)
+    }
     published = _published(release, AKG.ResearchAssessment)
     researched: set[tuple[str, str]] = set()
     for evidence in factor_evidence(release):
@@ -189,14 +188,16 @@ def assess_release(code: str, release: Graph) -> Graph:
         _core(graph, node, "research", evidence.tool, evidence.factor, release_node)
         score = evidence.score
         for name, value in evidence.counts.items():
-            graph.add((node, COUNT_PROPERTIES[name], Literal(value, datatype=XSD.nonNegativeInteger)))
+            graph.add(
+                (node, COUNT_PROPERTIES[name], Literal(value, datatype=XSD.nonNegativeInteger))
+            )
         graph.add((node, AKG.provisionalVoteScore, decimal_literal(score.provisional)))
         graph.add((node, AKG.voteScore, decimal_literal(score.score)))
         graph.add((node, AKG.evidenceLevel, iris.concept("evidence-level", score.level)))
         opposite = opposites.get(evidence.factor)
         inverted = score.provisional < 0 and opposite is not None
         graph.add((node, AKG.inverted, Literal(inverted)))
-        shown = opposite if inverted else URIRef(evidence.factor)
+        shown = opposite if opposite is not None and inverted else URIRef(evidence.factor)
         graph.add((node, AKG.shownAsFactor, shown))
         graph.add((node, AKG.displayed, Literal(evidence.displayed)))
         for finding, _, _ in evidence.findings:
@@ -219,9 +220,12 @@ def assess_release(code: str, release: Graph) -> Graph:
         opposite = opposites.get(factor)
         inverted = share_value < 0 and opposite is not None
         graph.add((node, AKG.inverted, Literal(inverted)))
-        graph.add((node, AKG.shownAsFactor, opposite if inverted else URIRef(factor)))
+        shown = opposite if opposite is not None and inverted else URIRef(factor)
+        graph.add((node, AKG.shownAsFactor, shown))
         graph.add((node, AKG.recomputes, rating))
-        graph.add((node, AKG.matchesPublished, Literal(level == release.value(rating, AKG.evidenceLevel))))
+        graph.add(
+            (node, AKG.matchesPublished, Literal(level == release.value(rating, AKG.evidenceLevel)))
+        )
         if (tool, factor) not in researched:
             _none_available(graph, code, tool, factor, release_node)
     return graph
@@ -303,3 +307,86 @@ def _value(term: Node | None) -> object:
 def decimal_literal(value: Decimal) -> Literal:
     """A decimal in its shortest form, so that equal values are equal terms."""
     return Literal(value.normalize() if value != 0 else Decimal(0), datatype=XSD.decimal)
+
+
+KNOWN_DIFFERENCES = {
+    ("V2", "targeted-sanctions", "atrocity-justifying-ideology-or-revenge"): (
+        "upstream: all_sources_2.csv row 914 codes one finding for this tool and factor, and "
+        "all_factors_2.csv has no row for the pair, so V2 publishes no rating for it"
+    ),
+    ("V2", "mediation", "atrocities-by-government"): (
+        "upstream: all_factors_2.csv row 191 gives no Inverse.factor for this factor, so V2 "
+        "shows it uninverted despite its negative provisional score; V3 (row 166) inverts it"
+    ),
+}
+"""Published ratings that the rubric does not reproduce, each with its documented cause."""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A recomputed assessment that disagrees with the published rating it recomputes."""
+
+    release: str
+    basis: str
+    tool: str
+    factor: str
+    differences: dict[str, tuple[object, object]]
+    cause: str | None
+
+    def __str__(self) -> str:
+        parts = ", ".join(
+            f"{name}: published {theirs}, recomputed {mine}"
+            for name, (theirs, mine) in self.differences.items()
+        )
+        because = self.cause or "unexplained"
+        return f"{self.release} {self.basis} {self.tool} / {self.factor}: {parts} ({because})"
+
+
+@dataclass
+class ReleaseCheck:
+    """How the recomputed assessments of one release compare with the published ratings."""
+
+    release: str
+    recomputed: dict[str, int]
+    published: dict[str, int]
+    matching: dict[str, int]
+    mismatches: list[Mismatch]
+    unpublished: list[Mismatch]
+    """Assessments with findings behind them for which the release publishes no rating."""
+
+
+def check_release(code: str, release: Graph, assessed: Graph) -> ReleaseCheck:
+    """Compare each recomputed assessment with the published rating it recomputes."""
+    check = ReleaseCheck(code, defaultdict(int), defaultdict(int), defaultdict(int), [], [])
+    for kind, basis in (
+        (AKG.ResearchAssessment, "research"),
+        (AKG.PractitionerAssessment, "practitioner-interviews"),
+    ):
+        check.published[basis] = sum(1 for _ in release.subjects(RDF.type, kind))
+    for node in sorted(assessed.subjects(RDF.type, AKG.RecomputedAssessment), key=str):
+        basis = iris.key(str(assessed.value(node, AKG.evidenceBasis)))
+        check.recomputed[basis] += 1
+        rating = assessed.value(node, AKG.recomputes)
+        tool = iris.key(str(assessed.value(node, AKG.aboutTool)))
+        factor = iris.key(str(assessed.value(node, AKG.aboutFactor)))
+        cause = KNOWN_DIFFERENCES.get((code.upper(), tool, factor))
+        if rating is None and assessed.value(node, AKG.restsOn) is not None:
+            count = assessed.value(node, AKG.findingCount)
+            missing = {"published rating": (None, f"{count} findings")}
+            check.unpublished.append(Mismatch(code, basis, tool, factor, missing, cause))
+        if not isinstance(rating, URIRef) or not isinstance(node, URIRef):
+            continue
+        if assessed.value(node, AKG.matchesPublished) == Literal(True):
+            check.matching[basis] += 1
+            continue
+        if basis == "research":
+            differences = research_differences(code, release, rating, assessed, node)
+        else:
+            differences = {
+                "evidenceLevel": (
+                    release.value(rating, AKG.evidenceLevel),
+                    assessed.value(node, AKG.evidenceLevel),
+                )
+            }
+        check.mismatches.append(Mismatch(code, basis, tool, factor, differences, cause))
+    return check

@@ -11,7 +11,7 @@ from rdflib import Graph, URIRef
 
 from atrocity_kg import build, evidence, graphs, reasoning, store, validate
 from atrocity_kg.config import Settings
-from atrocity_kg.errors import GraphValidationError
+from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.ingest.ushmm import RELEASES, read_release
 
 Progress = Callable[[str], None]
@@ -120,6 +120,39 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     summary.timings["store"] = time.perf_counter() - clock
     summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary
+
+
+@dataclass
+class ReasoningSummary:
+    result: reasoning.ReasoningResult
+    differences: list[reasoning.StatedDifference]
+
+
+def reason_files(settings: Settings, progress: Progress = _silent) -> ReasoningSummary:
+    """Run the reasoning stage on the data files, as the build would, without writing a store."""
+    progress("loading ontology and data")
+    ontology = graphs.load_ontology(settings)
+    curated = graphs.load_curated(settings)
+    releases = graphs.load_releases(settings)
+    progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
+    assessed = {code: evidence.assess_release(code, graph) for code, graph in releases.items()}
+    result = reasoning.infer(ontology, curated, releases, assessed)
+    return ReasoningSummary(result, reasoning.stated_versus_derived(curated, releases))
+
+
+def check_evidence(
+    settings: Settings, codes: Iterable[str], progress: Progress = _silent
+) -> list[evidence.ReleaseCheck]:
+    """Recompute the chosen releases' ratings and compare them with the published ones."""
+    releases = graphs.load_releases(settings)
+    checks = []
+    for code in codes:
+        if code not in releases:
+            raise StoreError(f"release {code} has not been imported: run `atrocity-kg import`")
+        progress(f"recomputing the ratings of {code}")
+        assessed = evidence.assess_release(code, releases[code])
+        checks.append(evidence.check_release(code, releases[code], assessed))
+    return checks
 
 
 def validate_files(

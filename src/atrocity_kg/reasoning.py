@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, PROV, RDF, RDFS
+from rdflib.namespace import OWL, PROV, RDF
 from rdflib.term import Node
 
 from atrocity_kg import iris
-from atrocity_kg.graphs import from_ox, ox_quads
 from atrocity_kg.errors import AtrocityKGError
+from atrocity_kg.graphs import from_ox, ox_quads
 from atrocity_kg.namespaces import AKG, BASE, bind_prefixes
 
 INFERRED_GRAPH = iris.graph("inferred")
@@ -74,34 +74,38 @@ def dl_input(ontology: Graph, curated: Graph, releases: Mapping[str, Graph]) -> 
     graph = ontology + curated
     for release in releases.values():
         for kind in _DL_TYPES:
-            graph.addN((factor, RDF.type, kind, graph) for factor in release.subjects(RDF.type, kind))
+            graph.addN(
+                (factor, RDF.type, kind, graph) for factor in release.subjects(RDF.type, kind)
+            )
         for prop in _DL_DATA:
             graph.addN((s, prop, o, graph) for s, o in release.subject_objects(prop))
     return graph
 
 
-def run_hermit(graph: Graph) -> Graph:
+def run_hermit(graph: Graph, provenance: Iterable[Graph] = ()) -> Graph:
     """Consistency check, classification and property values by HermiT: the new triples only.
 
-    Raises InconsistentGraphError naming the clashing individuals and axioms.
+    Raises InconsistentGraphError naming the clashing individuals and axioms, with the source
+    rows that the provenance graphs record for them.
     """
     import owlready2
 
     world = owlready2.World()
     ontology = world.get_ontology(BASE + "reasoning-input")
-    ontology.load(fileobj=io.BytesIO(graph.serialize(format="nt", encoding="utf-8")), format="ntriples")
+    data = graph.serialize(format="nt", encoding="utf-8")
+    ontology.load(fileobj=io.BytesIO(data), format="ntriples")
     before = set(world.as_rdflib_graph())
     try:
         with ontology:
             owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError as error:
-        raise InconsistentGraphError(find_clashes(graph), str(error).strip()[:300]) from None
-    finally:
-        inferred = Graph()
-        for triple in set(world.as_rdflib_graph()) - before:
-            if not any(isinstance(term, BNode) for term in triple):
-                inferred.add(triple)
-        world.close()
+        clashes = find_clashes(graph, [graph, *provenance])
+        raise InconsistentGraphError(clashes, str(error).strip()[:300]) from None
+    inferred = Graph()
+    for triple in set(world.as_rdflib_graph()) - before:
+        if not any(isinstance(term, BNode) for term in triple):
+            inferred.add(triple)
+    world.close()
     return inferred
 
 
@@ -123,27 +127,29 @@ ORDER BY ?x ?a
 """
 
 
-def find_clashes(graph: Graph) -> list[Clash]:
+def find_clashes(graph: Graph, provenance: Iterable[Graph] = ()) -> list[Clash]:
     """Isolate the simple causes of inconsistency (an individual in two disjoint classes, a
     relation of an individual to itself through an irreflexive property), with their sources."""
     store = _store([graph])
+    recorded = list(provenance)
     clashes = []
     for row in store.query(CLASHES):  # type: ignore[union-attr]
-        individual, axiom, first, second = (term.value for term in row)
+        individual, axiom, first = (row[name].value for name in ("x", "axiom", "a"))
         if axiom == "disjointWith":
-            text = f"typed both {_short(first)} and {_short(second)}, declared disjoint"
-            sources = _sources(graph, URIRef(individual), (URIRef(first), URIRef(second)))
+            text = f"typed both {_short(first)} and {_short(row['b'].value)}, declared disjoint"
         else:
             text = f"related to itself by {_short(first)}, declared irreflexive"
-            sources = _sources(graph, URIRef(individual), ())
-        clashes.append(Clash(individual, text, sources))
+        clashes.append(Clash(individual, text, _sources(recorded, URIRef(individual))))
     return clashes
 
 
-def _sources(graph: Graph, individual: URIRef, classes: tuple[URIRef, ...]) -> tuple[str, ...]:
-    rows = sorted(str(r) for r in graph.objects(individual, AKG.sourceRow))
-    files = sorted(str(f) for f in graph.objects(individual, AKG.sourceFile))
-    return tuple(f"{file} row {row}" for file in files for row in rows) if files else ()
+def _sources(graphs: list[Graph], individual: URIRef) -> tuple[str, ...]:
+    """The file and row each graph records for an individual (as the importer writes them)."""
+    found = set()
+    for graph in graphs:
+        for file in graph.objects(individual, AKG.sourceFile):
+            found.update(f"{file} row {row}" for row in graph.objects(individual, AKG.sourceRow))
+    return tuple(sorted(found))
 
 
 def _short(iri: str) -> str:
@@ -163,7 +169,8 @@ RULES = {
         FILTER(isIRI(?c) && isIRI(?d)) ?x a ?c }""",
     "prp-dom": "INSERT { ?x a ?c } WHERE { ?p rdfs:domain ?c . FILTER(isIRI(?c)) ?x ?p ?y }",
     "prp-rng": """INSERT { ?y a ?c } WHERE {
-        ?p rdfs:range ?c ; a owl:ObjectProperty . FILTER(isIRI(?c)) ?x ?p ?y . FILTER(isIRI(?y)) }""",
+        ?p rdfs:range ?c ; a owl:ObjectProperty . FILTER(isIRI(?c))
+        ?x ?p ?y . FILTER(isIRI(?y)) }""",
     "prp-spo1": "INSERT { ?x ?q ?y } WHERE { ?p rdfs:subPropertyOf+ ?q . ?x ?p ?y }",
     "prp-inv": """INSERT { ?y ?q ?x } WHERE {
         { ?p owl:inverseOf ?q } UNION { ?q owl:inverseOf ?p } ?x ?p ?y . FILTER(isIRI(?y)) }""",
@@ -255,12 +262,12 @@ def materialize(ontology: Graph, graphs: Iterable[Graph], seed: Graph | None = N
     return _new_triples(store)
 
 
-NEW_TRIPLES = """
-CONSTRUCT { ?s ?p ?o } WHERE {
+NEW_TRIPLES = f"""
+CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   ?s ?p ?o .
   FILTER(!isBlank(?s) && !isBlank(?o))
-  FILTER NOT EXISTS { GRAPH <%s> { ?s ?p ?o } }
-}""" % _ASSERTED.value
+  FILTER NOT EXISTS {{ GRAPH <{_ASSERTED.value}> {{ ?s ?p ?o }} }}
+}}"""
 
 
 def _new_triples(store: ox.Store) -> Graph:
@@ -285,8 +292,8 @@ def justify(inferred: Graph, curated: Graph, releases: Mapping[str, Graph]) -> G
     """One justification per inferred tool-to-strategy link: the link, named with RDF's
     reification terms, the mechanisms that give it, and the releases that state it."""
     graph = bind_prefixes(Graph())
-    for tool, strategy in sorted(inferred.subject_objects(AKG.supportsStrategy)):
-        node = iris.justification(tool, strategy)
+    for tool, strategy in sorted(inferred.subject_objects(AKG.supportsStrategy), key=str):
+        node = iris.justification(str(tool), str(strategy))
         graph.add((node, RDF.type, AKG.Justification))
         graph.add((node, RDF.subject, tool))
         graph.add((node, RDF.predicate, AKG.supportsStrategy))
@@ -311,7 +318,7 @@ def infer(
     """The whole stage: HermiT on the DL part, RL rules over everything, justifications."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    hermit = run_hermit(dl_input(ontology, curated, releases))
+    hermit = run_hermit(dl_input(ontology, curated, releases), [curated, *releases.values()])
     timings["hermit"] = time.perf_counter() - start
     start = time.perf_counter()
     asserted = [curated, *releases.values(), *evidence.values()]
@@ -321,3 +328,49 @@ def infer(
     inferred += justify(inferred, curated, releases)
     timings["justifications"] = time.perf_counter() - start
     return ReasoningResult(bind_prefixes(inferred), timings, len(hermit))
+
+
+@dataclass(frozen=True)
+class StatedDifference:
+    """A strategy the review states for a tool that no mechanism implies, or the reverse."""
+
+    tool: str
+    strategy: str
+    stated_in: tuple[str, ...]
+    implied_by: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if self.stated_in:
+            return (
+                f"{self.tool} / {self.strategy}: stated by the review in "
+                f"{', '.join(self.stated_in)}, but no mechanism of the tool advances it"
+            )
+        return (
+            f"{self.tool} / {self.strategy}: implied by the mechanism(s) "
+            f"{', '.join(self.implied_by)}, but the review does not state it"
+        )
+
+
+def stated_versus_derived(curated: Graph, releases: Mapping[str, Graph]) -> list[StatedDifference]:
+    """For each reviewed tool, where the review's list of strategies (in any release) and the
+    strategies its mechanisms advance disagree."""
+    differences = []
+    for tool in sorted(curated.subjects(RDF.type, AKG.ReviewedTool), key=str):
+        implied: dict[Node, list[str]] = {}
+        for mechanism in curated.objects(tool, AKG.hasMechanism):
+            for strategy in curated.objects(mechanism, AKG.advancesStrategy):
+                implied.setdefault(strategy, []).append(iris.key(str(mechanism)))
+        stated: dict[Node, list[str]] = {}
+        for code, graph in sorted(releases.items()):
+            for strategy in graph.objects(tool, AKG.statedToSupport):
+                stated.setdefault(strategy, []).append(code)
+        for strategy in sorted(set(implied) ^ set(stated), key=str):
+            differences.append(
+                StatedDifference(
+                    iris.key(str(tool)),
+                    iris.key(str(strategy)),
+                    tuple(stated.get(strategy, ())),
+                    tuple(sorted(implied.get(strategy, ()))),
+                )
+            )
+    return differences
