@@ -305,3 +305,62 @@ def test_stated_versus_mechanism_strategies(shared_release: Path, facts: dict[st
         for r in _rows_of("stated-versus-mechanism-strategies")
     )
     assert actual == expected
+
+
+def _factors_v3(shared_release: Path) -> list[dict[str, str]]:
+    path = shared_release / "data" / RELEASE_FOLDERS["V3"] / "all_factors_3.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [r for r in csv.DictReader(handle) if r["count"] not in ("NA", "")]
+
+
+def test_headline_factors(shared_release: Path) -> None:
+    """Factors the V3 file rates Stronger, from two or more findings, for two or more tools; named
+    as the site shows them (Name.Final_research)."""
+    tools: dict[str, set[str]] = defaultdict(set)
+    for row in _factors_v3(shared_release):
+        if row["research_qualitative"] == "Stronger" and int(row["count"]) >= 2:
+            tools[row["Name.Final_research"]].add(row["tool_name"])
+    expected = sorted(
+        (name, str(len(members)), tool)
+        for name, members in tools.items()
+        if len(members) >= 2
+        for tool in members
+    )
+    actual = sorted((str(r[1]), str(r[2]), str(r[4])) for r in _rows_of("headline-factors"))
+    assert actual == expected
+
+
+def test_explain_peace_operations(shared_release: Path, facts: dict[str, Any]) -> None:
+    """Per strategy: how many mechanisms advance it (facts.yaml), in how many releases the review
+    states it, and the tool's V3 factors listed on the site (two or more findings) by level."""
+    keys = {"S1_dissuade": "dissuade", "S2_degrade": "degrade", "S3_protect": "protect"}
+    keys["S4_transition"] = "transition"
+    tool = next(t for t in facts["tools"] if t["slug"] == "peace-operations")
+    mechanisms = Counter(keys[m["strategy"]] for m in tool["theory_of_change"]["mechanisms"])
+    stating: Counter[str] = Counter()
+    for code, folder in RELEASE_FOLDERS.items():
+        path = shared_release / "data" / folder / f"all_factors_{code[1]}.csv"
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if r["tool_name"] == "Peace operations"]
+        stating.update(s for s in mechanisms if any(r[s] == "1" for r in rows))
+    levels = Counter(
+        r["research_qualitative"]
+        for r in {
+            r["Name"]: r
+            for r in _factors_v3(shared_release)
+            if r["tool_name"] == "Peace operations" and int(r["count"]) >= 2
+        }.values()
+    )
+    labels = {"Dissuading": "dissuade", "Degrading": "degrade", "Protecting": "protect"}
+    labels["Facilitating"] = "transition"
+    rows = _rows_of("explain-tool-strategies")
+    actual = Counter(labels[str(r[0]).split()[0]] for r in rows)
+    assert actual == mechanisms
+    for row in rows:
+        strategy = labels[str(row[0]).split()[0]]
+        assert int(str(row[3])) == stating[strategy], strategy
+        assert [int(str(v)) for v in row[4:7]] == [
+            levels["Stronger"],
+            levels["Moderate"],
+            levels["Weaker"],
+        ]
