@@ -25,7 +25,7 @@ from atrocity_kg.api import create_app, pages
 from atrocity_kg.config import Settings
 from atrocity_kg.queries import load_catalogue
 from conftest import REPO, make_home
-from queries_support import run_catalogue_query
+from queries_support import load_expected, run_catalogue_query
 from server import serving
 
 if TYPE_CHECKING:
@@ -108,6 +108,14 @@ def test_home_page_without_javascript(built: Settings, site: str) -> None:
         assert entry.title in text
     assert "V3 (2025-04)" in html
     assert 'action="/sparql"' in html  # the plain form, for readers without JavaScript
+    expected_headlines: dict[str, list[str]] = {}
+    for row in load_expected("headline-factors")["rows"]:
+        expected_headlines.setdefault(row[1], []).append(row[4])
+    table = html.split('id="headline-factors"', 1)[1].split("</table>", 1)[0]
+    shown = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    assert [(unescape(f), unescape(t)) for f, t in shown] == [
+        (factor, ", ".join(tools)) for factor, tools in expected_headlines.items()
+    ]
 
 
 def test_editor_bundle_is_served_from_node_modules(built: Settings, site: str) -> None:

@@ -372,7 +372,9 @@ def check_release(code: str, release: Graph, assessed: Graph) -> ReleaseCheck:
         cause = KNOWN_DIFFERENCES.get((code.upper(), tool, factor))
         if rating is None and assessed.value(node, AKG.restsOn) is not None:
             count = assessed.value(node, AKG.findingCount)
-            missing = {"published rating": (None, f"{count} findings")}
+            missing: dict[str, tuple[object, object]] = {
+                "published rating": ("none", f"{count} findings")
+            }
             check.unpublished.append(Mismatch(code, basis, tool, factor, missing, cause))
         if not isinstance(rating, URIRef) or not isinstance(node, URIRef):
             continue

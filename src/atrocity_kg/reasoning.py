@@ -45,7 +45,7 @@ class Clash:
     sources: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        where = f" (asserted in {'; '.join(self.sources)})" if self.sources else ""
+        where = f" (recorded at {'; '.join(self.sources)})" if self.sources else ""
         return f"{self.individual}: {self.axiom}{where}"
 
 
@@ -145,7 +145,7 @@ def find_clashes(graph: Graph, provenance: Iterable[Graph] = ()) -> list[Clash]:
 
 def _sources(graphs: list[Graph], individual: URIRef) -> tuple[str, ...]:
     """The file and row each graph records for an individual (as the importer writes them)."""
-    found = set()
+    found: set[str] = set()
     for graph in graphs:
         for file in graph.objects(individual, AKG.sourceFile):
             found.update(f"{file} row {row}" for row in graph.objects(individual, AKG.sourceRow))

@@ -106,6 +106,34 @@ class Example:
     query: str
 
 
+@dataclass(frozen=True)
+class HeadlineFactor:
+    """A factor with relatively strong evidence for several tools, as the home page lists it."""
+
+    factor: str
+    label: str
+    tools: tuple[str, ...]
+
+
+HEADLINE_QUERY = "headline-factors"
+
+
+def headline_factors(current: ox.Store, settings: Settings) -> list[HeadlineFactor]:
+    """The catalogue's headline-factors query (latest release), one entry per factor."""
+    entry = queries.load_catalogue(settings.queries_dir).get(HEADLINE_QUERY)
+    if entry is None:
+        return []
+    answer = store.run_query(current, entry.bound_text({}))
+    assert isinstance(answer, ox.QuerySolutions)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for solution in answer:
+        factor, label, tool = solution["factor"], solution["factorLabel"], solution["toolLabel"]
+        if factor is None or label is None or tool is None:
+            continue
+        grouped.setdefault((factor.value, label.value), []).append(tool.value)
+    return [HeadlineFactor(f, label, tuple(tools)) for (f, label), tools in grouped.items()]
+
+
 def _integer(solution: ox.QuerySolution, name: str) -> int:
     term = solution[name]
     return int(term.value) if term is not None else 0
@@ -187,6 +215,7 @@ def render_home(
     releases: list[ReleaseLine],
     examples: list[Example],
     with_editor: bool,
+    headlines: list[HeadlineFactor] | None = None,
 ) -> str:
     """The page as HTML; every value is escaped by the template engine (autoescape)."""
     editor_config: dict[str, Any] = {
@@ -199,6 +228,8 @@ def render_home(
         version=__version__,
         counts=counts,
         releases=releases,
+        headlines=headlines or [],
+        headline_query=HEADLINE_QUERY,
         examples=examples,
         with_editor=with_editor,
         editor_config=editor_config,
@@ -214,9 +245,11 @@ def home(request: Request) -> HTMLResponse:
     current: ox.Store | None = getattr(request.app.state, "store", None)
     counts = graph_counts(current) if current is not None else None
     releases = release_lines(current) if current is not None else []
+    headlines = headline_factors(current, settings) if current is not None else []
     page = render_home(
         counts=counts,
         releases=releases,
+        headlines=headlines,
         examples=editor_examples(settings),
         with_editor=editor_installed(settings),
     )
