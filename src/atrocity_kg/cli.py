@@ -277,6 +277,63 @@ def _split_param(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
+DIFF_QUERIES = (
+    "release-studies-added",
+    "release-level-changes",
+    "release-factors-appeared-vanished",
+)
+"""The catalogue queries `diff` runs, in the order it prints them."""
+
+
+def _release_code(text: str) -> str:
+    """A release code in any case (v2, V2) -> the code as the releases spell it."""
+    known = {code.casefold(): code for code in pipeline.ALL_RELEASES}
+    code = known.get(text.strip().casefold())
+    if code is None:
+        raise QueryError(
+            f"unknown release {text!r}; expected one of {', '.join(pipeline.ALL_RELEASES)}"
+        )
+    return code
+
+
+@app.command()
+def diff(
+    from_release: Annotated[
+        str, typer.Argument(metavar="FROM", help="the earlier release: V1, V2 or V3")
+    ],
+    to_release: Annotated[
+        str, typer.Argument(metavar="TO", help="the later release: V1, V2 or V3")
+    ],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Compare two releases: studies added and removed per tool, factors whose research evidence
+    level changed (and in which direction), factors that appeared or vanished. With --format csv
+    or json the titles go to stderr and stdout holds the three tables only."""
+    settings = Settings()
+    with _reporting():
+        codes = (_release_code(from_release), _release_code(to_release))
+        values = {"from": str(iris.release(codes[0])), "to": str(iris.release(codes[1]))}
+        catalogue = queries.load_catalogue(settings.queries_dir)
+        for name in DIFF_QUERIES:
+            if name not in catalogue:
+                raise QueryError(f"the catalogue {settings.queries_dir} has no query {name!r}")
+        tables = [
+            (catalogue[name].title, _catalogue_table(settings, name, values))
+            for name in DIFF_QUERIES
+        ]
+    for number, (title, table) in enumerate(tables):
+        heading = f"{title}: {codes[0]} to {codes[1]}"
+        if fmt is OutputFormat.table:
+            if number:
+                out.print()
+            out.print(f"[bold]{escape(heading)}[/bold]", soft_wrap=True)
+        else:
+            if number and fmt is OutputFormat.csv:
+                sys.stdout.write("\n")
+            err.print(heading, highlight=False, soft_wrap=True)
+        _print_table(table, fmt)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,

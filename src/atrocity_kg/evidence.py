@@ -311,12 +311,12 @@ def decimal_literal(value: Decimal) -> Literal:
 
 KNOWN_DIFFERENCES = {
     ("V2", "targeted-sanctions", "atrocity-justifying-ideology-or-revenge"): (
-        "upstream: all_sources_2.csv row 914 codes one finding for this tool and factor, and "
-        "all_factors_2.csv has no row for the pair, so V2 publishes no rating for it"
+        "upstream: all_factors_2.csv row 107 rates this pair (1 finding, score -1, relatively "
+        "weak, as recomputed) but names no factor, so the import cannot attach it"
     ),
     ("V2", "mediation", "atrocities-by-government"): (
-        "upstream: all_factors_2.csv row 191 gives no Inverse.factor for this factor, so V2 "
-        "shows it uninverted despite its negative provisional score; V3 (row 166) inverts it"
+        "upstream: all_factors_2.csv row 190 gives no Inverse.factor for this factor, so V2 "
+        "shows it uninverted despite its negative provisional score; V3 (row 165) inverts it"
     ),
 }
 """Published ratings that the rubric does not reproduce, each with its documented cause."""

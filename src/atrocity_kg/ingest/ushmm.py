@@ -386,6 +386,11 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
         tool = tools.resolve(row, ("Dedoose.name_tool", "Tool"), "tool_name")
         _read_stated_strategies(row, tool, records)
         if row.text("Name") is None:
+            if row.text("count") is not None:
+                records.quirks.append(
+                    f"{relative}, row {row.record}: a research rating that names no factor "
+                    "(Name and Dedoose.name_factor empty) is left out"
+                )
             continue
         key = factor_key(row)
         _keep_factor(row, RATING_FACTOR_COLUMNS, records)
