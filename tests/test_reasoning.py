@@ -4,10 +4,11 @@ inferred graph kept apart from the asserted ones."""
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
 
@@ -233,3 +234,29 @@ def test_evidence_graph_per_release_rests_on_findings(built: Settings) -> None:
           ?f a <https://w3id.org/atrocity-kg/ontology#FactorFinding> }} }}""",
     )
     assert rows == factor_findings
+
+
+def test_rules_find_clashes_among_findings_and_assessments(repo: Path) -> None:
+    """What HermiT never sees is checked by the rules: a finding of both kinds, and an
+    assessment with two vote scores, stop the stage with the node and the axiom named."""
+    ontology = graphs.load_ontology(Settings(home=repo))
+    finding = URIRef(f"{ID}finding/v3/0000000000000000")
+    assessment = URIRef(f"{ID}assessment/v3/recomputed/research/mediation/commitment")
+    data = Graph()
+    data.add((finding, RDF.type, AKG.OverallEffectFinding))
+    data.add((finding, RDF.type, AKG.FactorFinding))
+    data.add((assessment, RDF.type, AKG.RecomputedAssessment))
+    data.add((assessment, AKG.voteScore, Literal(Decimal("1.5"))))
+    data.add((assessment, AKG.voteScore, Literal(Decimal("2"))))
+    data.add((assessment, AKG.provisionalVoteScore, Literal(Decimal("2.0"))))
+    data.add((assessment, AKG.provisionalVoteScore, Literal(Decimal("2"))))
+    with pytest.raises(reasoning.InconsistentGraphError) as caught:
+        reasoning.materialize(ontology, [data])
+    found = {(clash.individual, clash.axiom) for clash in caught.value.clashes}
+    assert found == {
+        (
+            str(finding),
+            "typed both akg:FactorFinding and akg:OverallEffectFinding, declared disjoint",
+        ),
+        (str(assessment), "two values for akg:voteScore (1.5 and 2), declared functional"),
+    }

@@ -2,11 +2,13 @@
 
 Two engines, each where it is fast enough. HermiT (through owlready2, on Java) gets what needs a
 DL reasoner and is small: the ontology, the curated tools, mechanisms and strategies, and each
-release's factor types and stated strategies. It checks consistency and derives the property
-chain. HermiT's time grows steeply with individuals (6 s for 1,500 triples, 31 s for 3,500), so
-what follows over the findings and assessments (10^5 triples) is derived by OWL 2 RL rules run as
-SPARQL updates on an in-memory pyoxigraph store until nothing new appears. Only triples no
-asserted graph holds are returned, so inferred and asserted triples never mix.
+release's factor types and stated strategies (about 2,400 triples, 3 to 7 s). It checks
+consistency and derives the property chain. Its time grows steeply with the findings
+(bench/reasoning.py: 20 to 50 s with V3's 1,164 factor findings added, 387 s with V3's findings
+and assessments), so what follows over the findings and assessments (about 120,000 triples) is
+derived by OWL 2 RL rules run as SPARQL updates on an in-memory pyoxigraph store until nothing new
+appears (6 to 9 s); the same rules then look for the clashes OWL 2 RL detects over everything.
+Only triples no asserted graph holds are returned, so inferred and asserted triples never mix.
 """
 
 from __future__ import annotations
@@ -121,25 +123,38 @@ SELECT DISTINCT ?x ?axiom ?a ?b WHERE {
   } UNION {
     ?a a owl:IrreflexiveProperty . ?x ?a ?x .
     BIND("IrreflexiveProperty" AS ?axiom)
+  } UNION {
+    ?a a owl:FunctionalProperty , owl:DatatypeProperty .
+    ?x ?a ?first , ?second .
+    FILTER(isLiteral(?first) && isLiteral(?second) && STR(?first) < STR(?second))
+    FILTER(!sameTerm(?first, ?second) && ?first != ?second)
+    BIND("FunctionalProperty" AS ?axiom)
+    BIND(CONCAT(STR(?first), " and ", STR(?second)) AS ?b)
   }
 }
 ORDER BY ?x ?a
 """
+"""The clashes OWL 2 RL detects (cax-dw, prp-irp, and prp-fp for data values, which are always
+distinct when unequal): run on HermiT's input when HermiT finds no model, and on the whole
+materialized graph, which HermiT never sees."""
 
 
 def find_clashes(graph: Graph, provenance: Iterable[Graph] = ()) -> list[Clash]:
-    """Isolate the simple causes of inconsistency (an individual in two disjoint classes, a
-    relation of an individual to itself through an irreflexive property), with their sources."""
-    store = _store([graph])
-    recorded = list(provenance)
+    """Isolate the simple causes of inconsistency in a graph, with their sources."""
+    return _clashes(_store([graph]), [graph, *provenance])
+
+
+def _clashes(store: ox.Store, provenance: list[Graph]) -> list[Clash]:
     clashes = []
     for row in store.query(CLASHES):  # type: ignore[union-attr]
         individual, axiom, first = (row[name].value for name in ("x", "axiom", "a"))
         if axiom == "disjointWith":
             text = f"typed both {_short(first)} and {_short(row['b'].value)}, declared disjoint"
+        elif axiom == "FunctionalProperty":
+            text = f"two values for {_short(first)} ({row['b'].value}), declared functional"
         else:
             text = f"related to itself by {_short(first)}, declared irreflexive"
-        clashes.append(Clash(individual, text, _sources(recorded, URIRef(individual))))
+        clashes.append(Clash(individual, text, _sources(provenance, URIRef(individual))))
     return clashes
 
 
@@ -259,6 +274,9 @@ def materialize(ontology: Graph, graphs: Iterable[Graph], seed: Graph | None = N
         size = len(store)
         for rule in rules:
             store.update(rule)
+    clashes = _clashes(store, asserted)
+    if clashes:
+        raise InconsistentGraphError(clashes, "found by the OWL 2 RL rules over the whole graph")
     return _new_triples(store)
 
 
