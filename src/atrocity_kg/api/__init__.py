@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 
 from atrocity_kg import __version__, store
-from atrocity_kg.api import downloads, graph_store, pages, queries, sparql
+from atrocity_kg.api import downloads, graph_store, linked_data, pages, queries, sparql
 from atrocity_kg.api.protocol import ProtocolError
 from atrocity_kg.config import Settings
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
+    app.include_router(linked_data.router)
     pages.mount_static(app, settings)
     # Everything here is public and read-only: any page may read it, without credentials.
     app.add_middleware(
