@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SDO, SKOS, XSD
 
 from atrocity_kg import iris
 from atrocity_kg.ingest.ushmm import (
@@ -152,6 +152,7 @@ def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
         graph.add((node, AKG.zoteroKey, Literal(record.zotero_key)))
         if record.doi:
             graph.add((node, BIBO.doi, Literal(record.doi)))
+            graph.add((node, SDO.sameAs, iris.doi(record.doi)))
     _trace(graph, node, study.file, study.rows[:1])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from urllib.parse import quote
 
 from rdflib import URIRef
 
@@ -95,12 +96,62 @@ def justification(tool_iri: str, strategy_iri: str) -> URIRef:
     return _id("justification", key(tool_iri), key(strategy_iri))
 
 
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+_WIKIDATA_ITEM = re.compile(r"Q[1-9][0-9]*")
+DOI_RESOLVER = "https://doi.org/"
+# What a DOI keeps unescaped in its resolver IRI, as the study pages' links do: letters, digits,
+# '_.-~' and '/:;()'; anything else (space, '#', '?', '%', '<', '[', non-ASCII ...) is
+# percent-encoded from its UTF-8 bytes.
+_DOI_SAFE = "/:;()._-"
+
+
+def wikidata_item(qid: str) -> URIRef:
+    """A Wikidata item's entity IRI: 'Q350604' -> http://www.wikidata.org/entity/Q350604."""
+    if not _WIKIDATA_ITEM.fullmatch(qid):
+        raise ValueError(f"not a Wikidata item identifier: {qid!r}")
+    return URIRef(WIKIDATA_ENTITY + qid)
+
+
+def mapping(subject_iri: str, target_iri: str) -> URIRef:
+    """A checked mapping from one of the project's things to a Wikidata item, keyed by both ends:
+    .../id/outcome/conflict and wd:Q350604 -> .../id/mapping/outcome/conflict/wikidata-q350604."""
+    local = str(subject_iri).removeprefix(f"{BASE}id/")
+    qid = str(target_iri).removeprefix(WIKIDATA_ENTITY)
+    if local == str(subject_iri) or "/" not in local:
+        raise ValueError(f"not an IRI of this project's things: {subject_iri}")
+    if qid == str(target_iri) or not _WIKIDATA_ITEM.fullmatch(qid):
+        raise ValueError(f"not a Wikidata item IRI: {target_iri}")
+    return _id("mapping", *(slug(part) for part in local.split("/")), "wikidata-" + slug(qid))
+
+
+def doi(value: str) -> URIRef:
+    """The resolver IRI of a bare DOI: '10.1177/0022343319898241' -> https://doi.org/10.1177/...,
+    with what an IRI cannot carry percent-encoded ('10.1/a b#c' -> https://doi.org/10.1/a%20b%23c)."""
+    return URIRef(DOI_RESOLVER + quote(value, safe=_DOI_SAFE))
+
+
 def key(iri: str) -> str:
     """The natural key an IRI of this project ends with: .../tool/mediation -> 'mediation'."""
     last = str(iri).rsplit("/", 1)[-1]
     if not str(iri).startswith(f"{BASE}id/") or not last:
         raise ValueError(f"not an IRI of this project's things: {iri}")
     return last
+
+
+DATASET = URIRef(f"{BASE}dataset")
+"""The whole graph as a DCAT catalogue and VoID dataset."""
+PROJECT = URIRef(f"{BASE}dataset#project")
+"""The project as publisher of the dataset description."""
+
+
+def dataset_version(release_code: str) -> URIRef:
+    """The dataset as of one release (a DCAT 3 version of DATASET)."""
+    return URIRef(f"{DATASET}/{slug(release_code)}")
+
+
+def distribution(file_name: str) -> URIRef:
+    """One dump file as a DCAT distribution, keyed by its stable file name."""
+    return URIRef(f"{BASE}dump/{file_name}")
 
 
 def graph(name: str) -> URIRef:

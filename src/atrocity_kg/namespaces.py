@@ -32,6 +32,7 @@ class AKG(DefinedNamespace):
     Finding: URIRef
     HeadlineFactor: URIRef
     Justification: URIRef
+    Mapping: URIRef
     Mechanism: URIRef
     Outcome: URIRef
     OverallEffectFinding: URIRef
