@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from atrocity_kg import evidence, graphs, pipeline, reasoning, store
+from atrocity_kg import evidence, export, graphs, pipeline, reasoning, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
 from atrocity_kg.namespaces import AKG
@@ -98,3 +98,24 @@ def test_broken_turtle_names_file_and_line(tmp_path: Path) -> None:
     broken.write_text('@prefix a: <http://example.org/> .\na:b a:c a:d .\na:e a:f "open .\n')
     with pytest.raises(ReleaseFormatError, match=r"broken\.ttl: bad Turtle: .*line 3"):
         graphs.parse_turtle(broken)
+
+
+def test_a_failure_writing_the_dumps_leaves_the_previous_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dumps are written into the new build before it becomes current: if they fail, the
+    new build is removed and the old one stays current, with its dumps."""
+    settings = make_home(tmp_path / "home", with_releases=False)
+    pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
+    first = pipeline.build_store(settings).store
+    assert first is not None
+    assert (first / export.DUMPS / "manifest.json").is_file()
+
+    def broken(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "write_dumps", broken)
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.build_store(settings)
+    assert store.current_path(settings.store_root) == first
+    assert [p.name for p in (settings.store_root / "builds").iterdir()] == [first.name]

@@ -50,3 +50,19 @@ def test_dumps_list_every_named_graph_with_its_size(base: str, built: Settings) 
     download = httpx.get(base + curated[0])
     assert download.status_code == 200
     assert_isomorphic(graphs.load_curated(built), Graph().parse(data=download.content, format="nt"))
+
+
+def test_ontology_documentation_for_browsers(base: str) -> None:
+    page = httpx.get(f"{base}/ontology", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Accept" in page.headers["vary"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert 'id="supportsStrategy"' in page.text
+    assert 'id="HeadlineFactor"' in page.text
+    assert httpx.get(f"{base}/ontology", params={"format": "html"}).text == page.text
+    head = httpx.head(f"{base}/ontology", headers={"Accept": "text/html"})
+    assert head.status_code == 200
+    assert head.content == b""
+    rdf_client = httpx.get(f"{base}/ontology", headers={"Accept": "*/*"})
+    assert rdf_client.headers["content-type"].startswith("text/turtle")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from atrocity_kg import build, evidence, graphs, reasoning, store, validate
+from atrocity_kg import build, evidence, export, graphs, reasoning, store, validate
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.ingest.ushmm import RELEASES, read_release
@@ -114,10 +114,17 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     for code, graph in releases.items():
         named[graphs.release_graph_name(code)] = graph
     named.update(derived)
-    progress("writing the store")
+    progress("writing the store and its dumps")
     clock = time.perf_counter()
-    summary.store = store.write_store(settings.store_root, named)
-    summary.timings["store"] = time.perf_counter() - clock
+
+    def dumps(folder: Path) -> None:
+        """Written before the new store becomes current, so it is never served without them."""
+        started = time.perf_counter()
+        export.write_dumps(folder, folder / export.DUMPS)
+        summary.timings["dumps"] = time.perf_counter() - started
+
+    summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
+    summary.timings["store"] = time.perf_counter() - clock - summary.timings["dumps"]
     summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,8 +30,13 @@ def _quads(graph: Graph, name: URIRef) -> Iterator[ox.Quad]:
         yield ox.Quad(triple.subject, triple.predicate, triple.object, context)
 
 
-def write_store(root: Path, graphs: Mapping[URIRef, Graph]) -> Path:
-    """Write every named graph to a new on-disk store and make it the current one."""
+def write_store(
+    root: Path,
+    graphs: Mapping[URIRef, Graph],
+    before_swap: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write every named graph to a new on-disk store and make it the current one; files that
+    belong with the store (its dumps) are written by ``before_swap`` into its folder first."""
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     target = builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
@@ -46,6 +51,12 @@ def write_store(root: Path, graphs: Mapping[URIRef, Graph]) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         raise
     del store
+    if before_swap is not None:
+        try:
+            before_swap(target)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
     link = root / CURRENT
     staged = root / f".{CURRENT}.{os.getpid()}"
     if staged.is_symlink() or staged.exists():
@@ -85,9 +96,18 @@ def opened(root: Path) -> Iterator[ox.Store]:
 
 def in_memory_copy(root: Path) -> ox.Store:
     """An in-memory copy of the current store: scans are several times faster than on disk."""
+    return copy_of_build(current_path(root))
+
+
+def copy_of_build(build: Path) -> ox.Store:
+    """An in-memory copy of one build's store (its folder under builds/)."""
+    try:
+        disk = ox.Store.read_only(str(build))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {build}: {error}") from error
     memory = ox.Store()
-    with opened(root) as disk:
-        memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    del disk
     return memory
 
 

@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store.in_memory_copy(settings.store_root)
+        app.state.build = store.current_path(settings.store_root)
+        app.state.store = store.copy_of_build(app.state.build)
         yield
         app.state.store = None
 
