@@ -1,0 +1,670 @@
+"""Store -> tables for other prevention databases: the USHMM release layout, schema.org, a gap map.
+
+- ``all_sources_{n}.csv`` and ``all_factors_{n}.csv`` in the release's own column order, so the
+  graph round-trips to the files the review publishes. A modelled column the graph knows to be
+  empty is written ``NA``, as the review writes it; a column the graph does not model is left
+  empty (``UNMODELLED_*`` below says which, and why).
+- ``schema-org.jsonld``: the graph as a schema.org ``Dataset``, each study of the latest release
+  as a ``ScholarlyArticle`` and each of that release's published research ratings as a ``Claim``.
+- ``gap-map.csv``: findings and studies per release, tool, kind of finding, outcome and
+  direction, in long format, as evidence gap maps publish them.
+
+Every query runs on the store read-only; the release code is bound as an RDF term, never pasted.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, XSD
+
+from atrocity_kg import graphs, iris
+from atrocity_kg.errors import StoreError
+from atrocity_kg.ingest.ushmm import RELEASES
+from atrocity_kg.namespaces import BASE, sparql_prologue
+from atrocity_kg.queries import with_values
+
+SDO = Namespace("https://schema.org/")
+SCHEMA_ORG_FILE = "schema-org.jsonld"
+GAP_MAP_FILE = "gap-map.csv"
+NA = "NA"
+
+# The release files' headers, in the review's own order (from each release's data files; the
+# first, unnamed column is the record number).
+SOURCES_HEADERS: dict[int, tuple[str, ...]] = {
+    1: (
+        "", "Index.Number", "Tool", "Year", "CD", "Outcome", "Factor_effect", "Gender",
+        "Publication", "Empirical", "Qual", "Quant", "Method", "full_citation",
+    ),
+    2: (
+        "", "effects_type", "Index.Number", "Year", "Tool", "CD", "Factor_effect", "overall",
+        "Publication", "Empirical", "Qual", "Quant", "Method", "Outcome", "count",
+        "count_adverse", "count_without_adverse", "ma_focus_increase_average",
+        "ma_focus_decrease_average", "ma_focus_no_mixed_average", "cro_focus_increase_average",
+        "cro_focus_decrease_average", "cro_focus_no_mixed_average",
+        "ma_focus_increase_count_average", "ma_focus_decrease_count_average",
+        "ma_focus_no_mixed_count_average", "cro_focus_increase_count_average",
+        "cro_focus_decrease_count_average", "cro_focus_no_mixed_count_average", "vote_average",
+        "vote_count_average", "greater_findings", "lesser_findings", "no_mixed_findings",
+        "ma_focus_greater_factor", "ma_focus_lesser_factor", "ma_focus_no_mixed_factor",
+        "cro_focus_greater_factor", "cro_focus_lesser_factor", "cro_focus_no_mixed_factor",
+        "full_citation",
+    ),
+    3: (
+        "", "effects_type", "Index.Number", "Tool", "CD", "Factor_effect", "overall",
+        "Publication", "Empirical", "Qual", "Quant", "Method", "Outcome", "count",
+        "count_adverse", "count_without_adverse", "ma_focus_increase_average",
+        "ma_focus_decrease_average", "ma_focus_no_mixed_average", "cro_focus_increase_average",
+        "cro_focus_decrease_average", "cro_focus_no_mixed_average",
+        "ma_focus_increase_count_average", "ma_focus_decrease_count_average",
+        "ma_focus_no_mixed_count_average", "cro_focus_increase_count_average",
+        "cro_focus_decrease_count_average", "cro_focus_no_mixed_count_average", "vote_average",
+        "vote_count_average", "greater_findings", "lesser_findings", "no_mixed_findings",
+        "ma_focus_greater_factor", "ma_focus_lesser_factor", "ma_focus_no_mixed_factor",
+        "cro_focus_greater_factor", "cro_focus_lesser_factor", "cro_focus_no_mixed_factor",
+        "full_citation", "Year",
+    ),
+}  # fmt: skip
+FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
+    1: (
+        "", "Name.Final", "tool_name", "count", "greater_findings", "lesser_findings",
+        "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
+        "count_without_adverse", "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
+        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
+        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
+        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
+        "Evidence.review", "dissuade", "degrade", "protect", "transition", "military",
+        "diplomatic", "informational", "economic", "legal", "Name", "Dedoose.name_factor",
+        "Description", "Inverse.factor", "Inverse.factor.description",
+        "Contextual.or.design.factor", "Family", "domestic_context", "conflict_dynamics",
+        "target_characteristics", "implementer_choices", "implementer_characteristics",
+        "international_dynamics", "tool_specific", "greater_practitioner", "lesser_practitioner",
+        "no_mixed_practitioner", "count_practitioner", "number_practitioners",
+        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final",
+        "vote_count", "research_qualitative", "practitioner_qualitative", "Dedoose.name_tool",
+    ),
+    2: (
+        "", "Name.Final", "tool_name", "Tool", "count", "greater_findings", "lesser_findings",
+        "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
+        "count_without_adverse", "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
+        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
+        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
+        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
+        "Evidence.review", "dissuade", "degrade", "protect", "transition", "military",
+        "diplomatic", "informational", "economic", "legal", "Name", "Dedoose.name_factor",
+        "Description", "Inverse.factor", "Inverse.factor.description",
+        "Contextual.or.design.factor", "Family", "domestic_context", "conflict_dynamics",
+        "target_characteristics", "implementer_choices", "implementer_characteristics",
+        "international_dynamics", "tool_specific", "count_practitioner", "number_practitioners",
+        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final",
+        "vote_count", "research_qualitative", "practitioner_qualitative",
+        "research_qualitative_for_web", "practitioner_qualitative_for_web", "Dedoose.name_tool",
+    ),
+    3: (
+        "", "Name.Final_research", "Name.Final_practitioner", "tool_name", "count",
+        "greater_findings", "lesser_findings", "no_mixed_findings", "temp_vote_count_factor",
+        "vote_count_factor", "count_adverse", "count_without_adverse",
+        "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
+        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
+        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
+        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
+        "Evidence.review", "Strategies.the.tool.can.support", "DIMEL", "Name",
+        "Dedoose.name_factor", "Description", "Inverse.factor", "Inverse.factor.description",
+        "Contextual.or.design.factor", "Family", "greater_practitioner", "lesser_practitioner",
+        "no_mixed_practitioner", "count_practitioner", "number_practitioners",
+        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final_research",
+        "Description.Final_practitioner", "research_qualitative", "practitioner_qualitative",
+        "research_qualitative_for_web", "practitioner_qualitative_for_web", "Dedoose.name_tool",
+        "dissuade", "degrade", "protect", "transition", "military", "diplomatic",
+        "informational", "economic", "legal", "domestic_context", "conflict_dynamics",
+        "target_characteristics", "implementer_choices", "implementer_characteristics",
+        "international_dynamics", "tool_specific",
+    ),
+}  # fmt: skip
+
+# Our vocabularies' keys -> the strings the release files use (V3's spelling).
+EFFECT_TYPES = {"OverallEffectFinding": "Average", "FactorFinding": "Contextual or design"}
+_REDUCING = "the tool in reducing mass atrocities or CROs"
+FACTOR_EFFECTS = {
+    "greater-effectiveness": f"The factor is associated with greater effectiveness of {_REDUCING}",
+    "lesser-effectiveness": f"The factor is associated with lesser effectiveness of {_REDUCING}",
+    "no-or-mixed": f"The factor has no or mixed effects on the effectiveness of {_REDUCING}",
+}
+OVERALL_EFFECTS = {
+    "decreases": "Decreases mass atrocities or CROs",
+    "increases": "Increases mass atrocities or CROs",
+    "no-or-mixed": "No or mixed effects",
+}
+OUTCOMES = {
+    "mass-atrocities": "Mass atrocities",
+    "violence-against-civilians": "Violence against civilians",
+    "conflict": "Conflict",
+    "human-rights-violations": "Human rights violations",
+    "adverse-consequences": "Adverse consequences",
+}
+PUBLICATION_TYPES = {
+    "peer-reviewed-journal-article": "Peer-reviewed journal article",
+    "organizational-publication": "Organizational publication",
+    "book-chapter": "Book chapter",
+    "unpublished-manuscript": "Unpublished manuscript",
+}
+EMPIRICAL_BASES = {
+    "one-case-study": "One case study",
+    "comparison-of-greater-than-one-case": "Comparison of greater than one case",
+    "unclear": "Unclear",
+}
+METHOD_COLUMNS: dict[str, dict[str, str]] = {
+    "Qual": {
+        "process-tracing": "Process tracing",
+        "structured-case-comparison": "Structured case comparison",
+    },
+    "Quant": {
+        "multivariate-regression": "Multivariate regression",
+        "regression": "Regression",
+        "statistics-with-an-identification-strategy": "Statistics with an identification strategy",
+        "fixed-or-random-effects": "Fixed or random effects",
+        "simple-probability": "Simple probability",
+    },
+    "Method": {"no-discernible-method": "No discernible method"},
+}
+FACTOR_KINDS = {"ContextualFactor": "Contextual", "DesignFactor": "Design"}
+STRATEGY_COLUMNS = ("dissuade", "degrade", "protect", "transition")
+RESEARCH_COLUMNS = {
+    "count": "findingCount",
+    "greater_findings": "greaterCount",
+    "lesser_findings": "lesserCount",
+    "no_mixed_findings": "noOrMixedCount",
+    "count_adverse": "adverseCount",
+    "ma_focus_greater_count_factor": "massAtrocityGreaterCount",
+    "ma_focus_lesser_count_factor": "massAtrocityLesserCount",
+    "ma_focus_no_mixed_count_factor": "massAtrocityNoOrMixedCount",
+    "cro_focus_greater_count_factor": "relatedOutcomeGreaterCount",
+    "cro_focus_lesser_count_factor": "relatedOutcomeLesserCount",
+    "cro_focus_no_mixed_count_factor": "relatedOutcomeNoOrMixedCount",
+    "temp_vote_count_factor": "provisionalVoteScore",
+    "vote_count_factor": "voteScore",
+}
+PRACTITIONER_COLUMNS = {
+    "number_practitioners": "practitionersInterviewed",
+    "count_practitioner": "practitionersCitingNet",
+    "greater_practitioner": "greaterCount",
+    "lesser_practitioner": "lesserCount",
+    "no_mixed_practitioner": "noOrMixedCount",
+    "proportion_practitioner": "practitionerShare",
+}
+NONE_AVAILABLE = "None available"
+"""The review's research level for a factor practitioners cite and no reviewed study does."""
+
+GAP_MAP_COLUMNS = (
+    "release",
+    "tool",
+    "tool_label",
+    "finding_type",
+    "outcome",
+    "direction",
+    "findings",
+    "studies",
+)
+FINDING_TYPES = {"OverallEffectFinding": "overall-effect", "FactorFinding": "factor"}
+
+_PREFIX = sparql_prologue()
+Solution = dict[str, str | None]
+
+
+def _select(store: ox.Store, query: str, graph: URIRef | None = None) -> list[Solution]:
+    """Run a SELECT with the graph name bound as ?g; values come back as plain strings."""
+    text = _PREFIX + query
+    if graph is not None:
+        text = with_values(text, {ox.Variable("g"): ox.NamedNode(str(graph))})
+    answer = store.query(text, use_default_graph_as_union=True)
+    if not isinstance(answer, ox.QuerySolutions):
+        raise StoreError("expected SELECT results")
+    names = [variable.value for variable in answer.variables]
+    return [
+        {name: (None if (term := row[name]) is None else term.value) for name in names}
+        for row in answer
+    ]
+
+
+def _key(iri: str | None) -> str:
+    return "" if iri is None else iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def number_text(value: str | None) -> str:
+    """A number as the review writes it: '1' not '1.0' or '1E+1', NA where there is none."""
+    if value is None:
+        return NA
+    number = Decimal(value)
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+# --- the release layout --------------------------------------------------------------------------
+
+TOOLS_QUERY = """
+SELECT ?tool ?code ?label WHERE {
+  GRAPH ?g { ?tool a akg:PreventionTool ; skos:prefLabel ?label
+             OPTIONAL { ?tool akg:dedooseCode ?code } }
+}"""
+STUDIES_QUERY = """
+SELECT ?study ?index ?year ?publication ?empirical WHERE {
+  GRAPH ?g { ?study a akg:Study ; akg:indexNumber ?index ; dct:issued ?year ;
+                    akg:publicationType ?publication ; akg:empiricalBasis ?empirical }
+}"""
+STUDY_VALUES_QUERY = """
+SELECT ?study ?property ?value WHERE {
+  GRAPH ?g { ?study a akg:Study ; ?property ?value
+             FILTER(?property IN (akg:usesMethod, dct:bibliographicCitation)) }
+}"""
+FACTORS_QUERY = """
+SELECT ?factor (MIN(?kinds) AS ?kind) (MIN(?labels) AS ?label) (MIN(?codes) AS ?code)
+       (MIN(?families) AS ?family) (MIN(?opposites) AS ?opposite) WHERE {
+  GRAPH ?g {
+    ?factor a ?kinds ; skos:prefLabel ?labels
+    FILTER(?kinds IN (akg:ContextualFactor, akg:DesignFactor))
+    OPTIONAL { ?factor akg:dedooseCode ?codes }
+    OPTIONAL { ?factor akg:factorFamily/skos:prefLabel ?families }
+    OPTIONAL { ?factor akg:oppositeFactor/skos:prefLabel ?opposites }
+  }
+}
+GROUP BY ?factor"""
+FINDINGS_QUERY = """
+SELECT ?row ?kind ?study ?tool ?factor ?outcome ?direction WHERE {
+  GRAPH ?g {
+    ?finding a ?kind ; akg:sourceRow ?row ; akg:reportedIn ?study ; akg:aboutTool ?tool ;
+             akg:outcome ?outcome ; akg:direction ?direction
+    FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
+    OPTIONAL { ?finding akg:aboutFactor ?factor }
+  }
+}"""
+ASSESSMENTS_QUERY = """
+SELECT ?row ?kind ?tool ?factor ?property ?value WHERE {
+  GRAPH ?g {
+    ?assessment a ?kind ; akg:sourceRow ?row ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
+                ?property ?value
+    FILTER(?kind IN (akg:ResearchAssessment, akg:PractitionerAssessment))
+  }
+}"""
+STATED_QUERY = "SELECT ?tool ?strategy WHERE { GRAPH ?g { ?tool akg:statedToSupport ?strategy } }"
+LEVELS_QUERY = """
+SELECT ?level ?notation WHERE {
+  GRAPH ?g { ?level a akg:EvidenceLevel ; skos:notation ?notation }
+}"""
+
+
+@dataclass
+class _Study:
+    index: str
+    year: str
+    publication: str
+    empirical: str
+    methods: set[str] = field(default_factory=set)
+    citations: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Factor:
+    """A factor's facts in one release; where the release gives a factor two values (the same
+    factor under two families, say), the first in order is written on every record."""
+
+    kind: str
+    label: str
+    code: str | None
+    family: str | None
+    opposite: str | None
+
+
+def _tools(store: ox.Store) -> dict[str, tuple[str | None, str]]:
+    """Tool IRI -> (the review's code, the review's name), from the curated graph."""
+    return {
+        str(s["tool"]): (s["code"], str(s["label"]))
+        for s in _select(store, TOOLS_QUERY, graphs.CURATED_GRAPH)
+    }
+
+
+def _studies(store: ox.Store, graph: URIRef) -> dict[str, _Study]:
+    studies = {
+        str(s["study"]): _Study(
+            str(s["index"]), str(s["year"]), _key(s["publication"]), _key(s["empirical"])
+        )
+        for s in _select(store, STUDIES_QUERY, graph)
+    }
+    for s in _select(store, STUDY_VALUES_QUERY, graph):
+        study = studies[str(s["study"])]
+        if _key(s["property"]) == "usesMethod":
+            study.methods.add(_key(s["value"]))
+        else:
+            study.citations.append(str(s["value"]))
+    for study in studies.values():
+        study.citations.sort()
+    return studies
+
+
+def _factors(store: ox.Store, graph: URIRef) -> dict[str, _Factor]:
+    return {
+        str(s["factor"]): _Factor(
+            FACTOR_KINDS[_key(s["kind"])], str(s["label"]), s["code"], s["family"], s["opposite"]
+        )
+        for s in _select(store, FACTORS_QUERY, graph)
+    }
+
+
+def _method_cell(study: _Study, column: str) -> str:
+    """The graph keeps a study's methods, not each record's: a study coded with two methods of
+    the same column on different records gives the first of them in order on every record."""
+    chosen = sorted(key for key in study.methods if key in METHOD_COLUMNS[column])
+    return METHOD_COLUMNS[column][chosen[0]] if chosen else NA
+
+
+def _source_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, str]]:
+    tools = _tools(store)
+    studies = _studies(store, graph)
+    factors = _factors(store, graph)
+    header = SOURCES_HEADERS[number]
+    rows: dict[int, dict[str, str]] = {}
+    for s in _select(store, FINDINGS_QUERY, graph):
+        study = studies[str(s["study"])]
+        kind = _key(s["kind"])
+        direction = _key(s["direction"])
+        factor = factors.get(str(s["factor"])) if s["factor"] else None
+        overall = kind == "OverallEffectFinding"
+        known = {
+            "": str(s["row"]),
+            "effects_type": EFFECT_TYPES[kind],
+            "Index.Number": study.index,
+            "Tool": tools[str(s["tool"])][0] or NA,
+            "Year": study.year,
+            "CD": NA if factor is None else (factor.code or factor.label),
+            "Outcome": OUTCOMES[_key(s["outcome"])],
+            "Factor_effect": NA if overall else FACTOR_EFFECTS[direction],
+            "overall": OVERALL_EFFECTS[direction] if overall else NA,
+            "Publication": PUBLICATION_TYPES[study.publication],
+            "Empirical": EMPIRICAL_BASES[study.empirical],
+            "full_citation": study.citations[0] if study.citations else NA,
+            **{column: _method_cell(study, column) for column in METHOD_COLUMNS},
+        }
+        rows[int(str(s["row"]))] = {column: known.get(column, "") for column in header}
+    return [rows[number] for number in sorted(rows)]
+
+
+def _factor_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, str]]:
+    tools = _tools(store)
+    factors = _factors(store, graph)
+    levels = {
+        str(s["level"]): str(s["notation"])
+        for s in _select(store, LEVELS_QUERY, graphs.CURATED_GRAPH)
+    }
+    stated: dict[str, set[str]] = defaultdict(set)
+    for s in _select(store, STATED_QUERY, graph):
+        stated[str(s["tool"])].add(_key(s["strategy"]))
+    records: dict[int, dict[str, dict[str, str | None]]] = defaultdict(dict)
+    for s in _select(store, ASSESSMENTS_QUERY, graph):
+        record = records[int(str(s["row"]))]
+        basis = "research" if _key(s["kind"]) == "ResearchAssessment" else "practitioner"
+        values = record.setdefault(basis, {"tool": s["tool"], "factor": s["factor"]})
+        values[_key(s["property"])] = s["value"]
+    header = FACTORS_HEADERS[number]
+    rows = []
+    for row_number in sorted(records):
+        record = records[row_number]
+        research = record.get("research")
+        practitioner = record.get("practitioner")
+        either = research or practitioner or {}
+        tool = str(either["tool"])
+        factor = factors[str(either["factor"])]
+        code, name = tools[tool]
+        known: dict[str, str] = {
+            "": str(row_number),
+            "tool_name": name,
+            "Tool": code or NA,
+            "Dedoose.name_tool": code or NA,
+            "Name": factor.label,
+            "Dedoose.name_factor": factor.code or NA,
+            "Inverse.factor": factor.opposite or NA,
+            "Contextual.or.design.factor": factor.kind,
+            "Family": factor.family or NA,
+        }
+        if tool in stated:
+            for column in STRATEGY_COLUMNS:
+                known[column] = "1" if column in stated[tool] else "0"
+        if research is not None:
+            for column, name_of in RESEARCH_COLUMNS.items():
+                known[column] = number_text(research.get(name_of))
+            count, adverse = research.get("findingCount"), research.get("adverseCount")
+            if count is not None and adverse is not None:
+                known["count_without_adverse"] = str(int(count) - int(adverse))
+            known["inversion_with_neg_strength"] = (
+                "1" if research.get("inverted") in {"true", "1"} else "0"
+            )
+            known["research_qualitative"] = levels[str(research["evidenceLevel"])]
+        elif practitioner is not None:
+            known["research_qualitative"] = NONE_AVAILABLE
+            for column in (*RESEARCH_COLUMNS, "count_without_adverse"):
+                known[column] = NA
+        if practitioner is not None:
+            for column, name_of in PRACTITIONER_COLUMNS.items():
+                known[column] = number_text(practitioner.get(name_of))
+            known["practitioner_qualitative"] = levels[str(practitioner["evidenceLevel"])]
+        else:
+            for column in PRACTITIONER_COLUMNS:
+                known[column] = NA
+            known["practitioner_qualitative"] = NA
+        rows.append({column: known.get(column, "") for column in header})
+    return rows
+
+
+def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Mapping[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(header))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Path]:
+    """Write one release's all_sources_{n}.csv and all_factors_{n}.csv in the review's layout:
+    one row per upstream record (identical records the graph merged are repeated), in order."""
+    spec = RELEASES.get(release_code)
+    if spec is None:
+        raise StoreError(f"unknown release {release_code!r}")
+    graph = graphs.release_graph_name(spec.code)
+    if str(graph) not in {n.value for n in store.named_graphs() if isinstance(n, ox.NamedNode)}:
+        raise StoreError(f"release {spec.code} is not in the store: import it and build")
+    sources = folder / f"all_sources_{spec.number}.csv"
+    factors = folder / f"all_factors_{spec.number}.csv"
+    _write_csv(sources, SOURCES_HEADERS[spec.number], _source_rows(store, graph, spec.number))
+    _write_csv(factors, FACTORS_HEADERS[spec.number], _factor_rows(store, graph, spec.number))
+    return [sources, factors]
+
+
+# --- schema.org ----------------------------------------------------------------------------------
+
+RELEASES_QUERY = """
+SELECT ?release ?code ?title ?issued ?g WHERE {
+  GRAPH ?g { ?release a akg:Release ; akg:releaseCode ?code ; dct:title ?title ;
+                      dct:issued ?issued }
+} ORDER BY ?issued"""
+ARTICLES_QUERY = """
+SELECT ?study ?index ?title ?year ?doi WHERE {
+  GRAPH ?g { ?study a akg:Study ; akg:indexNumber ?index ; dct:issued ?year
+             OPTIONAL { ?study dct:title ?title } OPTIONAL { ?study bibo:doi ?doi } }
+}"""
+CREATORS_QUERY = (
+    "SELECT ?study ?creator WHERE { GRAPH ?g { ?study a akg:Study ; dct:creator ?creator } }"
+)
+CLAIMS_QUERY = """
+SELECT ?assessment ?tool ?factor ?level ?score ?inverted ?shown ?recomputed WHERE {
+  GRAPH ?g { ?assessment a akg:ResearchAssessment ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
+                         akg:evidenceLevel ?level ; akg:provisionalVoteScore ?published ;
+                         akg:inverted ?publishedInverted }
+  OPTIONAL { ?recomputed akg:recomputes ?assessment ; akg:provisionalVoteScore ?signed ;
+                         akg:inverted ?recomputedInverted ; akg:shownAsFactor ?shown }
+  BIND(COALESCE(?signed, ?published) AS ?score)
+  BIND(COALESCE(?recomputedInverted, ?publishedInverted) AS ?inverted)
+}"""
+RESTS_ON_QUERY = """
+SELECT DISTINCT ?recomputed ?study WHERE {
+  GRAPH ?g { ?assessment a akg:ResearchAssessment }
+  ?recomputed akg:recomputes ?assessment ; akg:restsOn ?finding .
+  ?finding akg:reportedIn ?study .
+}"""
+LABELS_QUERY = "SELECT ?thing ?label WHERE { GRAPH ?g { ?thing skos:prefLabel ?label } }"
+
+
+def _claim_text(tool: str, factor: str, score: Decimal, inverted: bool, level: str) -> str:
+    """The rating in words, for the factor as shown: an inverted rating speaks of the opposite."""
+    signed = -score if inverted else score
+    if signed > 0:
+        effect = f"is associated with greater effectiveness of {tool}"
+    elif signed < 0:
+        effect = f"is associated with lesser effectiveness of {tool}"
+    else:
+        effect = f"has no or mixed effects on the effectiveness of {tool}"
+    return f"{factor} {effect}: {level} evidence"
+
+
+def schema_org_graph(store: ox.Store) -> Graph:
+    """The schema.org description: the dataset and its releases, the latest release's studies as
+    articles, and that release's published research ratings as claims resting on them."""
+    out = Graph()
+    out.bind("schema", SDO)
+    dataset = URIRef(BASE)
+    out.add((dataset, RDF.type, SDO.Dataset))
+    out.add(
+        (
+            dataset,
+            SDO.name,
+            Literal("atrocity-kg: the open knowledge graph of atrocity-prevention evidence"),
+        )
+    )
+    out.add((dataset, SDO.url, URIRef(BASE)))
+    publisher = URIRef("https://www.ushmm.org/")
+    out.add((publisher, RDF.type, SDO.Organization))
+    out.add((publisher, SDO.name, Literal("United States Holocaust Memorial Museum")))
+    releases = _select(store, RELEASES_QUERY)
+    if not releases:
+        raise StoreError("the store holds no release: import one and build")
+    for s in releases:
+        release = URIRef(str(s["release"]))
+        out.add((dataset, SDO.hasPart, release))
+        out.add((release, RDF.type, SDO.Dataset))
+        out.add((release, SDO.name, Literal(str(s["title"]))))
+        out.add((release, SDO.version, Literal(str(s["code"]))))
+        out.add((release, SDO.datePublished, Literal(str(s["issued"]))))
+        out.add((release, SDO.publisher, publisher))
+        out.add(
+            (release, SDO.isBasedOn, URIRef("https://github.com/ushmm/atrocity-prevention-data"))
+        )
+    latest = releases[-1]
+    graph = URIRef(str(latest["g"]))
+    latest_release = URIRef(str(latest["release"]))
+    for s in _select(store, ARTICLES_QUERY, graph):
+        article = URIRef(str(s["study"]))
+        out.add((article, RDF.type, SDO.ScholarlyArticle))
+        out.add((article, SDO.identifier, Literal(str(s["index"]))))
+        out.add((article, SDO.datePublished, Literal(str(s["year"]))))
+        out.add((article, SDO.isPartOf, latest_release))
+        if s["title"]:
+            out.add((article, SDO.name, Literal(s["title"])))
+        if s["doi"]:
+            out.add((article, SDO.identifier, Literal(f"doi:{s['doi']}")))
+            out.add((article, SDO.sameAs, URIRef(f"https://doi.org/{s['doi']}")))
+    for s in _select(store, CREATORS_QUERY, graph):
+        out.add((URIRef(str(s["study"])), SDO.author, Literal(str(s["creator"]))))
+    labels = {str(s["thing"]): str(s["label"]) for s in _select(store, LABELS_QUERY, graph)}
+    labels.update(
+        {
+            str(s["thing"]): str(s["label"])
+            for s in _select(store, LABELS_QUERY, graphs.CURATED_GRAPH)
+        }
+    )
+    studies: dict[str, set[str]] = defaultdict(set)
+    for s in _select(store, RESTS_ON_QUERY, graph):
+        studies[str(s["recomputed"])].add(str(s["study"]))
+    for s in _select(store, CLAIMS_QUERY, graph):
+        claim = URIRef(str(s["assessment"]))
+        shown = str(s["shown"] or s["factor"])
+        inverted = s["inverted"] in {"true", "1"} and shown != str(s["factor"])
+        text = _claim_text(
+            labels[str(s["tool"])],
+            labels[shown],
+            Decimal(str(s["score"])),
+            inverted,
+            labels[str(s["level"])],
+        )
+        out.add((claim, RDF.type, SDO.Claim))
+        out.add((claim, SDO.text, Literal(text, lang="en")))
+        out.add((claim, SDO.author, publisher))
+        out.add((claim, SDO.isPartOf, latest_release))
+        out.add((claim, SDO.about, URIRef(str(s["tool"]))))
+        out.add((claim, SDO.about, URIRef(shown)))
+        for study in sorted(studies.get(str(s["recomputed"]), ())):
+            out.add((claim, SDO.appearance, URIRef(study)))
+    return out
+
+
+def write_schema_org(store: ox.Store, path: Path) -> Path:
+    """One JSON-LD file with schema.org terms, for search engines and catalogues."""
+    text = schema_org_graph(store).serialize(
+        format="json-ld", context={"@vocab": str(SDO), "xsd": str(XSD)}, sort_keys=True
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- the evidence gap map ------------------------------------------------------------------------
+
+GAP_MAP_QUERY = """
+SELECT ?code ?tool ?kind ?outcome ?direction
+       (COUNT(DISTINCT ?finding) AS ?findings) (COUNT(DISTINCT ?study) AS ?studies) WHERE {
+  GRAPH ?g {
+    ?release a akg:Release ; akg:releaseCode ?code .
+    ?finding a ?kind ; akg:inRelease ?release ; akg:aboutTool ?tool ; akg:outcome ?outcome ;
+             akg:direction ?direction ; akg:reportedIn ?study
+    FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
+  }
+}
+GROUP BY ?code ?tool ?kind ?outcome ?direction"""
+
+
+def gap_map_rows(store: ox.Store) -> list[dict[str, str]]:
+    """Findings (identical records counted once, as the review counts them) and studies per
+    release, tool, kind of finding, outcome and direction."""
+    tools = _tools(store)
+    rows = [
+        {
+            "release": str(s["code"]),
+            "tool": iris.key(str(s["tool"])),
+            "tool_label": tools.get(str(s["tool"]), (None, ""))[1],
+            "finding_type": FINDING_TYPES[_key(s["kind"])],
+            "outcome": _key(s["outcome"]),
+            "direction": _key(s["direction"]),
+            "findings": str(s["findings"]),
+            "studies": str(s["studies"]),
+        }
+        for s in _select(store, GAP_MAP_QUERY)
+    ]
+    order = list(GAP_MAP_COLUMNS[:6])
+    return sorted(rows, key=lambda row: tuple(row[column] for column in order))
+
+
+def write_gap_map_csv(store: ox.Store, path: Path) -> Path:
+    _write_csv(path, GAP_MAP_COLUMNS, gap_map_rows(store))
+    return path
+
+
+def export_tables(store: ox.Store, release_code: str, folder: Path) -> list[Path]:
+    """All three exports into one folder: the release's CSV files, schema.org, the gap map."""
+    written = write_ushmm_csv(store, release_code, folder)
+    written.append(write_schema_org(store, folder / SCHEMA_ORG_FILE))
+    written.append(write_gap_map_csv(store, folder / GAP_MAP_FILE))
+    return written
