@@ -403,6 +403,7 @@ def test_hostile_title_shows_as_text_in_a_browser(
     assert page.url == f"{site}/page/{path_of(study)}"
     expect(page.locator("h1#title")).to_have_text(HOSTILE_TITLE)
     expect(page.locator("#properties")).to_contain_text(HOSTILE)
+    expect(page.locator("#record")).to_contain_text(HOSTILE)  # the bibliographic record
     assert page.evaluate("() => typeof window.pwned") == "undefined"
     assert page.locator("script:not([type='application/ld+json'])").count() == 0
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -332,6 +333,98 @@ def diff(
                 sys.stdout.write("\n")
             err.print(heading, highlight=False, soft_wrap=True)
         _print_table(table, fmt)
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[
+        Path | None, typer.Option(help="the folder to write; default: var/export/dumps")
+    ] = None,
+) -> None:
+    """Write the dumps (each release and the whole graph; Turtle, N-Triples, N-Quads, JSON-LD;
+    gzip) and their manifest from the current store: the files the server offers at /dumps/."""
+    from atrocity_kg import export
+
+    settings = Settings()
+    folder = output if output is not None else settings.home / "var" / "export" / export.DUMPS
+    with _reporting() as progress:
+        progress(f"writing the dumps to {folder}")
+        clock = time.perf_counter()
+        files = export.write_dumps(store.current_path(settings.store_root), folder)
+        seconds = time.perf_counter() - clock
+    for file in files:
+        out.print(
+            f"{file.name}: {file.triples} statements, {file.size} bytes, sha256 {file.sha256}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    out.print(f"wrote {len(files)} files and {export.MANIFEST} to {folder} in {seconds:.1f} s")
+
+
+@app.command("export-tables")
+def export_tables_command(
+    release: Annotated[
+        str, typer.Option(help="the release whose USHMM-layout CSV files to write")
+    ] = "V3",
+    output: Annotated[
+        Path | None, typer.Option(help="the folder to write; default: var/export/tables")
+    ] = None,
+) -> None:
+    """Write a release's all_sources/all_factors CSV files in the review's layout, a schema.org
+    JSON-LD file and an evidence-gap-map CSV, from the current store."""
+    from atrocity_kg import tables
+
+    settings = Settings()
+    folder = output if output is not None else settings.home / "var" / "export" / "tables"
+    with _reporting() as progress, store.opened(settings.store_root) as opened:
+        progress(f"writing the tables to {folder}")
+        written = tables.export_tables(opened, _release_code(release), folder)
+    for path in written:
+        out.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+@app.command("push")
+def push_command(
+    endpoint: Annotated[
+        str, typer.Option(help="the remote's SPARQL query endpoint (used to check the push)")
+    ],
+    graph_store: Annotated[
+        str | None,
+        typer.Option(help="Graph Store Protocol URL; default: an Oxigraph server's /store"),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="gsp (PUT each graph) or update (DROP, then INSERT DATA)")
+    ] = "gsp",
+    update: Annotated[
+        str | None, typer.Option(help="SPARQL Update URL; default: an Oxigraph server's /update")
+    ] = None,
+    digest: Annotated[
+        bool, typer.Option(help="HTTP digest instead of basic auth (Virtuoso)")
+    ] = False,
+) -> None:
+    """Make a remote SPARQL 1.1 store hold the embedded store's named graphs, replacing each
+    graph whole (pushing twice changes nothing) and dropping our graphs the store alone has;
+    credentials come from ATROCITY_KG_PUSH_USER and ATROCITY_KG_PUSH_PASSWORD."""
+    from atrocity_kg import push
+
+    settings = Settings()
+    with _reporting() as progress:
+        if method not in tuple(push.Method):
+            raise push.PushError(f"--method {method!r}: expected gsp or update")
+        target = push.Target(
+            endpoint,
+            push.Method(method),
+            graph_store,
+            update,
+            push.auth_from_environment(digest=digest),
+        )
+        summary = push.push_store(settings.store_root, target, progress)
+    for name, triples in summary.graphs.items():
+        out.print(f"{name}: {triples} triples", highlight=False, soft_wrap=True)
+    for name in summary.dropped:
+        out.print(f"dropped {name}", highlight=False, soft_wrap=True)
+    total = sum(summary.graphs.values())
+    out.print(f"the remote holds the same {len(summary.graphs)} graphs ({total} triples)")
 
 
 @app.command()

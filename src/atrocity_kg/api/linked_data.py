@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import iris
+from atrocity_kg.api import pages
 from atrocity_kg.api.pages import CONTENT_SECURITY_POLICY, STATIC_URL
 from atrocity_kg.api.protocol import (
     VARY,
@@ -45,6 +46,7 @@ from atrocity_kg.api.protocol import (
     stream,
 )
 from atrocity_kg.api.sparql import choose, format_parameter
+from atrocity_kg.namespaces import AKG as NS
 from atrocity_kg.namespaces import BASE, PREFIXES
 from atrocity_kg.negotiation import (
     JSON_LD,
@@ -347,6 +349,7 @@ class Resource:
     former_releases: list[Release]
     formats: list[tuple[str, str, str]]
     schema: dict[str, Any] = field(default_factory=dict)
+    section: Section | None = None
 
     @property
     def not_current(self) -> bool:
@@ -560,7 +563,570 @@ def resource(store: ox.Store, node: ox.NamedNode, path: str, base_url: str) -> R
             for ext, fmt in EXTENSIONS.items()
         ],
         schema=schema_org(store, node, title, type_iris, page),
+        section=section(store, node, type_iris, known),
     )
+
+
+# --- sections for people: what a tool, factor, study, strategy or release page adds ------------
+
+PROLOGUE = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+"""
+RESEARCH = str(iris.concept("evidence basis", "research"))
+LEVEL_RANK = {
+    key: rank
+    for rank, key in enumerate(
+        ("relatively-strong", "moderate", "relatively-weak", "none-available")
+    )
+}
+
+MECHANISMS_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?mechanism ?strategy WHERE {
+  ?thing akg:hasMechanism ?mechanism . ?mechanism akg:advancesStrategy ?strategy .
+}"""
+)
+# Recomputed research ratings shown on the review's site (two or more findings); ?about is the
+# tool (on a tool page) or the factor as shown (on a factor page), bound, never pasted.
+EVIDENCE_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?research ?assessment ?release ?tool ?coded ?shown ?level ?findings ?vote
+WHERE {
+  ?assessment a akg:RecomputedAssessment ; akg:evidenceBasis ?research ; akg:displayed true ;
+              akg:inRelease ?release ; akg:aboutTool ?tool ; akg:aboutFactor ?coded ;
+              akg:shownAsFactor ?shown ; akg:evidenceLevel ?level ; akg:findingCount ?findings ;
+              akg:voteScore ?vote .
+}"""
+)
+TOOL_STUDIES_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?study ?release WHERE {
+  ?finding akg:aboutTool ?thing ; akg:reportedIn ?study ; akg:inRelease ?release .
+}"""
+)
+FACTOR_STUDIES_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?study ?release ?tool WHERE {
+  { ?finding akg:aboutFactor ?thing }
+  UNION { ?thing akg:oppositeFactor ?coded . ?finding akg:aboutFactor ?coded }
+  ?finding akg:reportedIn ?study ; akg:inRelease ?release ; akg:aboutTool ?tool .
+}"""
+)
+STUDY_FINDINGS_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?finding ?release ?tool ?factor ?outcome ?direction WHERE {
+  ?finding akg:reportedIn ?thing ; akg:inRelease ?release ; akg:aboutTool ?tool ;
+           akg:outcome ?outcome ; akg:direction ?direction .
+  OPTIONAL { ?finding akg:aboutFactor ?factor }
+}"""
+)
+JUSTIFICATIONS_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?justification ?tool ?mechanism ?stating WHERE {
+  ?justification a akg:Justification ; rdf:subject ?tool ;
+                 rdf:predicate akg:supportsStrategy ; rdf:object ?thing .
+  OPTIONAL { ?justification akg:viaMechanism ?mechanism }
+  OPTIONAL { ?justification prov:wasDerivedFrom ?stating }
+}"""
+)
+RELEASE_FINDINGS_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?finding ?kind ?study ?tool ?factor WHERE {
+  VALUES ?kind { akg:OverallEffectFinding akg:FactorFinding }
+  ?finding a ?kind ; akg:inRelease ?thing ; akg:reportedIn ?study ; akg:aboutTool ?tool .
+  OPTIONAL { ?finding akg:aboutFactor ?factor }
+}"""
+)
+RELEASE_ASSESSMENTS_QUERY = (
+    PROLOGUE
+    + """SELECT DISTINCT ?thing ?research ?assessment ?kind ?matches WHERE {
+  VALUES ?kind { akg:ResearchAssessment akg:RecomputedAssessment }
+  ?assessment a ?kind ; akg:inRelease ?thing ; akg:evidenceBasis ?research .
+  OPTIONAL { ?assessment akg:matchesPublished ?matches }
+}"""
+)
+
+PUBLICATION_NAME = ox.NamedNode("http://prismstandard.org/namespaces/basic/2.0/publicationName")
+CITATION = ox.NamedNode(DCT + "bibliographicCitation")
+INDEX_NUMBER = ox.NamedNode(str(NS.indexNumber))
+IN_RELEASE = ox.NamedNode(str(NS.inRelease))
+PUBLICATION_TYPE = ox.NamedNode(str(NS.publicationType))
+EMPIRICAL_BASIS = ox.NamedNode(str(NS.empiricalBasis))
+USES_METHOD = ox.NamedNode(str(NS.usesMethod))
+OPPOSITE = ox.NamedNode(str(NS.oppositeFactor))
+FAMILY = ox.NamedNode(str(NS.factorFamily))
+SECTION_TYPES = {
+    str(NS.PreventionTool): "tool",
+    str(NS.SuccessFactor): "factor",
+    str(NS.ContextualFactor): "factor",
+    str(NS.DesignFactor): "factor",
+    str(NS.Study): "study",
+    str(NS.Strategy): "strategy",
+    str(NS.Release): "release",
+}
+
+
+def select(store: ox.Store, query: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
+    """A SELECT with bound values (never pasted into the text), each row as name -> term.
+    Oxigraph substitutes only projected variables: each bound one is in the SELECT clause."""
+    answer = store.query(
+        query,
+        use_default_graph_as_union=True,
+        substitutions={ox.Variable(name): value for name, value in bound.items()},
+    )
+    assert isinstance(answer, ox.QuerySolutions)
+    names = [variable.value for variable in answer.variables]
+    return [{name: solution[name] for name in names} for solution in answer]
+
+
+def _value(term: Any) -> str:
+    return str(term.value) if term is not None else ""
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    mechanism: Term
+    description: str
+    strategy: Term
+
+
+@dataclass(frozen=True)
+class EvidenceCell:
+    """One recomputed rating: level, number of findings and score, and the factor as coded."""
+
+    level: str
+    level_key: str
+    findings: int
+    score: str
+    coded: str
+    assessment: str
+
+    @property
+    def href(self) -> str | None:
+        return local_href(self.assessment)
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """A factor (tool page) or a tool (factor page), with its rating in each release."""
+
+    subject: Term
+    cells: tuple[EvidenceCell | None, ...]
+
+
+@dataclass(frozen=True)
+class StudyLine:
+    study: Term
+    year: str
+    releases: tuple[str, ...]
+    tools: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingLine:
+    finding: Term
+    release: str
+    tool: Term
+    factor: Term | None
+    outcome: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Support:
+    """Why a tool supports a strategy: its mechanisms, and the releases stating it."""
+
+    tool: Term
+    justification: Term
+    mechanisms: tuple[Term, ...]
+    stated_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ToolCount:
+    tool: Term
+    studies: int
+    findings: int
+
+
+@dataclass
+class Section:
+    """The kind-specific part of a page; which fields are filled depends on ``kind``."""
+
+    kind: str
+    codes: tuple[str, ...] = ()
+    description: str = ""
+    mechanisms: list[Mechanism] = field(default_factory=list)
+    evidence: list[EvidenceRow] = field(default_factory=list)
+    gap_maps: list[pages.GapMap] = field(default_factory=list)
+    studies: list[StudyLine] = field(default_factory=list)
+    opposite: Term | None = None
+    family: Term | None = None
+    record: list[tuple[str, list[Term]]] = field(default_factory=list)
+    findings: list[FindingLine] = field(default_factory=list)
+    supports: list[Support] = field(default_factory=list)
+    counts: list[tuple[str, str, int]] = field(default_factory=list)
+    tool_counts: list[ToolCount] = field(default_factory=list)
+
+
+def section_kind(types: Iterable[str]) -> str | None:
+    for type_iri in types:
+        if type_iri in SECTION_TYPES:
+            return SECTION_TYPES[type_iri]
+    return None
+
+
+def _codes(known: list[Release]) -> dict[str, str]:
+    return {release.iri: release.code for release in known}
+
+
+def _evidence_rows(
+    store: ox.Store, labels: Labels, known: list[Release], subject: str, **bound: ox.NamedNode
+) -> list[EvidenceRow]:
+    """Rows keyed by ``subject`` (``shown`` or ``tool``), one column per release oldest first,
+    strongest first in the latest release."""
+    order = [release.iri for release in reversed(known)]
+    cells: dict[str, dict[str, EvidenceCell]] = {}
+    scores: dict[tuple[str, str], float] = {}
+    for row in select(store, EVIDENCE_QUERY, research=ox.NamedNode(RESEARCH), **bound):
+        key, release, level = row[subject], row["release"], row["level"]
+        if key is None or release is None or level is None or row["coded"] is None:
+            continue
+        cells.setdefault(key.value, {})[release.value] = EvidenceCell(
+            labels(level) or compact(level.value),
+            level.value.rsplit("/", 1)[-1],
+            int(_value(row["findings"]) or 0),
+            _value(row["vote"]),
+            row["coded"].value,
+            _value(row["assessment"]),
+        )
+        scores[(key.value, release.value)] = abs(float(_value(row["vote"]) or 0))
+    latest = order[-1] if order else ""
+
+    def strength(key: str) -> tuple[int, int, float, int, str]:
+        cell = cells[key].get(latest)
+        if cell is None:
+            return (1, 9, 0.0, 0, (labels(ox.NamedNode(key)) or key).lower())
+        return (
+            0,
+            LEVEL_RANK.get(cell.level_key, 9),
+            -scores[(key, latest)],
+            -cell.findings,
+            (labels(ox.NamedNode(key)) or key).lower(),
+        )
+
+    return [
+        EvidenceRow(
+            labels.term(ox.NamedNode(key)), tuple(cells[key].get(release) for release in order)
+        )
+        for key in sorted(cells, key=strength)
+    ]
+
+
+def _study_lines(
+    store: ox.Store, labels: Labels, rows: list[dict[str, Any]], codes: dict[str, str]
+) -> list[StudyLine]:
+    releases: dict[str, set[str]] = {}
+    tools: dict[str, set[str]] = {}
+    for row in rows:
+        study, release = row["study"], row["release"]
+        if study is None or release is None:
+            continue
+        releases.setdefault(study.value, set()).add(codes.get(release.value, release.value))
+        tool = row.get("tool")
+        tools.setdefault(study.value, set())
+        if tool is not None:
+            tools[study.value].add(tool.value)
+    lines = []
+    for study, found in releases.items():
+        node = ox.NamedNode(study)
+        lines.append(
+            StudyLine(
+                labels.term(node),
+                _first_literal(store, node, [ISSUED]),
+                tuple(sorted(found)),
+                tuple(
+                    labels.term(ox.NamedNode(t))
+                    for t in sorted(tools[study], key=lambda t: labels(ox.NamedNode(t)) or t)
+                ),
+            )
+        )
+    return sorted(lines, key=lambda line: (line.year, line.study.text.lower()), reverse=True)
+
+
+def tool_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    mechanisms = []
+    for row in select(store, MECHANISMS_QUERY, thing=node):
+        mechanism, strategy = row["mechanism"], row["strategy"]
+        if isinstance(mechanism, ox.NamedNode) and isinstance(strategy, ox.NamedNode):
+            mechanisms.append(
+                Mechanism(
+                    labels.term(mechanism),
+                    _first_literal(store, mechanism, DESCRIPTIONS),
+                    labels.term(strategy),
+                )
+            )
+    mechanisms.sort(key=lambda m: (m.strategy.text, m.mechanism.text))
+    evidence = _evidence_rows(store, labels, known, "shown", tool=node)
+    studies = _study_lines(store, labels, select(store, TOOL_STUDIES_QUERY, thing=node), codes)
+    return Section(
+        "tool",
+        codes=tuple(release.code for release in reversed(known)),
+        description=_first_literal(store, node, DESCRIPTIONS),
+        mechanisms=mechanisms,
+        evidence=evidence,
+        gap_maps=tool_gap_maps(store, node, known, evidence, labels),
+        studies=studies,
+    )
+
+
+def tool_gap_maps(
+    store: ox.Store,
+    node: ox.NamedNode,
+    known: list[Release],
+    evidence: list[EvidenceRow],
+    labels: Labels,
+) -> list[pages.GapMap]:
+    """The tool's row of the home page's map, then its factors shown in the latest release x
+    outcomes (each map with its own scale: the tool's totals would shrink every factor's circle
+    to a dot). A factor shown as its opposite counts lesser-effectiveness findings in favour."""
+    if not known:
+        return []
+    latest = known[0]
+    findings = [
+        f for f in pages.gap_findings(store, ox.NamedNode(latest.iri)) if f.tool == node.value
+    ]
+    name = labels(node) or node.value
+    overall = pages.GapMap(
+        "tool-row-gap-map",
+        f"All findings on {name} per outcome, release {latest.code}",
+        latest.code,
+        "Tool",
+        [pages.GapRow(name, None, node.value)],
+    )
+    rows = []
+    chosen = []
+    for row in evidence:
+        cell = row.cells[-1]
+        if cell is None or row.subject.iri is None:
+            continue
+        rows.append(
+            pages.GapRow(
+                row.subject.text,
+                row.subject.href,
+                row.subject.iri,
+                inverted=cell.coded != row.subject.iri,
+            )
+        )
+        chosen.append([f for f in findings if f.factor == cell.coded])
+    factors = pages.GapMap(
+        "tool-gap-map",
+        f"Factor findings per success factor and outcome, release {latest.code}",
+        latest.code,
+        "Factor",
+        rows,
+    )
+    return [pages.fill_map(overall, [findings]), pages.fill_map(factors, chosen)]
+
+
+def factor_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    opposite = next(iter(store.quads_for_pattern(node, OPPOSITE, None, None)), None)
+    family = next(iter(store.quads_for_pattern(node, FAMILY, None, None)), None)
+    rows = select(store, FACTOR_STUDIES_QUERY, thing=node)
+    return Section(
+        "factor",
+        codes=tuple(release.code for release in reversed(known)),
+        description=_first_literal(store, node, DESCRIPTIONS),
+        evidence=_evidence_rows(store, labels, known, "tool", shown=node),
+        studies=_study_lines(store, labels, rows, _codes(known)),
+        opposite=labels.term(opposite.object) if opposite is not None else None,
+        family=labels.term(family.object) if family is not None else None,
+    )
+
+
+def _literals(store: ox.Store, node: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
+    values = {
+        quad.object.value
+        for quad in store.quads_for_pattern(node, predicate, None, None)
+        if isinstance(quad.object, ox.Literal)
+    }
+    return [Term(value) for value in sorted(values)]
+
+
+def _linked(
+    store: ox.Store, labels: Labels, node: ox.NamedNode, predicate: ox.NamedNode
+) -> list[Term]:
+    values = {
+        quad.object.value: quad.object
+        for quad in store.quads_for_pattern(node, predicate, None, None)
+        if isinstance(quad.object, ox.NamedNode)
+    }
+    return sorted((labels.term(value) for value in values.values()), key=lambda t: t.text)
+
+
+def study_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    dois = _literals(store, node, DOI)
+    record = [
+        ("Title", _literals(store, node, ox.NamedNode(DCT + "title"))),
+        ("Authors", _literals(store, node, CREATOR)),
+        ("Year", _literals(store, node, ISSUED)),
+        ("Published in", _literals(store, node, PUBLICATION_NAME)),
+        ("Publication type", _linked(store, labels, node, PUBLICATION_TYPE)),
+        ("Empirical basis", _linked(store, labels, node, EMPIRICAL_BASIS)),
+        ("Methods", _linked(store, labels, node, USES_METHOD)),
+        ("DOI", [Term(d.text, doi_url(d.text), note="DOI") for d in dois]),
+        ("Citation", _literals(store, node, CITATION)),
+        ("Review index number", _literals(store, node, INDEX_NUMBER)),
+        ("In releases", _linked(store, labels, node, IN_RELEASE)),
+    ]
+    findings = []
+    for row in select(store, STUDY_FINDINGS_QUERY, thing=node):
+        finding, release, tool = row["finding"], row["release"], row["tool"]
+        outcome, direction, factor = row["outcome"], row["direction"], row["factor"]
+        if None in (finding, release, tool, outcome, direction):
+            continue
+        findings.append(
+            FindingLine(
+                Term("finding", local_href(finding.value), finding.value),
+                codes.get(release.value, release.value),
+                labels.term(tool),
+                labels.term(factor) if isinstance(factor, ox.NamedNode) else None,
+                labels(outcome) or compact(outcome.value),
+                labels(direction) or compact(direction.value),
+            )
+        )
+    findings.sort(
+        key=lambda f: (
+            f.release,
+            f.tool.text,
+            f.factor.text if f.factor else "",
+            f.outcome,
+            f.direction,
+        )
+    )
+    return Section(
+        "study", record=[(name, terms) for name, terms in record if terms], findings=findings
+    )
+
+
+def strategy_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    grouped: dict[str, tuple[str, set[str], set[str]]] = {}
+    for row in select(store, JUSTIFICATIONS_QUERY, thing=node):
+        justification, tool = row["justification"], row["tool"]
+        if not isinstance(justification, ox.NamedNode) or not isinstance(tool, ox.NamedNode):
+            continue
+        entry = grouped.setdefault(tool.value, (justification.value, set(), set()))
+        if isinstance(row["mechanism"], ox.NamedNode):
+            entry[1].add(row["mechanism"].value)
+        if isinstance(row["stating"], ox.NamedNode):
+            entry[2].add(codes.get(row["stating"].value, row["stating"].value))
+    supports = [
+        Support(
+            labels.term(ox.NamedNode(tool)),
+            Term("justification", local_href(justification), justification),
+            tuple(sorted((labels.term(ox.NamedNode(m)) for m in mechanisms), key=lambda t: t.text)),
+            tuple(sorted(stating)),
+        )
+        for tool, (justification, mechanisms, stating) in grouped.items()
+    ]
+    supports.sort(key=lambda s: s.tool.text.lower())
+    return Section(
+        "strategy", description=_first_literal(store, node, DESCRIPTIONS), supports=supports
+    )
+
+
+def release_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    findings = select(store, RELEASE_FINDINGS_QUERY, thing=node)
+    overall = str(NS.OverallEffectFinding)
+    by_tool: dict[str, tuple[set[str], set[str]]] = {}
+    for row in findings:
+        tool = row["tool"]
+        if tool is None or row["study"] is None or row["finding"] is None:
+            continue
+        studies, found = by_tool.setdefault(tool.value, (set(), set()))
+        studies.add(row["study"].value)
+        found.add(row["finding"].value)
+    assessments = select(
+        store, RELEASE_ASSESSMENTS_QUERY, thing=node, research=ox.NamedNode(RESEARCH)
+    )
+    published = {
+        _value(r["assessment"])
+        for r in assessments
+        if _value(r["kind"]) == str(NS.ResearchAssessment)
+    }
+    recomputed = [r for r in assessments if _value(r["kind"]) == str(NS.RecomputedAssessment)]
+    counts = [
+        ("studies", "Studies", len({_value(r["study"]) for r in findings})),
+        ("findings", "Findings", len({_value(r["finding"]) for r in findings})),
+        (
+            "overall-findings",
+            "Overall-effect findings",
+            len({_value(r["finding"]) for r in findings if _value(r["kind"]) == overall}),
+        ),
+        (
+            "factor-findings",
+            "Factor findings",
+            len({_value(r["finding"]) for r in findings if _value(r["kind"]) != overall}),
+        ),
+        ("tools", "Tools with findings", len(by_tool)),
+        (
+            "factors",
+            "Factors in findings",
+            len({_value(r["factor"]) for r in findings if r["factor"] is not None}),
+        ),
+        ("published", "Research ratings published", len(published)),
+        (
+            "recomputed",
+            "Research ratings recomputed",
+            len({_value(r["assessment"]) for r in recomputed}),
+        ),
+        (
+            "matching",
+            "Recomputed ratings matching the published one",
+            len({_value(r["assessment"]) for r in recomputed if _value(r["matches"]) == "true"}),
+        ),
+    ]
+    tool_counts = sorted(
+        (
+            ToolCount(labels.term(ox.NamedNode(tool)), len(studies), len(found))
+            for tool, (studies, found) in by_tool.items()
+        ),
+        key=lambda line: line.tool.text.lower(),
+    )
+    return Section(
+        "release",
+        description=_first_literal(store, node, DESCRIPTIONS),
+        counts=counts,
+        tool_counts=tool_counts,
+    )
+
+
+SECTIONS = {
+    "tool": tool_section,
+    "factor": factor_section,
+    "study": study_section,
+    "strategy": strategy_section,
+    "release": release_section,
+}
+
+
+def section(
+    store: ox.Store, node: ox.NamedNode, types: Iterable[str], known: list[Release]
+) -> Section | None:
+    """The kind-specific section of a page, from SPARQL on the store, or None for other kinds."""
+    kind = section_kind(types)
+    return SECTIONS[kind](store, node, known) if kind is not None else None
 
 
 def render_resource(item: Resource) -> str:
