@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SDO, SKOS, XSD
 
 from atrocity_kg import iris
+from atrocity_kg.evidence import COUNT_PROPERTIES, decimal_literal
 from atrocity_kg.ingest.ushmm import (
     FactorRecord,
     FindingRecord,
@@ -28,19 +27,7 @@ PUBLISHER = (
 
 _FINDING_CLASS = {"overall": AKG.OverallEffectFinding, "factor": AKG.FactorFinding}
 _FACTOR_CLASS = {"contextual": AKG.ContextualFactor, "design": AKG.DesignFactor}
-_RESEARCH_COUNTS = {
-    "finding": AKG.findingCount,
-    "greater": AKG.greaterCount,
-    "lesser": AKG.lesserCount,
-    "no-or-mixed": AKG.noOrMixedCount,
-    "adverse": AKG.adverseCount,
-    "ma-greater": AKG.massAtrocityGreaterCount,
-    "ma-lesser": AKG.massAtrocityLesserCount,
-    "ma-no-or-mixed": AKG.massAtrocityNoOrMixedCount,
-    "cro-greater": AKG.relatedOutcomeGreaterCount,
-    "cro-lesser": AKG.relatedOutcomeLesserCount,
-    "cro-no-or-mixed": AKG.relatedOutcomeNoOrMixedCount,
-}
+_RESEARCH_COUNTS = COUNT_PROPERTIES
 
 
 def tool_catalogue(curated: Graph) -> ToolCatalogue:
@@ -171,8 +158,7 @@ def _add_finding(graph: Graph, finding: FindingRecord, code: str, release: URIRe
     _trace(graph, node, finding.file, finding.rows)
 
 
-def _decimal(value: Decimal) -> Literal:
-    return Literal(value.normalize() if value != 0 else Decimal(0), datatype=XSD.decimal)
+_decimal = decimal_literal
 
 
 def _add_assessment_core(
