@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from atrocity_kg import build, evidence, export, graphs, reasoning, store, validate
@@ -37,14 +39,20 @@ class BuildSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def validation_jobs(releases: dict[str, Graph], curated: Graph) -> list[tuple[URIRef, Graph]]:
+    """The curated data, and each release (validated with the curated data as context: the
+    tools and vocabularies it points into)."""
+    jobs = [(graphs.CURATED_GRAPH, curated)]
+    jobs += [(graphs.release_graph_name(code), graph) for code, graph in releases.items()]
+    return jobs
+
+
 def validate_release_graphs(
     releases: dict[str, Graph], curated: Graph, ontology: Graph, shapes: Graph, progress: Progress
 ) -> validate.ValidationReport:
-    """Each release with the curated data it points into (tools, vocabularies)."""
     progress("validating curated data and releases " + ", ".join(releases))
-    jobs = [(graphs.CURATED_GRAPH, curated)]
-    jobs += [(graphs.release_graph_name(code), graph + curated) for code, graph in releases.items()]
-    return validate.validate_many(jobs, shapes, ontology)
+    jobs = validation_jobs(releases, curated)
+    return validate.validate_many(jobs, shapes, ontology, context=curated)
 
 
 def import_ushmm(
@@ -75,11 +83,16 @@ def import_ushmm(
 def derived_graphs(
     ontology: Graph, curated: Graph, releases: dict[str, Graph], timings: dict[str, float]
 ) -> dict[URIRef, Graph]:
-    """Recomputed evidence per release, then the inferred graph over everything asserted."""
-    start = time.perf_counter()
-    assessed = {code: evidence.assess_release(code, graph) for code, graph in releases.items()}
-    timings["evidence"] = time.perf_counter() - start
-    result = reasoning.infer(ontology, curated, releases, assessed)
+    """Recomputed evidence per release, then the inferred graph over everything asserted.
+
+    HermiT runs in a Java process that needs no evidence: a thread waits for it while this one
+    recomputes the evidence."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hermit = pool.submit(reasoning.hermit_stage, ontology, curated, releases, timings)
+        start = time.perf_counter()
+        assessed = {code: evidence.assess_release(code, graph) for code, graph in releases.items()}
+        timings["evidence"] = time.perf_counter() - start
+        result = reasoning.infer(ontology, curated, releases, assessed, hermit.result())
     timings.update(result.timings)
     named = {evidence.evidence_graph_name(code): graph for code, graph in assessed.items()}
     named[reasoning.INFERRED_GRAPH] = result.inferred
@@ -97,11 +110,16 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     curated = graphs.load_curated(settings)
     releases = graphs.load_releases(settings)
     summary.timings["load"] = time.perf_counter() - clock
-    progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
-    derived = derived_graphs(ontology, curated, releases, summary.timings)
     clock = time.perf_counter()
-    summary.report = validate_release_graphs(releases, curated, ontology, shapes, progress)
-    summary.timings["validation"] = time.perf_counter() - clock
+    progress("validating curated data and releases " + ", ".join(releases) + " (in the background)")
+    jobs = validation_jobs(releases, curated)
+    with validate.validating(jobs, shapes, ontology, context=curated) as report:
+        progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
+        derived = derived_graphs(ontology, curated, releases, summary.timings)
+        waited = time.perf_counter()
+        summary.report = report()
+        summary.timings["validation wait"] = time.perf_counter() - waited
+    summary.timings["validation and reasoning"] = time.perf_counter() - clock
     if not summary.report.conforms:
         raise GraphValidationError(
             f"build stopped, the store was left as it was: {summary.report.summary()}"
@@ -117,10 +135,10 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     progress("writing the store and its dumps")
     clock = time.perf_counter()
 
-    def dumps(folder: Path) -> None:
+    def dumps(folder: Path, written: ox.Store) -> None:
         """Written before the new store becomes current, so it is never served without them."""
         started = time.perf_counter()
-        export.write_dumps(folder, folder / export.DUMPS)
+        export.write_dumps(written, folder / export.DUMPS)
         summary.timings["dumps"] = time.perf_counter() - started
 
     summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
@@ -175,10 +193,8 @@ def validate_files(
             graphs.load_releases(settings), curated, ontology, shapes, progress
         )
     progress("validating " + ", ".join(map(str, chosen)))
-    jobs = [
-        (URIRef(path.resolve().as_uri()), graphs.parse_turtle(path) + curated) for path in chosen
-    ]
-    return validate.validate_many(jobs, shapes, ontology)
+    jobs = [(URIRef(path.resolve().as_uri()), graphs.parse_turtle(path)) for path in chosen]
+    return validate.validate_many(jobs, shapes, ontology, context=curated)
 
 
 ALL_RELEASES = tuple(RELEASES)

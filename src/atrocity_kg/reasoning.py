@@ -298,11 +298,15 @@ def _new_triples(store: ox.Store) -> Graph:
 
 
 def _store(graphs: Iterable[Graph], also_into: ox.NamedNode | None = None) -> ox.Store:
+    """The graphs in the default graph of an in-memory store (and, if asked, a copy in a named
+    graph), through N-Triples: rdflib writes and pyoxigraph reads it faster than terms convert
+    one by one."""
     store = ox.Store()
     for graph in graphs:
-        store.bulk_extend(ox_quads(graph, ox.DefaultGraph()))
-    if also_into is not None:
-        store.update(f"INSERT {{ GRAPH <{also_into.value}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}")
+        data = graph.serialize(format="nt", encoding="utf-8")
+        store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        if also_into is not None:
+            store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=also_into)
     return store
 
 
@@ -327,17 +331,28 @@ def justify(inferred: Graph, curated: Graph, releases: Mapping[str, Graph]) -> G
     return graph
 
 
+def hermit_stage(
+    ontology: Graph, curated: Graph, releases: Mapping[str, Graph], timings: dict[str, float]
+) -> Graph:
+    """HermiT on the DL part; it needs no evidence, so a caller may run it beside that."""
+    start = time.perf_counter()
+    hermit = run_hermit(dl_input(ontology, curated, releases), [curated, *releases.values()])
+    timings["hermit"] = time.perf_counter() - start
+    return hermit
+
+
 def infer(
     ontology: Graph,
     curated: Graph,
     releases: Mapping[str, Graph],
     evidence: Mapping[str, Graph],
+    hermit: Graph | None = None,
 ) -> ReasoningResult:
-    """The whole stage: HermiT on the DL part, RL rules over everything, justifications."""
+    """The whole stage: HermiT on the DL part (unless its answer is given), RL rules over
+    everything, justifications."""
     timings: dict[str, float] = {}
-    start = time.perf_counter()
-    hermit = run_hermit(dl_input(ontology, curated, releases), [curated, *releases.values()])
-    timings["hermit"] = time.perf_counter() - start
+    if hermit is None:
+        hermit = hermit_stage(ontology, curated, releases, timings)
     start = time.perf_counter()
     asserted = [curated, *releases.values(), *evidence.values()]
     inferred = materialize(ontology, asserted, seed=hermit)
