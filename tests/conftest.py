@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from atrocity_kg import graphs, pipeline
+from atrocity_kg import graphs, pipeline, push
 from atrocity_kg.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,13 +56,50 @@ def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
 
 
+STORE_MODES = ("embedded", "remote")
+
+
+@pytest.fixture(scope="session")
+def remote_endpoint(built: Settings) -> Iterator[str]:
+    """A real Oxigraph server holding what the build wrote (pushed by `atrocity-kg push`), its
+    default graph left alone: the app asks for the union through the protocol."""
+    from server import oxigraph_server
+
+    with oxigraph_server(union_default_graph=False) as url:
+        endpoint = f"{url}/query"
+        push.push_store(built.store_root, push.Target(endpoint))
+        yield endpoint
+
+
+@pytest.fixture(scope="module", params=STORE_MODES)
+def store_mode(request: pytest.FixtureRequest) -> str:
+    """Each API test runs twice: on the embedded store, and on a remote one (issue 6)."""
+    mode: str = request.param
+    return mode
+
+
 @pytest.fixture(scope="module")
-def base(built: Settings) -> Iterator[str]:
-    """The app over real HTTP on loopback, one server per test module."""
+def served_settings(built: Settings, store_mode: str, request: pytest.FixtureRequest) -> Settings:
+    if store_mode == "embedded":
+        return built
+    endpoint = request.getfixturevalue("remote_endpoint")
+    return built.model_copy(update={"sparql_endpoint": endpoint})
+
+
+@pytest.fixture(scope="module")
+def base(served_settings: Settings) -> Iterator[str]:
+    """The app over real HTTP on loopback, one server per test module and store mode."""
     from server import serving
 
-    with serving(built) as url:
+    with serving(served_settings) as url:
         yield url
+
+
+@pytest.fixture
+def embedded_only(store_mode: str) -> None:
+    """For what only the embedded store has: the dumps its build wrote beside it."""
+    if store_mode != "embedded":
+        pytest.skip("dumps are served only beside the embedded store's own build")
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -39,6 +42,41 @@ def serving(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+
+
+@contextmanager
+def oxigraph_server(*, union_default_graph: bool = True) -> Iterator[str]:
+    """`oxigraph serve` (in memory) on a free loopback port; yields its base URL. With
+    ``union_default_graph`` its default graph is the union of the named graphs."""
+    assert OXIGRAPH.is_file(), f"no {OXIGRAPH}: pip install -e '.[dev]' installs oxigraph"
+    port = free_port()
+    command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"]
+    if union_default_graph:
+        command.append("--union-default-graph")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "oxigraph serve exited"
+            try:
+                if httpx.get(f"{base}/query", params={"query": "ASK {}"}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "oxigraph serve did not answer in 30 s"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def media(response: httpx.Response) -> str:

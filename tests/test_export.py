@@ -108,6 +108,7 @@ def _fetch(base: str, name: str) -> httpx.Response:
     return response
 
 
+@pytest.mark.usefixtures("embedded_only")
 @pytest.mark.parametrize("extension", list(OX_FORMATS))
 @pytest.mark.parametrize("key", KEYS)
 def test_every_dump_is_the_store_graphs(
@@ -143,6 +144,7 @@ def test_every_dump_is_the_store_graphs(
         assert_same_graph(expected, (q.triple for q in parsed))
 
 
+@pytest.mark.usefixtures("embedded_only")
 @pytest.mark.parametrize(
     ("extension", "rdflib_format"),
     [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")],
@@ -168,6 +170,7 @@ def _description(base: str, path: str = "/dataset", accept: str = "text/turtle")
     return Graph().parse(data=response.content, format=rdflib_format)
 
 
+@pytest.mark.usefixtures("embedded_only")
 def test_checksums_and_sizes_in_the_description_are_the_served_bytes(
     base: str, manifest: dict[str, export.DumpFile]
 ) -> None:
@@ -194,6 +197,7 @@ def test_checksums_and_sizes_in_the_description_are_the_served_bytes(
         assert described.value(node, DCAT.mediaType) is not None
 
 
+@pytest.mark.usefixtures("embedded_only")
 def test_releases_are_versions_of_the_dataset(base: str) -> None:
     described = _description(base, accept="application/ld+json")
     versions = sorted(described.objects(DATASET, DCAT.hasVersion))
@@ -306,6 +310,7 @@ def test_cli_export_writes_the_same_files(
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.usefixtures("embedded_only")
 def test_dumps_page_lists_every_file(base: str, manifest: dict[str, export.DumpFile]) -> None:
     page = httpx.get(f"{base}/dumps/")
     assert page.status_code == 200

@@ -3,11 +3,7 @@ catalogue query as the embedded store does, and pushing again changes nothing.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,12 +17,11 @@ from atrocity_kg.client import remote_select
 from atrocity_kg.config import Settings
 from atrocity_kg.results import Table
 from queries_support import run_catalogue_query
-from server import free_port
+from server import free_port, oxigraph_server
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 NT = {"Content-Type": "application/n-triples"}
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 STALE = f"{push.GRAPH_BASE}retired"
 FOREIGN = "https://example.org/not-ours"
 SEED = b"<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n"
@@ -34,38 +29,6 @@ Row = tuple[tuple[str, str, str | None, str | None], ...]
 BLANK_LINKS = (
     "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?b . ?b ?q ?o FILTER(isBlank(?b)) } }"
 )
-
-
-@contextmanager
-def oxigraph_server() -> Iterator[str]:
-    """`oxigraph serve` (in memory, union default graph) on a free port; yields its base URL."""
-    assert OXIGRAPH.is_file(), f"no {OXIGRAPH}: pip install -e '.[dev]' installs oxigraph"
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "oxigraph serve exited"
-            try:
-                if httpx.get(f"{base}/query", params={"query": "ASK {}"}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "oxigraph serve did not answer in 30 s"
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def seed(base: str) -> None:

@@ -21,6 +21,7 @@ from atrocity_kg import graphs, iris, pipeline, queries, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.namespaces import AKG, sparql_prologue
+from atrocity_kg.remote import RemoteStore
 from atrocity_kg.results import Table, table_from_solutions
 from atrocity_kg.validate import ValidationReport
 
@@ -431,17 +432,40 @@ def push_command(
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="read a remote SPARQL 1.1 store at this query URL instead of the embedded "
+            "one (or set ATROCITY_KG_SPARQL_ENDPOINT)"
+        ),
+    ] = None,
+    native_union: Annotated[
+        bool,
+        typer.Option(
+            "--native-union",
+            help="the remote store's default graph already is the union of its named graphs",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the graph over HTTP (SPARQL at /sparql) from the embedded store."""
+    """Serve the graph over HTTP (SPARQL at /sparql) from the embedded store, or a remote one."""
     import uvicorn
 
     from atrocity_kg.api import create_app
 
     base = Settings()
-    settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
+    changes: dict[str, object] = {"host": host or base.host, "port": port or base.port}
+    if endpoint:
+        changes["sparql_endpoint"] = endpoint
+    if native_union:
+        changes["remote_union"] = "native"
+    settings = base.model_copy(update=changes)
     with _reporting():
-        store.current_path(settings.store_root)
-    out.print(f"serving http://{settings.host}:{settings.port}/sparql")
+        if settings.sparql_endpoint:
+            RemoteStore(settings.sparql_endpoint, union=settings.remote_union).graph_names()
+        else:
+            store.current_path(settings.store_root)
+    source = settings.sparql_endpoint or "the embedded store"
+    out.print(f"serving http://{settings.host}:{settings.port}/sparql from {source}")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atrocity_kg.remote import UnionMode
+
 
 def _default_home() -> Path:
     """The checkout this package runs from (src layout), else the working directory."""
@@ -20,8 +22,16 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="the project checkout")
     store_dir: Path | None = Field(default=None, description="where the embedded store lives")
     sparql_endpoint: str | None = Field(
-        default=None, description="a remote SPARQL 1.1 query endpoint to use instead"
+        default=None,
+        description="a remote SPARQL 1.1 query endpoint to read instead of the embedded store "
+        "(the server's API and pages, and the CLI's queries)",
     )
+    remote_union: UnionMode = Field(
+        default="protocol",
+        description="how a remote store is asked for the union of its named graphs: 'protocol' "
+        "names them all in the request; 'native' when its default graph already is the union",
+    )
+    remote_timeout: float = Field(default=30.0, description="seconds to wait for a remote store")
     host: str = "127.0.0.1"
     port: int = 8000
 

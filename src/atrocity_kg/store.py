@@ -18,6 +18,10 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from atrocity_kg.errors import QueryError, StoreError
+from atrocity_kg.remote import RemoteStore
+
+GraphStore = ox.Store | RemoteStore
+"""What the app reads: the embedded store, or a remote one answering the same calls."""
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -132,7 +136,9 @@ def graph_names(store: ox.Store) -> list[str]:
     return sorted(node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode))
 
 
-def run_query(store: ox.Store, text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+def run_query(
+    store: GraphStore, text: str
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]:
     """Run a SPARQL query; the default graph is the union of the named graphs."""
     try:
         return store.query(text, use_default_graph_as_union=True)

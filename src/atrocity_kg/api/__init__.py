@@ -13,6 +13,7 @@ from atrocity_kg import __version__, store
 from atrocity_kg.api import downloads, graph_store, linked_data, pages, queries, sparql
 from atrocity_kg.api.protocol import ProtocolError
 from atrocity_kg.config import Settings
+from atrocity_kg.remote import RemoteStore
 
 
 async def _plain_error(_: Request, error: ProtocolError) -> PlainTextResponse:
@@ -27,6 +28,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open the store once: the embedded one (an in-memory copy of the current build, whose
+        dumps are served beside it), or a remote SPARQL 1.1 store (no dumps served)."""
+        if settings.sparql_endpoint:
+            remote = RemoteStore(
+                settings.sparql_endpoint,
+                union=settings.remote_union,
+                timeout=settings.remote_timeout,
+            )
+            app.state.build, app.state.store = None, remote
+            yield
+            app.state.store = None
+            remote.close()
+            return
         app.state.build = store.current_path(settings.store_root)
         app.state.store = store.copy_of_build(app.state.build)
         yield

@@ -41,6 +41,7 @@ from atrocity_kg.graphs import (
 from atrocity_kg.namespaces import BASE
 from atrocity_kg.negotiation import RDF_FORMATS
 from atrocity_kg.ontology_docs import render_ontology_html
+from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["downloads"], route_class=PlainErrorRoute)
 
@@ -51,7 +52,7 @@ SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g 
 @router.head("/ontology", summary="Headers of the ontology", response_class=Response)
 async def ontology(
     request: Request,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     format_: Annotated[list[str] | None, format_parameter(RDF_FORMATS)] = None,
 ) -> Response:
     """Turtle by default; HTML documentation for browsers (`Accept: text/html` preferred, or
@@ -75,7 +76,7 @@ async def ontology(
     return await stream(lambda: Plan(chosen, write), head=request.method == "HEAD")
 
 
-def ontology_page(request: Request, store: ox.Store, name: ox.NamedNode) -> str:
+def ontology_page(request: Request, store: GraphStore, name: ox.NamedNode) -> str:
     """The documentation of the ontology graph being served, rendered once per app (about a
     second) from the store, so it documents what /sparql answers from."""
     page: str | None = getattr(request.app.state, "ontology_html", None)
@@ -94,19 +95,22 @@ def _query(graph: str, format_name: str) -> str:
     return urlencode({"graph": graph, "format": format_name})
 
 
-def dumps_folder(request: Request) -> Path:
+def dumps_folder(request: Request) -> Path | None:
     """The dumps the build wrote beside the store being served (not a newer build's, which
-    this app does not serve until it is restarted)."""
+    this app does not serve until it is restarted); none when the app reads a remote store,
+    whose data this server did not build."""
     build: Path | None = getattr(request.app.state, "build", None)
-    if build is None:
-        raise ProtocolError(503, "no store is open: run `atrocity-kg build`, then restart")
-    return build / export.DUMPS
+    return None if build is None else build / export.DUMPS
 
 
 def dump_files(request: Request) -> list[export.DumpFile]:
-    """The manifest of the current store's dumps; empty if the store was built without them."""
+    """The manifest of the current store's dumps; empty if the store was built without them,
+    or is remote."""
+    folder = dumps_folder(request)
+    if folder is None:
+        return []
     try:
-        return export.read_manifest(dumps_folder(request))
+        return export.read_manifest(folder)
     except StoreError as error:
         raise ProtocolError(500, str(error)) from None
 
@@ -133,7 +137,7 @@ def _file_rows(files: Iterable[export.DumpFile]) -> str:
 
 
 @router.get("/dumps/", summary="Every dump file and named graph", response_class=HTMLResponse)
-def dumps(request: Request, store: Annotated[ox.Store, Depends(get_store)]) -> HTMLResponse:
+def dumps(request: Request, store: Annotated[GraphStore, Depends(get_store)]) -> HTMLResponse:
     """The dump files (name, release, format, graphs, statements, size, SHA-256, link), then one
     row per named graph: its IRI, its number of triples and a link per RDF format."""
     files = dump_files(request)
@@ -160,7 +164,9 @@ def dumps(request: Request, store: Annotated[ox.Store, Depends(get_store)]) -> H
         )
     else:
         dump_table = (
-            "<p>This store was built without dump files: run <code>atrocity-kg build</code>.</p>"
+            "<p>No dump files are served with this store: it was built without them (run "
+            "<code>atrocity-kg build</code>), or it is a remote store, whose own dumps are "
+            "made where it runs.</p>"
         )
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Downloads - '
@@ -187,7 +193,7 @@ def dump_file(name: str, request: Request) -> FileResponse:
     whatever it holds, is a 404."""
     listed = {file.name: file for file in dump_files(request)}
     file = listed.get(name)
-    folder = dumps_folder(request)
+    folder = dumps_folder(request) or Path("/nonexistent")
     path = folder / name
     if file is None or path.parent != folder or not path.is_file():
         raise ProtocolError(404, f"no dump file {name!r}; see /dumps/")
@@ -267,7 +273,7 @@ def _literal(value: object, datatype: str | None = None, language: str | None = 
     return ox.Literal(str(value))
 
 
-def _count(store: ox.Store, text: str) -> int:
+def _count(store: GraphStore, text: str) -> int:
     solutions = store.query(text)
     assert isinstance(solutions, ox.QuerySolutions)
     for solution in solutions:
@@ -276,7 +282,7 @@ def _count(store: ox.Store, text: str) -> int:
     return 0
 
 
-def _sizes(store: ox.Store) -> dict[str, int]:
+def _sizes(store: GraphStore) -> dict[str, int]:
     solutions = store.query(SIZES)
     assert isinstance(solutions, ox.QuerySolutions)
     return {
@@ -286,7 +292,7 @@ def _sizes(store: ox.Store) -> dict[str, int]:
     }
 
 
-def _release_facts(store: ox.Store, code: str) -> dict[str, list[ox.NamedNode | ox.Literal]]:
+def _release_facts(store: GraphStore, code: str) -> dict[str, list[ox.NamedNode | ox.Literal]]:
     """What the release's graph says of the release node: title, issued, version."""
     node = ox.NamedNode(str(iris.release(code)))
     graph = ox.NamedNode(str(release_graph_name(code)))
@@ -298,7 +304,7 @@ def _release_facts(store: ox.Store, code: str) -> dict[str, list[ox.NamedNode | 
 
 
 def dataset_description(
-    store: ox.Store, files: list[export.DumpFile], base: str
+    store: GraphStore, files: list[export.DumpFile], base: str
 ) -> list[ox.Triple]:
     """The DCAT 3 and VoID description of the whole graph, its releases and its dumps.
 
@@ -437,7 +443,7 @@ def dataset_description(
     return out
 
 
-def _count_union(store: ox.Store, graphs: Iterable[str]) -> int:
+def _count_union(store: GraphStore, graphs: Iterable[str]) -> int:
     names = " ".join(f"<{g}>" for g in graphs)
     return _count(
         store,
@@ -456,7 +462,7 @@ def _count_union(store: ox.Store, graphs: Iterable[str]) -> int:
 )
 async def dataset(
     request: Request,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     format_: Annotated[list[str] | None, format_parameter(RDF_FORMATS)] = None,
 ) -> Response:
     """The dataset in DCAT 3 and VoID: licence, publisher, sources, each USHMM release as a

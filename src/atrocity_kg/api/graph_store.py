@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.negotiation import RDF_FORMATS
+from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["graph store"], route_class=PlainErrorRoute)
 
@@ -23,7 +24,7 @@ ALLOW = {"Allow": "GET, HEAD, OPTIONS"}
 UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
-def target(request: Request, store: ox.Store) -> ox.NamedNode | None:
+def target(request: Request, store: GraphStore) -> ox.NamedNode | None:
     """The graph the request names: None for the default graph, or a named graph of the store."""
     graphs = request.query_params.getlist("graph")
     default = "default" in request.query_params
@@ -75,7 +76,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 )
 async def read_graph(
     request: Request,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     default: Annotated[
         str | None, Query(description="Present (without a value) for the default graph")
     ] = None,

@@ -57,6 +57,7 @@ from atrocity_kg.negotiation import (
     Format,
     preferred_media_type,
 )
+from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)
 
@@ -153,11 +154,11 @@ def local_href(iri: str) -> str | None:
     return None
 
 
-def exists(store: ox.Store, node: ox.NamedNode) -> bool:
+def exists(store: GraphStore, node: ox.NamedNode) -> bool:
     return next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
 
 
-def description(store: ox.Store, node: ox.NamedNode) -> list[ox.Triple]:
+def description(store: GraphStore, node: ox.NamedNode) -> list[ox.Triple]:
     """What DESCRIBE <iri> answers on the union default graph, each triple once, sorted."""
     triples = {quad.triple for quad in store.quads_for_pattern(node, None, None, None)}
     return sorted(triples, key=str)
@@ -208,7 +209,9 @@ def wants_html(accept: str | None) -> bool:
     summary="A thing of the graph: 303 See Other to its HTML page or its RDF, by Accept",
     response_class=Response,
 )
-def thing(request: Request, path: str, store: Annotated[ox.Store, Depends(get_store)]) -> Response:
+def thing(
+    request: Request, path: str, store: Annotated[GraphStore, Depends(get_store)]
+) -> Response:
     accept = request.headers.get("accept")
     node = thing_node(path)
     if node is None or not exists(store, node):
@@ -249,7 +252,7 @@ def split_extension(path: str) -> tuple[str, Format | None]:
 async def data(
     request: Request,
     path: str,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     format_: Annotated[list[str] | None, format_parameter(RDF_FORMATS)] = None,
 ) -> Response:
     """``/data/{path}.ttl`` (``.nt``, ``.jsonld``, ``.rdf``) is one format; ``/data/{path}``
@@ -372,10 +375,48 @@ def _literal_rank(literal: ox.Literal) -> tuple[int, str]:
     return (0 if language == "en" else 1 if not language else 2, literal.value)
 
 
-class Labels:
-    """Labels of IRIs (skos:prefLabel, then rdfs:label, then dct:title), looked up once each."""
+PREFETCH_CHUNK = 400
 
-    def __init__(self, store: ox.Store) -> None:
+
+def literals_of(
+    store: GraphStore, nodes: Iterable[ox.NamedNode], predicates: Iterable[ox.NamedNode]
+) -> dict[tuple[str, str], list[ox.Literal]]:
+    """The literal values of many nodes for a few predicates, keyed by (node, predicate), in one
+    query per few hundred nodes: a remote store answers each lookup in a round trip, so a page
+    that looked its labels up one by one took over a thousand of them. The nodes and predicates
+    are terms built by pyoxigraph, written into VALUES blocks in their N-Triples form. The
+    embedded store answers index lookups in microseconds: it is asked node by node."""
+    wanted = sorted({node.value: node for node in nodes}.items())
+    chosen_predicates = list(predicates)
+    found: dict[tuple[str, str], list[ox.Literal]] = {}
+    if isinstance(store, ox.Store):
+        for iri, node in wanted:
+            for predicate in chosen_predicates:
+                for quad in store.quads_for_pattern(node, predicate, None, None):
+                    if isinstance(quad.object, ox.Literal):
+                        found.setdefault((iri, predicate.value), []).append(quad.object)
+        return found
+    chosen = " ".join(str(predicate) for predicate in chosen_predicates)
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        subjects = " ".join(str(node) for _, node in wanted[start : start + PREFETCH_CHUNK])
+        answer = store.query(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {chosen} }} "
+            "?s ?p ?o FILTER(isLiteral(?o)) }",
+            use_default_graph_as_union=True,
+        )
+        assert isinstance(answer, ox.QuerySolutions)
+        for row in answer:
+            literal = row["o"]
+            if isinstance(literal, ox.Literal):
+                found.setdefault((row["s"].value, row["p"].value), []).append(literal)
+    return found
+
+
+class Labels:
+    """Labels of IRIs (skos:prefLabel, then rdfs:label, then dct:title), looked up once each;
+    ``prefetch`` looks many up in one query before a table is drawn."""
+
+    def __init__(self, store: GraphStore) -> None:
         self._store = store
         self._known: dict[str, str | None] = {}
 
@@ -383,6 +424,30 @@ class Labels:
         if node.value not in self._known:
             self._known[node.value] = self._find(node)
         return self._known[node.value]
+
+    def prefetch(self, nodes: Iterable[object]) -> None:
+        """Look up the labels of the IRIs among ``nodes`` (IRIs or their strings) at once."""
+        missing = {
+            iri: ox.NamedNode(iri)
+            for iri in (
+                node.value if isinstance(node, ox.NamedNode) else node
+                for node in nodes
+                if isinstance(node, ox.NamedNode | str)
+            )
+            if iri not in self._known
+        }
+        if not missing:
+            return
+        found = literals_of(self._store, missing.values(), LABELS)
+        for iri in missing:
+            self._known[iri] = next(
+                (
+                    min(found[(iri, predicate.value)], key=_literal_rank).value
+                    for predicate in LABELS
+                    if (iri, predicate.value) in found
+                ),
+                None,
+            )
 
     def _find(self, node: ox.NamedNode) -> str | None:
         for predicate in LABELS:
@@ -410,7 +475,7 @@ class Labels:
         return Term(str(node))
 
 
-def releases(store: ox.Store) -> list[Release]:
+def releases(store: GraphStore) -> list[Release]:
     """The releases in the store, newest (greatest dct:issued) first."""
     answer = store.query(RELEASES_QUERY, use_default_graph_as_union=True)
     assert isinstance(answer, ox.QuerySolutions)
@@ -424,7 +489,9 @@ def releases(store: ox.Store) -> list[Release]:
     return sorted(found.values(), key=lambda r: (r.issued, r.code), reverse=True)
 
 
-def _first_literal(store: ox.Store, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]) -> str:
+def _first_literal(
+    store: GraphStore, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]
+) -> str:
     for predicate in predicates:
         literals = [
             quad.object
@@ -437,7 +504,7 @@ def _first_literal(store: ox.Store, node: ox.NamedNode, predicates: Iterable[ox.
 
 
 def schema_org(
-    store: ox.Store, node: ox.NamedNode, title: str, types: Iterable[str], page: str
+    store: GraphStore, node: ox.NamedNode, title: str, types: Iterable[str], page: str
 ) -> dict[str, Any]:
     """The page's schema.org description (a JSON-LD data block for search engines)."""
     schema_type = "Thing"
@@ -483,9 +550,15 @@ def doi_url(doi: str) -> str:
     return "https://doi.org/" + quote(doi, safe="/:;()._-")
 
 
-def resource(store: ox.Store, node: ox.NamedNode, path: str, base_url: str) -> Resource:
+def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) -> Resource:
     labels = Labels(store)
     quads = list(store.quads_for_pattern(node, None, None, None))
+    pointing: set[tuple[str, str]] = set()
+    for quad in store.quads_for_pattern(None, None, node, None):
+        if isinstance(quad.subject, ox.NamedNode):
+            pointing.add((quad.predicate.value, quad.subject.value))
+    shown_pointing = sorted(pointing, key=lambda pair: (compact(pair[0]), pair[1]))[:INCOMING_CAP]
+    labels.prefetch([quad.object for quad in quads] + [s for _, s in shown_pointing])
     grouped: dict[str, dict[str, Term]] = {}
     predicates: dict[str, ox.NamedNode] = {}
     graph_names: set[str] = set()
@@ -514,13 +587,9 @@ def resource(store: ox.Store, node: ox.NamedNode, path: str, base_url: str) -> R
         key=lambda term: term.text,
     )
 
-    pointing: set[tuple[str, str]] = set()
-    for quad in store.quads_for_pattern(None, None, node, None):
-        if isinstance(quad.subject, ox.NamedNode):
-            pointing.add((quad.predicate.value, quad.subject.value))
     incoming = [
         Incoming(labels.term(ox.NamedNode(s)), Term(compact(p), local_href(p), p))
-        for p, s in sorted(pointing, key=lambda pair: (compact(pair[0]), pair[1]))[:INCOMING_CAP]
+        for p, s in shown_pointing
     ]
 
     known = releases(store)
@@ -669,7 +738,7 @@ SECTION_TYPES = {
 }
 
 
-def select(store: ox.Store, query: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
+def select(store: GraphStore, query: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
     """A SELECT with bound values (never pasted into the text), each row as name -> term.
     Oxigraph substitutes only projected variables: each bound one is in the SELECT clause."""
     answer = store.query(
@@ -784,7 +853,7 @@ def _codes(known: list[Release]) -> dict[str, str]:
 
 
 def _evidence_rows(
-    store: ox.Store, labels: Labels, known: list[Release], subject: str, **bound: ox.NamedNode
+    store: GraphStore, labels: Labels, known: list[Release], subject: str, **bound: ox.NamedNode
 ) -> list[EvidenceRow]:
     """Rows keyed by ``subject`` (``shown`` or ``tool``), one column per release oldest first,
     strongest first in the latest release."""
@@ -818,6 +887,7 @@ def _evidence_rows(
             (labels(ox.NamedNode(key)) or key).lower(),
         )
 
+    labels.prefetch(cells)
     return [
         EvidenceRow(
             labels.term(ox.NamedNode(key)), tuple(cells[key].get(release) for release in order)
@@ -827,7 +897,7 @@ def _evidence_rows(
 
 
 def _study_lines(
-    store: ox.Store, labels: Labels, rows: list[dict[str, Any]], codes: dict[str, str]
+    store: GraphStore, labels: Labels, rows: list[dict[str, Any]], codes: dict[str, str]
 ) -> list[StudyLine]:
     releases: dict[str, set[str]] = {}
     tools: dict[str, set[str]] = {}
@@ -840,13 +910,16 @@ def _study_lines(
         tools.setdefault(study.value, set())
         if tool is not None:
             tools[study.value].add(tool.value)
+    labels.prefetch([*releases, *(tool for found in tools.values() for tool in found)])
+    issued = literals_of(store, (ox.NamedNode(study) for study in releases), [ISSUED])
     lines = []
     for study, found in releases.items():
         node = ox.NamedNode(study)
+        years = issued.get((study, ISSUED.value), [])
         lines.append(
             StudyLine(
                 labels.term(node),
-                _first_literal(store, node, [ISSUED]),
+                min(years, key=_literal_rank).value if years else "",
                 tuple(sorted(found)),
                 tuple(
                     labels.term(ox.NamedNode(t))
@@ -857,7 +930,7 @@ def _study_lines(
     return sorted(lines, key=lambda line: (line.year, line.study.text.lower()), reverse=True)
 
 
-def tool_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
     mechanisms = []
@@ -886,7 +959,7 @@ def tool_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> S
 
 
 def tool_gap_maps(
-    store: ox.Store,
+    store: GraphStore,
     node: ox.NamedNode,
     known: list[Release],
     evidence: list[EvidenceRow],
@@ -934,7 +1007,7 @@ def tool_gap_maps(
     return [pages.fill_map(overall, [findings]), pages.fill_map(factors, chosen)]
 
 
-def factor_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+def factor_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     opposite = next(iter(store.quads_for_pattern(node, OPPOSITE, None, None)), None)
     family = next(iter(store.quads_for_pattern(node, FAMILY, None, None)), None)
@@ -950,7 +1023,7 @@ def factor_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) ->
     )
 
 
-def _literals(store: ox.Store, node: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
+def _literals(store: GraphStore, node: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
     values = {
         quad.object.value
         for quad in store.quads_for_pattern(node, predicate, None, None)
@@ -960,7 +1033,7 @@ def _literals(store: ox.Store, node: ox.NamedNode, predicate: ox.NamedNode) -> l
 
 
 def _linked(
-    store: ox.Store, labels: Labels, node: ox.NamedNode, predicate: ox.NamedNode
+    store: GraphStore, labels: Labels, node: ox.NamedNode, predicate: ox.NamedNode
 ) -> list[Term]:
     values = {
         quad.object.value: quad.object
@@ -970,7 +1043,7 @@ def _linked(
     return sorted((labels.term(value) for value in values.values()), key=lambda t: t.text)
 
 
-def study_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
     dois = _literals(store, node, DOI)
@@ -988,7 +1061,9 @@ def study_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> 
         ("In releases", _linked(store, labels, node, IN_RELEASE)),
     ]
     findings = []
-    for row in select(store, STUDY_FINDINGS_QUERY, thing=node):
+    rows = select(store, STUDY_FINDINGS_QUERY, thing=node)
+    labels.prefetch(term for row in rows for term in row.values())
+    for row in rows:
         finding, release, tool = row["finding"], row["release"], row["tool"]
         outcome, direction, factor = row["outcome"], row["direction"], row["factor"]
         if None in (finding, release, tool, outcome, direction):
@@ -1017,7 +1092,7 @@ def study_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> 
     )
 
 
-def strategy_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+def strategy_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
     grouped: dict[str, tuple[str, set[str], set[str]]] = {}
@@ -1030,6 +1105,9 @@ def strategy_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) 
             entry[1].add(row["mechanism"].value)
         if isinstance(row["stating"], ox.NamedNode):
             entry[2].add(codes.get(row["stating"].value, row["stating"].value))
+    labels.prefetch(
+        [*grouped, *(mechanism for entry in grouped.values() for mechanism in entry[1])]
+    )
     supports = [
         Support(
             labels.term(ox.NamedNode(tool)),
@@ -1045,7 +1123,7 @@ def strategy_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) 
     )
 
 
-def release_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -> Section:
+def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     findings = select(store, RELEASE_FINDINGS_QUERY, thing=node)
     overall = str(NS.OverallEffectFinding)
@@ -1097,6 +1175,7 @@ def release_section(store: ox.Store, node: ox.NamedNode, known: list[Release]) -
             len({_value(r["assessment"]) for r in recomputed if _value(r["matches"]) == "true"}),
         ),
     ]
+    labels.prefetch(by_tool)
     tool_counts = sorted(
         (
             ToolCount(labels.term(ox.NamedNode(tool)), len(studies), len(found))
@@ -1122,7 +1201,7 @@ SECTIONS = {
 
 
 def section(
-    store: ox.Store, node: ox.NamedNode, types: Iterable[str], known: list[Release]
+    store: GraphStore, node: ox.NamedNode, types: Iterable[str], known: list[Release]
 ) -> Section | None:
     """The kind-specific section of a page, from SPARQL on the store, or None for other kinds."""
     kind = section_kind(types)
@@ -1148,7 +1227,7 @@ def _html_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     summary="The HTML page about a thing",
     response_class=HTMLResponse,
 )
-def page(request: Request, path: str, store: Annotated[ox.Store, Depends(get_store)]) -> Response:
+def page(request: Request, path: str, store: Annotated[GraphStore, Depends(get_store)]) -> Response:
     node = thing_node(path)
     if node is None or not exists(store, node):
         return not_found(store, path, node, html=True)
@@ -1162,7 +1241,7 @@ def page(request: Request, path: str, store: Annotated[ox.Store, Depends(get_sto
 # --- unknown IRIs ------------------------------------------------------------------------------
 
 
-def close_matches(store: ox.Store, path: str) -> list[str]:
+def close_matches(store: GraphStore, path: str) -> list[str]:
     """Things of the same kind whose key starts with the same letters (or any of the kind)."""
     kind, slash, rest = path.partition("/")
     if not slash or not kind:
@@ -1184,14 +1263,14 @@ def close_matches(store: ox.Store, path: str) -> list[str]:
     return []
 
 
-def pointed_at(store: ox.Store, node: ox.NamedNode | None) -> bool:
+def pointed_at(store: GraphStore, node: ox.NamedNode | None) -> bool:
     """Does some statement have it as its value (an IRI used but not described)?"""
     if node is None:
         return False
     return next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None
 
 
-def not_found_text(store: ox.Store, path: str, node: ox.NamedNode | None) -> str:
+def not_found_text(store: GraphStore, path: str, node: ox.NamedNode | None) -> str:
     iri = ID_BASE + path
     lines = [
         f"not found: {iri} is not in the graph (no statement has it as its subject).",
@@ -1206,7 +1285,7 @@ def not_found_text(store: ox.Store, path: str, node: ox.NamedNode | None) -> str
     return "\n".join(lines)
 
 
-def not_found(store: ox.Store, path: str, node: ox.NamedNode | None, *, html: bool) -> Response:
+def not_found(store: GraphStore, path: str, node: ox.NamedNode | None, *, html: bool) -> Response:
     if not html:
         return PlainTextResponse(not_found_text(store, path, node) + "\n", 404, headers=VARY)
     matches = [Term(m[len(ID_BASE) :], local_href(m), m) for m in close_matches(store, path)]

@@ -23,6 +23,7 @@ from atrocity_kg import __version__, iris, queries, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.namespaces import PREFIXES, sparql_prologue
+from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["pages"])
 
@@ -119,7 +120,7 @@ class HeadlineFactor:
 HEADLINE_QUERY = "headline-factors"
 
 
-def headline_factors(current: ox.Store, settings: Settings) -> list[HeadlineFactor]:
+def headline_factors(current: GraphStore, settings: Settings) -> list[HeadlineFactor]:
     """The catalogue's headline-factors query (latest release), one entry per factor."""
     entry = queries.load_catalogue(settings.queries_dir).get(HEADLINE_QUERY)
     if entry is None:
@@ -309,7 +310,7 @@ def favourable(finding: GapFinding, inverted: bool = False) -> bool:
     return finding.direction in FAVOURABLE
 
 
-def latest_release(current: ox.Store) -> tuple[ox.NamedNode, str] | None:
+def latest_release(current: GraphStore) -> tuple[ox.NamedNode, str] | None:
     answer = store.run_query(current, LATEST_RELEASE_QUERY)
     assert isinstance(answer, ox.QuerySolutions)
     for solution in answer:
@@ -319,7 +320,7 @@ def latest_release(current: ox.Store) -> tuple[ox.NamedNode, str] | None:
     return None
 
 
-def gap_findings(current: ox.Store, release: ox.NamedNode) -> list[GapFinding]:
+def gap_findings(current: GraphStore, release: ox.NamedNode) -> list[GapFinding]:
     """The release's findings; the release is a bound value, never pasted into the text."""
     answer = current.query(
         GAP_FINDINGS_QUERY,
@@ -371,7 +372,7 @@ def fill_map(gap: GapMap, findings_of: list[list[GapFinding]]) -> GapMap:
     return gap
 
 
-def tools_gap_map(current: ox.Store) -> GapMap | None:
+def tools_gap_map(current: GraphStore) -> GapMap | None:
     """The home page's map: every reviewed tool x outcome, latest release."""
     latest = latest_release(current)
     if latest is None:
@@ -400,7 +401,7 @@ def _integer(solution: ox.QuerySolution, name: str) -> int:
     return int(term.value) if term is not None else 0
 
 
-def graph_counts(current: ox.Store) -> GraphCounts:
+def graph_counts(current: GraphStore) -> GraphCounts:
     answer = store.run_query(current, COUNTS_QUERY)
     assert isinstance(answer, ox.QuerySolutions)
     solution = next(iter(answer))
@@ -414,7 +415,7 @@ def graph_counts(current: ox.Store) -> GraphCounts:
     )
 
 
-def release_lines(current: ox.Store) -> list[ReleaseLine]:
+def release_lines(current: GraphStore) -> list[ReleaseLine]:
     answer = store.run_query(current, RELEASES_QUERY)
     assert isinstance(answer, ox.QuerySolutions)
     lines = []
@@ -505,7 +506,7 @@ def render_home(
 @router.get("/", response_class=HTMLResponse, summary="The home page, with a SPARQL editor")
 def home(request: Request) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    current: ox.Store | None = getattr(request.app.state, "store", None)
+    current: GraphStore | None = getattr(request.app.state, "store", None)
     counts = graph_counts(current) if current is not None else None
     releases = release_lines(current) if current is not None else []
     headlines = headline_factors(current, settings) if current is not None else []

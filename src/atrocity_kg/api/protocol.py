@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
-import pyoxigraph as ox
 from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from fastapi.routing import APIRoute
 
 from atrocity_kg.negotiation import Format
+from atrocity_kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ class PlainErrorRoute(APIRoute):
         return route
 
 
-def get_store(request: Request) -> ox.Store:
+def get_store(request: Request) -> GraphStore:
     """The store the app opened at start-up."""
-    current: ox.Store | None = request.app.state.store
+    current: GraphStore | None = request.app.state.store
     if current is None:
         raise ProtocolError(503, "the store is not open")
     return current

@@ -31,6 +31,7 @@ from atrocity_kg.errors import QueryError
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.queries import CatalogueQuery, Parameter, load_catalogue
 from atrocity_kg.results import Table, table_from_solutions
+from atrocity_kg.store import GraphStore
 
 Catalogue = Mapping[str, CatalogueQuery]
 
@@ -203,7 +204,7 @@ def _parameter_values(request: Request) -> dict[str, str]:
     return values
 
 
-def _run(store: ox.Store, entry: CatalogueQuery, values: Mapping[str, str]) -> Table:
+def _run(store: GraphStore, entry: CatalogueQuery, values: Mapping[str, str]) -> Table:
     try:
         text = entry.bound_text(dict(values))
     except QueryError as error:
@@ -217,7 +218,7 @@ def _run(store: ox.Store, entry: CatalogueQuery, values: Mapping[str, str]) -> T
     return table_from_solutions(answer)
 
 
-def answer_query(request: Request, entry: CatalogueQuery, store: ox.Store) -> Response:
+def answer_query(request: Request, entry: CatalogueQuery, store: GraphStore) -> Response:
     """Run one catalogue query with the request's parameters, in the negotiated format."""
     chosen = _chosen_format(request, RESULT_FORMATS)
     values = _parameter_values(request)
@@ -309,7 +310,7 @@ def _endpoint_for(name: str) -> Callable[..., Response]:
     def endpoint(
         request: Request,
         catalogue: Annotated[Catalogue, Depends(get_catalogue)],
-        store: Annotated[ox.Store, Depends(get_store)],
+        store: Annotated[GraphStore, Depends(get_store)],
     ) -> Response:
         return answer_query(request, catalogue[name], store)
 

@@ -38,6 +38,7 @@ from atrocity_kg.negotiation import (
     UnknownFormatError,
     negotiate,
 )
+from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
 
@@ -238,8 +239,8 @@ def choose(offered: tuple[Format, ...], accept: str | None, requested: Iterable[
 
 
 def evaluate(
-    store: ox.Store, text: str, dataset: Dataset
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    store: GraphStore, text: str, dataset: Dataset
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]:
     """Parse and start the query (SELECT and CONSTRUCT results are lazy)."""
     if calls_service(text):
         raise ProtocolError(400, NO_FEDERATION)
@@ -254,7 +255,7 @@ def evaluate(
 
 async def answer(
     request: Request,
-    store: ox.Store,
+    store: GraphStore,
     text: str,
     dataset: Dataset,
     formats: Iterable[str],
@@ -265,12 +266,13 @@ async def answer(
 
     def prepare() -> Plan:
         result = evaluate(store, text, dataset)
-        if isinstance(result, ox.QueryTriples):
-            graph_format = choose(RDF_FORMATS, accept, requested)
-            return Plan(graph_format, lambda output: graph_format.write_triples(result, output))
-        offered = BOOLEAN_FORMATS if isinstance(result, ox.QueryBoolean) else RESULT_FORMATS
-        results_format = choose(offered, accept, requested)
-        return Plan(results_format, lambda output: results_format.write_results(result, output))
+        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
+            answer = result
+            offered = BOOLEAN_FORMATS if isinstance(answer, ox.QueryBoolean) else RESULT_FORMATS
+            results_format = choose(offered, accept, requested)
+            return Plan(results_format, lambda output: results_format.write_results(answer, output))
+        graph_format = choose(RDF_FORMATS, accept, requested)
+        return Plan(graph_format, lambda output: graph_format.write_triples(result, output))
 
     return await stream(prepare, head=request.method == "HEAD")
 
@@ -278,13 +280,13 @@ async def answer(
 # --- the service description ------------------------------------------------------------------
 
 
-def _select(store: ox.Store, text: str, **arguments: Any) -> ox.QuerySolutions:
+def _select(store: GraphStore, text: str, **arguments: Any) -> ox.QuerySolutions:
     solutions = store.query(text, **arguments)
     assert isinstance(solutions, ox.QuerySolutions)
     return solutions
 
 
-def _sizes(store: ox.Store) -> tuple[int, dict[str, int]]:
+def _sizes(store: GraphStore) -> tuple[int, dict[str, int]]:
     """Distinct triples in the default graph (the union is a set), and triples per graph."""
     (total,) = _select(
         store,
@@ -302,7 +304,7 @@ def _sizes(store: ox.Store) -> tuple[int, dict[str, int]]:
     return int(total["n"].value), sizes
 
 
-def service_description(store: ox.Store, endpoint: str) -> list[ox.Triple]:
+def service_description(store: GraphStore, endpoint: str) -> list[ox.Triple]:
     """The SPARQL 1.1 Service Description of this endpoint, with the store's graphs and sizes.
 
     The default graph's size counts distinct triples, as the union of the named graphs is a set.
@@ -344,7 +346,7 @@ def _integer(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
 
 
-async def describe(request: Request, store: ox.Store, formats: Iterable[str]) -> Response:
+async def describe(request: Request, store: GraphStore, formats: Iterable[str]) -> Response:
     accept = request.headers.get("accept")
     endpoint = str(request.url.replace(query="", fragment=""))
     description_format = choose(RDF_FORMATS, accept, formats)
@@ -429,7 +431,7 @@ GET_DOC = (
 )
 async def sparql_get(
     request: Request,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     query: Annotated[str | None, Query(description="The SPARQL query")] = None,
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
@@ -483,7 +485,7 @@ async def sparql_get(
 )
 async def sparql_post(
     request: Request,
-    store: Annotated[ox.Store, Depends(get_store)],
+    store: Annotated[GraphStore, Depends(get_store)],
     posted: Annotated[PostedQuery, Depends(read_post)],
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
