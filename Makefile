@@ -32,7 +32,7 @@ serve: build
 	$(BIN)/atrocity-kg serve
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -466,7 +466,13 @@ def serve(
             store.current_path(settings.store_root)
     source = settings.sparql_endpoint or "the embedded store"
     out.print(f"serving http://{settings.host}:{settings.port}/sparql from {source}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=settings.access_log,
+    )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     remote_timeout: float = Field(default=30.0, description="seconds to wait for a remote store")
     host: str = "127.0.0.1"
     port: int = 8000
+    access_log: bool = Field(default=True, description="log every request (uvicorn's access log)")
 
     @property
     def ontology_dir(self) -> Path:
@@ -62,3 +63,8 @@ class Settings(BaseSettings):
     @property
     def store_root(self) -> Path:
         return self.store_dir if self.store_dir is not None else self.home / "var" / "store"
+
+    @property
+    def validation_cache(self) -> Path:
+        """Reports of graphs already validated, beside the store (see validate.ValidationCache)."""
+        return self.store_root.parent / "validation-cache"

@@ -48,11 +48,16 @@ def validation_jobs(releases: dict[str, Graph], curated: Graph) -> list[tuple[UR
 
 
 def validate_release_graphs(
-    releases: dict[str, Graph], curated: Graph, ontology: Graph, shapes: Graph, progress: Progress
+    releases: dict[str, Graph],
+    curated: Graph,
+    ontology: Graph,
+    shapes: Graph,
+    progress: Progress,
+    cache: validate.ValidationCache | None = None,
 ) -> validate.ValidationReport:
     progress("validating curated data and releases " + ", ".join(releases))
     jobs = validation_jobs(releases, curated)
-    return validate.validate_many(jobs, shapes, ontology, context=curated)
+    return validate.validate_many(jobs, shapes, ontology, context=curated, cache=cache)
 
 
 def import_ushmm(
@@ -71,7 +76,8 @@ def import_ushmm(
         summary.quirks.extend(records.quirks)
         new[code] = build.release_graph(records)
         summary.releases[code] = len(new[code])
-    summary.report = validate_release_graphs(new, curated, ontology, shapes, progress)
+    cache = validate.ValidationCache(settings.validation_cache)
+    summary.report = validate_release_graphs(new, curated, ontology, shapes, progress, cache)
     if not summary.report.conforms:
         raise GraphValidationError(f"import stopped, nothing written: {summary.report.summary()}")
     files = {graphs.release_file(settings, code): graph for code, graph in new.items()}
@@ -113,7 +119,8 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     clock = time.perf_counter()
     progress("validating curated data and releases " + ", ".join(releases) + " (in the background)")
     jobs = validation_jobs(releases, curated)
-    with validate.validating(jobs, shapes, ontology, context=curated) as report:
+    cache = validate.ValidationCache(settings.validation_cache)
+    with validate.validating(jobs, shapes, ontology, context=curated, cache=cache) as report:
         progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
         derived = derived_graphs(ontology, curated, releases, summary.timings)
         waited = time.perf_counter()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+import pyoxigraph as ox
+from pyshacl import __version__ as pyshacl_version
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -185,6 +190,50 @@ def _validate_serialised(job: tuple[str, bytes, bytes, bytes, bytes]) -> Validat
     )
 
 
+def fingerprint(ntriples: bytes) -> str:
+    """SHA-256 of a graph's content, whatever the order of its lines and the labels of its
+    blank nodes (rdflib gives them fresh labels at every parse; pyoxigraph's canonical form
+    names them from the graph, deterministically for a given pyoxigraph version)."""
+    if b"_:" in ntriples:
+        dataset = ox.Dataset(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        lines = sorted(str(quad) for quad in dataset)
+    else:
+        lines = sorted(ntriples.decode("utf-8").splitlines())
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+_CODE = hashlib.sha256(
+    Path(__file__).read_bytes() + pyshacl_version.encode("utf-8") + ox.__version__.encode()
+).hexdigest()
+
+
+class ValidationCache:
+    """Reports of graphs already validated, by the fingerprints of the data, its context, the
+    ontology, the shapes and this code: a rebuild after one release is re-imported validates
+    only that release (the import has validated it too, so not even that one)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> ValidationReport | None:
+        try:
+            rows = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return ValidationReport([ValidationResult(**row) for row in rows])
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, report: ValidationReport) -> None:
+        """Written to a temporary name and renamed: a reader sees a whole entry or none."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staged = self.folder / f".{key}.{os.getpid()}.tmp"
+        staged.write_text(json.dumps([asdict(r) for r in report.results]), encoding="utf-8")
+        os.replace(staged, self._path(key))
+
+
 @contextmanager
 def validating(
     jobs: Sequence[tuple[URIRef, Graph]],
@@ -192,41 +241,59 @@ def validating(
     ontology: Graph,
     context: Graph | None = None,
     workers: int | None = None,
+    cache: ValidationCache | None = None,
 ) -> Iterator[Callable[[], ValidationReport]]:
     """Start validating independent graphs in worker processes (one per core unless told) and
     give the caller a function that waits for the merged report: pySHACL is pure Python and
     single-threaded, so the graphs are checked in parallel, and the caller may work meanwhile
     (the build recomputes evidence and reasons). With ``workers=0`` the graphs are validated
     here, one after the other, when the report is asked for. Each graph is validated together
-    with ``context`` (the curated data a release points into)."""
+    with ``context`` (the curated data a release points into). With a cache, a graph whose
+    report it holds is not validated again, and new reports are added to it."""
     around = context if context is not None else Graph()
-    workers = min(len(jobs), os.cpu_count() or 1 if workers is None else workers)
-    if workers <= 0:
-        yield lambda: merge(
-            validate(data + around, shapes, ontology, graph_name=n) for n, data in jobs
-        )
-        return
 
     def nt(graph: Graph) -> bytes:
         return graph.serialize(format="nt", encoding="utf-8")
 
     shared = (nt(around), nt(ontology), nt(flatten(shapes)))
+    shared_key = _CODE + "".join(fingerprint(part) for part in shared) if cache else ""
     # The largest first, so that no worker is left with a big graph at the end.
     ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
-    payloads = [(str(name), nt(data), *shared) for name, data in ordered]
+    known: list[ValidationReport] = []
+    pending: list[tuple[str, tuple[str, bytes, bytes, bytes, bytes]]] = []
+    for name, data in ordered:
+        payload = (str(name), nt(data), *shared)
+        key = ""
+        if cache is not None:
+            text = shared_key + str(name) + fingerprint(payload[1])
+            key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            found = cache.get(key)
+            if found is not None:
+                known.append(found)
+                continue
+        pending.append((key, payload))
+
+    def merged(fresh: Iterable[tuple[str, ValidationReport]]) -> ValidationReport:
+        reports = list(known)
+        for key, report in fresh:
+            if cache is not None:
+                cache.put(key, report)
+            reports.append(report)
+        result = merge(reports)
+        result.results.sort(key=_order)
+        return result
+
+    workers = min(len(pending), os.cpu_count() or 1 if workers is None else workers)
+    if workers <= 0:
+        yield lambda: merged((key, _validate_serialised(payload)) for key, payload in pending)
+        return
     start = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=start) as pool:
-        futures = [pool.submit(_validate_serialised, payload) for payload in payloads]
-
-        def report() -> ValidationReport:
-            merged = merge(future.result() for future in futures)
-            merged.results.sort(key=_order)
-            return merged
-
+        futures = [(key, pool.submit(_validate_serialised, payload)) for key, payload in pending]
         try:
-            yield report
+            yield lambda: merged((key, future.result()) for key, future in futures)
         finally:
-            for future in futures:
+            for _, future in futures:
                 future.cancel()
 
 
@@ -235,8 +302,9 @@ def validate_many(
     shapes: Graph,
     ontology: Graph,
     context: Graph | None = None,
+    cache: ValidationCache | None = None,
 ) -> ValidationReport:
     """Validate independent graphs side by side and wait for the merged report."""
     workers = None if len(jobs) > 1 else 0
-    with validating(jobs, shapes, ontology, context, workers) as report:
+    with validating(jobs, shapes, ontology, context, workers, cache) as report:
         return report()

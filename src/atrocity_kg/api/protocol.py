@@ -58,8 +58,9 @@ class PlainErrorRoute(APIRoute):
         return route
 
 
-def get_store(request: Request) -> GraphStore:
-    """The store the app opened at start-up."""
+async def get_store(request: Request) -> GraphStore:
+    """The store the app opened at start-up (async: FastAPI would run a plain function in its
+    thread pool, a hop that costs more than the lookup)."""
     current: GraphStore | None = request.app.state.store
     if current is None:
         raise ProtocolError(503, "the store is not open")
@@ -178,14 +179,18 @@ def _work(pipe: _Pipe, prepare: Callable[[], Plan], head: bool) -> None:
         return
 
 
-async def _rest(pipe: _Pipe, first: object) -> AsyncIterator[bytes]:
-    """The body: the chunk already received, then the others until the end.
+async def _rest(pipe: _Pipe, received: list[object]) -> AsyncIterator[bytes]:
+    """The body: the chunks already received, then the others until the end.
 
     An error after the status was sent can only cut the response short: it is raised, so that
     the server closes the connection without the final chunk and the client sees the truncation.
     """
     try:
-        item = first
+        for item in received:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(bytes, item)
+        item = await pipe.receive()
         while item is not _END:
             if isinstance(item, BaseException):
                 raise item
@@ -219,9 +224,18 @@ async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response
         first = await pipe.receive()
         if isinstance(first, ProtocolError):
             raise first
+        if first is _END:
+            return Response(b"", media_type=start.content_type, headers=dict(start.headers))
+        second = await pipe.receive()
+        if second is _END:
+            # The whole answer is one chunk: sent at once, with its length, not chunked.
+            pipe.close()
+            return Response(
+                cast(bytes, first), media_type=start.content_type, headers=dict(start.headers)
+            )
     except BaseException:
         pipe.close()
         raise
     return StreamingResponse(
-        _rest(pipe, first), media_type=start.content_type, headers=dict(start.headers)
+        _rest(pipe, [first, second]), media_type=start.content_type, headers=dict(start.headers)
     )

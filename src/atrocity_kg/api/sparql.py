@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -124,15 +125,22 @@ def _words(text: str) -> Iterator[str]:
             yield match.group("word")
 
 
+@lru_cache(maxsize=256)
+def _keywords(text: str) -> frozenset[str]:
+    """The query's words in upper case, scanned once per text (the same catalogue queries come
+    again and again, and each request asks two questions of them)."""
+    return frozenset(word.upper() for word in _words(text))
+
+
 def declares_dataset(text: str) -> bool:
     """Does the query have a FROM or FROM NAMED clause?"""
-    return any(word.upper() == "FROM" for word in _words(text))
+    return "FROM" in _keywords(text)
 
 
 def calls_service(text: str) -> bool:
     """Does the query use SERVICE? pyoxigraph would fetch the IRI it names, letting anyone
     make this server send HTTP requests where they like; federation is not offered."""
-    return any(word.upper() == "SERVICE" for word in _words(text))
+    return "SERVICE" in _keywords(text)
 
 
 def looks_like_update(text: str) -> bool:

@@ -1,0 +1,227 @@
+"""What the benchmark's sections share: timing, percentiles, servers started as child processes,
+the catalogue's query texts, and the report (a table on the terminal and a JSON file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from atrocity_kg.queries import load_catalogue
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+OXIGRAPH = BIN / "oxigraph"
+
+
+def catalogue_texts() -> dict[str, str]:
+    """Every catalogue query with its parameters at their defaults, as the app would run it."""
+    return {
+        name: entry.bound_text({}) for name, entry in load_catalogue(REPO / "queries").items()
+    }
+
+
+def percentile(samples: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (share in [0, 1]) of the samples."""
+    ordered = sorted(samples)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def megabytes(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def children_peak_megabytes() -> float:
+    """The largest resident set of any finished child process so far (Linux: KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def child_server(
+    command: Sequence[str], ready_url: str, env: dict[str, str] | None = None, wait: float = 600
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server as a child process (its own process group) and wait until ``ready_url``
+    answers 200; stop the whole group afterwards."""
+    log = open(os.devnull, "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        list(command),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}")
+            try:
+                if httpx.get(ready_url, timeout=30).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not answer at {ready_url}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@dataclass
+class Latency:
+    """Sequential requests on one keep-alive connection, then several clients at once; a
+    query that did not answer within the timeout has no latency and no throughput."""
+
+    p50_ms: float
+    p99_ms: float
+    samples: int
+    throughput: float
+    clients: int
+    failures: int = 0
+    rows: int | None = None
+    timed_out: bool = False
+
+
+class TimedOutError(Exception):
+    """The endpoint did not answer within the timeout."""
+
+
+def measure_http(
+    url: str,
+    query: str,
+    *,
+    samples: int,
+    clients: int,
+    seconds: float,
+    timeout: float = 120,
+) -> Latency:
+    """p50 and p99 of ``samples`` sequential GETs, then answers per second with ``clients``
+    threads for ``seconds``, every answer read whole (SPARQL JSON)."""
+    headers = {"Accept": "application/sparql-results+json"}
+    params = {"query": query}
+    durations = []
+    rows = None
+    with httpx.Client(timeout=timeout) as client:
+        for _ in range(samples):
+            start = time.perf_counter()
+            try:
+                response = client.get(url, params=params, headers=headers)
+                body = response.content
+            except httpx.TimeoutException:
+                raise TimedOutError(f"{url}: no answer in {timeout} s") from None
+            durations.append(time.perf_counter() - start)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}: {body[:300]!r}")
+            if rows is None:
+                rows = len(json.loads(body)["results"]["bindings"])
+    done = [0] * clients
+    failed = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def work(slot: int) -> None:
+        with httpx.Client(timeout=timeout) as client:
+            while time.monotonic() < stop:
+                try:
+                    response = client.get(url, params=params, headers=headers)
+                    _ = response.content
+                except httpx.TimeoutException:
+                    failed[slot] += 1
+                    continue
+                if response.status_code == 200:
+                    done[slot] += 1
+                else:
+                    failed[slot] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return Latency(
+        p50_ms=percentile(durations, 0.5) * 1000,
+        p99_ms=percentile(durations, 0.99) * 1000,
+        samples=samples,
+        throughput=sum(done) / elapsed,
+        clients=clients,
+        failures=sum(failed),
+        rows=rows,
+    )
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+@dataclass
+class Target:
+    """One line of the benchmark's verdict."""
+
+    name: str
+    passed: bool
+    measured: str
+    wanted: str
+
+
+@dataclass
+class Report:
+    """Everything measured in one run, printed as it comes and written as JSON at the end."""
+
+    started: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    machine: dict[str, Any] = field(
+        default_factory=lambda: {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    )
+    sections: dict[str, Any] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
+
+    def target(self, name: str, passed: bool, measured: str, wanted: str) -> None:
+        self.targets.append(Target(name, passed, measured, wanted))
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text} ==", flush=True)
+
+
+def line(*cells: object, widths: Sequence[int] = (40, 12, 12, 12, 12, 12)) -> None:
+    """One row of a table: the first cell left-aligned, numbers right-aligned."""
+    out = []
+    for index, cell in enumerate(cells):
+        width = widths[index] if index < len(widths) else 12
+        text = f"{cell:.2f}" if isinstance(cell, float) else str(cell)
+        out.append(text.ljust(width) if index == 0 else text.rjust(width))
+    print(" ".join(out), flush=True)

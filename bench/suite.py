@@ -1,0 +1,428 @@
+"""The benchmark suite: one command, one run, every figure the targets are judged on.
+
+Run: .venv/bin/python bench/suite.py            (or `make bench`; about 30 minutes)
+     .venv/bin/python bench/suite.py --quick    (fewer samples, scales 10^5 and 10^6)
+Options: --scales 1e5,1e6,1e7  --only build,endpoints,remote,scale,growth  --json PATH
+
+Sections, all in this run so that their ratios hold on a shared, noisy machine:
+
+- build: the real data's build, per stage, cold (no validation cache) and again unchanged;
+- endpoints: every catalogue query on pyoxigraph directly, through our /sparql (uvicorn, its own
+  process), through the Oxigraph server on the same data, and through rdflib-endpoint on the same
+  data: p50 and p99 of sequential requests, and answers per second with several clients;
+- remote: our /sparql and catalogue pages reading the Oxigraph server as a remote store;
+- scale: graphs shaped like ours at about 10^5, 10^6 and 10^7 triples (bench/scale.py): load
+  time, size on disk, memory peak and each catalogue query's time on the embedded store;
+- growth: validation and reasoning time against graph size.
+
+Prints tables and the targets' pass/fail lines, and writes everything to var/bench/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    BIN,
+    OXIGRAPH,
+    REPO,
+    Latency,
+    Report,
+    TimedOutError,
+    catalogue_texts,
+    child_server,
+    free_port,
+    heading,
+    line,
+    measure_http,
+    percentile,
+    timed,
+)
+from rdflib import Graph, URIRef
+
+from atrocity_kg import evidence, graphs, pipeline, reasoning, store, validate
+from atrocity_kg.config import Settings
+
+BUILD_TARGET_S = 30.0
+LATENCY_RATIO = 1.3
+LATENCY_SLACK_MS = 2.0
+FAST_QUERY_MS = 5.0
+PEER_RATIO = 20.0
+SCALE_QUERY_TARGET_S = 2.0
+PEER_TIMEOUT_S = 60.0
+
+
+def build_section(report: Report, root: Path) -> Path:
+    heading("build of the real data (a fresh store; then the same data again)")
+    settings = Settings(home=REPO, store_dir=root / "store")
+    cache = settings.validation_cache
+    if cache.exists():
+        shutil.rmtree(cache)
+    results: dict[str, Any] = {}
+    for run in ("cold", "unchanged"):
+        seconds, summary = timed(lambda: pipeline.build_store(settings))
+        results[run] = {"total_s": seconds, "stages_s": summary.timings}
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in summary.timings.items())
+        line(f"build ({run})", seconds, widths=(40, 10))
+        print(f"  stages (s): {stages}", flush=True)
+    report.sections["build"] = results
+    cold = results["cold"]["total_s"]
+    report.target(
+        "full build of the real data", cold <= BUILD_TARGET_S, f"{cold:.1f} s", "<= 30 s"
+    )
+    return settings.store_root
+
+
+def direct_latencies(build: Path, texts: dict[str, str], samples: int) -> dict[str, float]:
+    """Each query on an in-memory copy of the store, in this process: the engine's own time."""
+    memory = store.copy_of_build(build)
+    found = {}
+    for name, text in texts.items():
+        durations = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            for _row in memory.query(text, use_default_graph_as_union=True):  # type: ignore[union-attr]
+                pass
+            durations.append(time.perf_counter() - start)
+        found[name] = percentile(durations, 0.5) * 1000
+    return found
+
+
+def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool) -> None:
+    heading("catalogue queries: pyoxigraph, our /sparql, Oxigraph server, rdflib-endpoint")
+    texts = catalogue_texts()
+    build = store.current_path(store_root)
+    samples, clients, seconds = (10, 4, 1.0) if quick else (30, 8, 3.0)
+    direct = direct_latencies(build, texts, samples)
+    nquads = root / "all.nq"
+    with gzip.open(build / "dumps" / "atrocity-kg-all.nq.gz") as packed, nquads.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    oxigraph_data = root / "oxigraph"
+    subprocess.run(
+        [str(OXIGRAPH), "load", "--location", str(oxigraph_data), "--file", str(nquads)],
+        check=True,
+        capture_output=True,
+    )
+    ours_port, ox_port, peer_port, remote_port = (free_port() for _ in range(4))
+    ours_env = {
+        "ATROCITY_KG_HOME": str(REPO),
+        "ATROCITY_KG_STORE_DIR": str(store_root),
+        "ATROCITY_KG_ACCESS_LOG": "false",
+    }
+    ask = "?query=ASK%7B%7D"
+    endpoints = {
+        "ours": (
+            [str(BIN / "atrocity-kg"), "serve", "--port", str(ours_port)],
+            f"http://127.0.0.1:{ours_port}/sparql",
+            ours_env,
+        ),
+        "oxigraph": (
+            [
+                str(OXIGRAPH),
+                "serve-read-only",
+                "--location",
+                str(oxigraph_data),
+                "--bind",
+                f"127.0.0.1:{ox_port}",
+                "--union-default-graph",
+            ],
+            f"http://127.0.0.1:{ox_port}/query",
+            {},
+        ),
+        "rdflib": (
+            [sys.executable, str(REPO / "bench" / "peer_rdflib.py"), str(nquads), str(peer_port)],
+            f"http://127.0.0.1:{peer_port}/",
+            {},
+        ),
+    }
+    measured: dict[str, dict[str, Latency]] = {}
+    for label, (command, url, env) in endpoints.items():
+        measured[label] = {}
+        pending = list(texts.items())
+        while pending:
+            # The peer goes on evaluating a query its client gave up on: after a timeout it
+            # is restarted, so that the next query is not measured beside the last one.
+            with child_server(command, url + ask, env):
+                while pending:
+                    name, text = pending.pop(0)
+                    try:
+                        if label == "rdflib":
+                            result = measure_http(
+                                url,
+                                text,
+                                samples=2,
+                                clients=clients,
+                                seconds=seconds,
+                                timeout=PEER_TIMEOUT_S,
+                            )
+                        else:
+                            result = measure_http(
+                                url, text, samples=samples, clients=clients, seconds=seconds
+                            )
+                    except TimedOutError:
+                        result = Latency(math.inf, math.inf, 0, 0.0, clients, timed_out=True)
+                    measured[label][name] = result
+                    print(
+                        f"  {label:<9} {name:<38} p50 {result.p50_ms:8.2f} ms  "
+                        f"p99 {result.p99_ms:8.2f} ms  {result.throughput:8.1f}/s  "
+                        f"rows {result.rows}",
+                        flush=True,
+                    )
+                    if result.timed_out:
+                        break
+    print()
+    line("query", "direct p50", "ours p50", "oxigraph p50", "ours /s", "oxigraph /s", "rdflib /s")
+    for name in texts:
+        ours, oxi, peer = (measured[k][name] for k in ("ours", "oxigraph", "rdflib"))
+        line(
+            name,
+            direct[name],
+            ours.p50_ms,
+            oxi.p50_ms,
+            ours.throughput,
+            oxi.throughput,
+            peer.throughput,
+        )
+        if ours.rows != oxi.rows or (ours.rows != peer.rows and not peer.timed_out):
+            print(f"  ! rows differ: ours {ours.rows}, oxigraph {oxi.rows}, rdflib {peer.rows}")
+        allowed = (
+            oxi.p50_ms + LATENCY_SLACK_MS
+            if oxi.p50_ms < FAST_QUERY_MS
+            else oxi.p50_ms * LATENCY_RATIO
+        )
+        report.target(
+            f"p50 of {name} within reach of the Oxigraph server",
+            ours.p50_ms <= allowed,
+            f"{ours.p50_ms:.2f} ms against {oxi.p50_ms:.2f} ms",
+            f"<= {allowed:.2f} ms",
+        )
+        report.target(
+            f"throughput of {name} within 1.3x of the Oxigraph server",
+            ours.throughput * LATENCY_RATIO >= oxi.throughput,
+            f"{ours.throughput:.1f}/s against {oxi.throughput:.1f}/s",
+            f">= {oxi.throughput / LATENCY_RATIO:.1f}/s",
+        )
+        peer_figure = (
+            f"no answer in {PEER_TIMEOUT_S:.0f} s"
+            if peer.timed_out
+            else f"{peer.throughput:.2f}/s ({ours.throughput / max(peer.throughput, 1e-9):.0f}x)"
+        )
+        report.target(
+            f"throughput of {name} at least 20x rdflib-endpoint",
+            ours.throughput >= PEER_RATIO * peer.throughput,
+            f"{ours.throughput:.1f}/s against {peer_figure}",
+            f">= {PEER_RATIO * peer.throughput:.1f}/s",
+        )
+    report.sections["endpoints"] = {
+        "direct_p50_ms": direct,
+        "http": {k: {n: vars(v) for n, v in m.items()} for k, m in measured.items()},
+    }
+    remote_section(report, texts, oxigraph_data, ox_port, remote_port, ours_env, measured, quick)
+
+
+def remote_section(
+    report: Report,
+    texts: dict[str, str],
+    oxigraph_data: Path,
+    ox_port: int,
+    remote_port: int,
+    ours_env: dict[str, str],
+    measured: dict[str, dict[str, Latency]],
+    quick: bool,
+) -> None:
+    heading("our /sparql reading the Oxigraph server as its remote store")
+    samples, clients, seconds = (10, 4, 1.0) if quick else (30, 8, 3.0)
+    ox_url = f"http://127.0.0.1:{ox_port}/query"
+    oxigraph = [
+        str(OXIGRAPH),
+        "serve-read-only",
+        "--location",
+        str(oxigraph_data),
+        "--bind",
+        f"127.0.0.1:{ox_port}",
+        "--union-default-graph",
+    ]
+    ours = [
+        str(BIN / "atrocity-kg"),
+        "serve",
+        "--port",
+        str(remote_port),
+        "--endpoint",
+        ox_url,
+        "--native-union",
+    ]
+    url = f"http://127.0.0.1:{remote_port}/sparql"
+    results = {}
+    with (
+        child_server(oxigraph, ox_url + "?query=ASK%7B%7D"),
+        child_server(ours, url + "?query=ASK%7B%7D", ours_env),
+    ):
+        line("query", "remote p50", "embedded p50", "oxigraph p50", "remote /s")
+        for name, text in texts.items():
+            result = measure_http(url, text, samples=samples, clients=clients, seconds=seconds)
+            results[name] = vars(result)
+            line(
+                name,
+                result.p50_ms,
+                measured["ours"][name].p50_ms,
+                measured["oxigraph"][name].p50_ms,
+                result.throughput,
+            )
+        pages = {}
+        for path in ("/", "/page/tool/peace-operations", "/page/release/v3"):
+            pages[path] = _page_latency(url.removesuffix("/sparql") + path, samples)
+            line(f"page {path}", pages[path])
+    report.sections["remote"] = {"queries": results, "page_p50_ms": pages}
+
+
+def _page_latency(url: str, samples: int) -> float:
+    import httpx
+
+    durations = []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(samples):
+            start = time.perf_counter()
+            response = client.get(url)
+            _ = response.content
+            durations.append(time.perf_counter() - start)
+    return percentile(durations, 0.5) * 1000
+
+
+def scale_section(report: Report, store_root: Path, root: Path, scales: list[int]) -> None:
+    import scale
+
+    heading("larger graphs shaped like ours (embedded on-disk store)")
+    build = store.current_path(store_root)
+    with gzip.open(build / "dumps" / "atrocity-kg-all.nq.gz", "rt", encoding="utf-8") as packed:
+        once, copied = scale.split(packed)
+    results = {}
+    for target in scales:
+        copies = scale.copies_for(target, len(once), len(copied))
+        source = root / f"scale-{target}.nq"
+        seconds, lines = timed(
+            lambda n=copies, out=source: scale.write_copies(once, copied, n, out)  # type: ignore[misc]
+        )
+        folder = root / f"scale-{target}-store"
+        result_file = root / f"scale-{target}.json"
+        subprocess.run(
+            [sys.executable, str(REPO / "bench" / "scale.py"), "load", str(source), str(folder),
+             str(result_file)],
+            check=True,
+        )
+        import json
+
+        figures = json.loads(result_file.read_text(encoding="utf-8"))
+        figures |= {"copies": copies, "generate_s": seconds, "lines": lines}
+        results[str(target)] = figures
+        slowest = max(figures["queries"].items(), key=lambda item: item[1]["best_s"])
+        line(
+            f"~{target:.0e} triples: {figures['quads']} quads",
+            f"load {figures['load_s']:.1f} s",
+            f"{figures['disk_mb']:.0f} MB disk",
+            f"peak {figures['peak_mb']:.0f} MB",
+            widths=(40, 14, 14, 14),
+        )
+        for name, query in sorted(figures["queries"].items()):
+            print(
+                f"  {name:<40} first {query['first_s']:7.3f} s  best {query['best_s']:7.3f} s  "
+                f"rows {query['rows']}",
+                flush=True,
+            )
+        print(f"  slowest: {slowest[0]} {slowest[1]['best_s']:.2f} s", flush=True)
+        if target >= 10**7:
+            for name, query in figures["queries"].items():
+                report.target(
+                    f"{name} at 10^7 triples on the embedded store",
+                    query["best_s"] <= SCALE_QUERY_TARGET_S,
+                    f"{query['best_s']:.2f} s (first run {query['first_s']:.2f} s)",
+                    "<= 2 s",
+                )
+        source.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+    report.sections["scale"] = results
+
+
+def _copied(graph: Graph, copies: int) -> Graph:
+    """``copies`` renamed copies of a graph (the per-study nodes renamed, as bench/scale.py)."""
+    import scale
+
+    text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    out = []
+    for number in range(copies):
+        suffix = f"-c{number}>" if number else ">"
+        out.extend(scale.COPIED.sub(lambda m, s=suffix: m.group(1) + s, x) for x in lines)
+    return Graph().parse(data="".join(out), format="nt")
+
+
+def growth_section(report: Report, factors: list[int]) -> None:
+    heading("validation and reasoning against graph size")
+    settings = Settings(home=REPO)
+    ontology = graphs.load_ontology(settings)
+    shapes = graphs.load_shapes(settings)
+    curated = graphs.load_curated(settings)
+    releases = graphs.load_releases(settings)
+    latest = releases[max(releases)]
+    results = []
+    line("size", "triples", "validate s", "rules s", widths=(20, 12, 12, 12))
+    for factor in factors:
+        data = _copied(latest, factor)
+        name = URIRef(f"urn:bench:v3x{factor}")
+        validation, _ = timed(
+            lambda d=data, n=name: validate.validate(d + curated, shapes, ontology, graph_name=n)
+        )
+        assessed = {"V3": evidence.assess_release("V3", data)}
+        rules, _ = timed(
+            lambda d=data, a=assessed: reasoning.materialize(ontology, [curated, d, *a.values()])
+        )
+        results.append(
+            {"copies": factor, "triples": len(data), "validate_s": validation, "rules_s": rules}
+        )
+        line(f"V3 x{factor}", len(data), validation, rules, widths=(20, 12, 12, 12))
+    report.sections["growth"] = results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer samples; scales 1e5 and 1e6")
+    parser.add_argument("--scales", default=None, help="sizes, comma-separated: 1e5,1e6,1e7")
+    parser.add_argument("--only", default="build,endpoints,scale,growth", help="sections to run")
+    parser.add_argument("--json", type=Path, default=REPO / "var" / "bench" / "latest.json")
+    args = parser.parse_args()
+    scales_text = args.scales or ("1e5,1e6" if args.quick else "1e5,1e6,1e7")
+    scales = [int(float(s)) for s in scales_text.split(",")]
+    only = set(args.only.split(","))
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="atrocity-kg-bench-") as folder:
+        root = Path(folder)
+        store_root = build_section(report, root) if "build" in only else Settings().store_root
+        if "endpoints" in only:
+            endpoints_section(report, store_root, root, args.quick)
+        if "scale" in only:
+            scale_section(report, store_root, root, scales)
+        if "growth" in only:
+            growth_section(report, [1, 2] if args.quick else [1, 2, 4])
+    heading("targets")
+    for target in report.targets:
+        verdict = "PASS" if target.passed else "FAIL"
+        print(f"{verdict}  {target.name}: {target.measured} (wanted {target.wanted})")
+    passed = sum(t.passed for t in report.targets)
+    print(f"\n{passed} of {len(report.targets)} targets met; figures in {args.json}")
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()
