@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null)
 EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 
-.PHONY: serve test lint build install clean
+.PHONY: serve test lint build install clean bench
 
 $(BIN)/atrocity-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# The benchmark suite (not part of the tests): its extras, then one run that prints the targets.
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/suite.py
 
 clean:
 	rm -rf $(VENV) var node_modules
