@@ -36,9 +36,10 @@ QUERY_REPEATS = 3
 
 def split(lines: Iterable[str]) -> tuple[list[str], list[str]]:
     """The quads written once (vocabulary graphs) and the quads that are copied."""
+    endings = tuple(f"{graph} ." for graph in ONCE)
     once, copied = [], []
     for text in lines:
-        (once if text.rstrip().endswith(tuple(f"{g} .") for g in ONCE) else copied).append(text)
+        (once if text.rstrip().endswith(endings) else copied).append(text)
     return once, copied
 
 

@@ -409,12 +409,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="atrocity-kg-bench-") as folder:
         root = Path(folder)
         store_root = build_section(report, root) if "build" in only else Settings().store_root
-        if "endpoints" in only:
-            endpoints_section(report, store_root, root, args.quick)
-        if "scale" in only:
-            scale_section(report, store_root, root, scales)
-        if "growth" in only:
-            growth_section(report, [1, 2] if args.quick else [1, 2, 4])
+        sections = {
+            "endpoints": lambda: endpoints_section(report, store_root, root, args.quick),
+            "scale": lambda: scale_section(report, store_root, root, scales),
+            "growth": lambda: growth_section(report, [1, 2] if args.quick else [1, 2, 4]),
+        }
+        for name, run in sections.items():
+            if name not in only:
+                continue
+            try:
+                run()
+            except Exception as error:  # a failed section must not lose the others' figures
+                print(f"section {name} failed: {error!r}", flush=True)
+                report.sections[name] = {"error": repr(error)}
+                report.target(f"section {name} ran", False, repr(error), "no error")
     heading("targets")
     for target in report.targets:
         verdict = "PASS" if target.passed else "FAIL"

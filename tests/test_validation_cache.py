@@ -20,13 +20,9 @@ SECOND = URIRef("https://w3id.org/atrocity-kg/graph/second")
 
 
 @pytest.fixture(scope="module")
-def inputs() -> tuple[Graph, Graph, Graph]:
+def inputs() -> tuple[Graph, Graph]:
     settings = Settings(home=REPO)
-    return (
-        graphs.load_shapes(settings),
-        graphs.load_ontology(settings),
-        graphs.load_curated(settings),
-    )
+    return graphs.load_shapes(settings), graphs.load_ontology(settings)
 
 
 def release_like(label: str) -> Graph:
@@ -55,19 +51,17 @@ def validated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def run(
     jobs: list[tuple[URIRef, Graph]],
-    inputs: tuple[Graph, Graph, Graph],
+    inputs: tuple[Graph, Graph],
     cache: validate.ValidationCache,
     context: Graph | None = None,
 ) -> validate.ValidationReport:
-    shapes, ontology, curated = inputs
-    with validate.validating(
-        jobs, shapes, ontology, context if context is not None else curated, 0, cache
-    ) as report:
+    shapes, ontology = inputs
+    with validate.validating(jobs, shapes, ontology, context, 0, cache) as report:
         return report()
 
 
 def test_an_unchanged_graph_is_not_validated_again(
-    tmp_path: Path, inputs: tuple[Graph, Graph, Graph], validated: list[str]
+    tmp_path: Path, inputs: tuple[Graph, Graph], validated: list[str]
 ) -> None:
     cache = validate.ValidationCache(tmp_path / "cache")
     first = run([(FIRST, release_like("a")), (SECOND, release_like("b"))], inputs, cache)
@@ -79,7 +73,7 @@ def test_an_unchanged_graph_is_not_validated_again(
 
 
 def test_only_the_changed_graph_is_validated_again(
-    tmp_path: Path, inputs: tuple[Graph, Graph, Graph], validated: list[str]
+    tmp_path: Path, inputs: tuple[Graph, Graph], validated: list[str]
 ) -> None:
     cache = validate.ValidationCache(tmp_path / "cache")
     run([(FIRST, release_like("a")), (SECOND, release_like("b"))], inputs, cache)
@@ -89,21 +83,20 @@ def test_only_the_changed_graph_is_validated_again(
 
 
 def test_a_changed_context_validates_everything_again(
-    tmp_path: Path, inputs: tuple[Graph, Graph, Graph], validated: list[str]
+    tmp_path: Path, inputs: tuple[Graph, Graph], validated: list[str]
 ) -> None:
     cache = validate.ValidationCache(tmp_path / "cache")
     jobs = [(FIRST, release_like("a"))]
     run(jobs, inputs, cache)
     validated.clear()
     context = Graph()
-    context += inputs[2]
     context.add((URIRef("urn:example:other"), RDFS.label, Literal("new")))
     run(jobs, inputs, cache, context)
     assert validated == [str(FIRST)]
 
 
 def test_a_cached_failure_is_still_a_failure(
-    tmp_path: Path, inputs: tuple[Graph, Graph, Graph], validated: list[str]
+    tmp_path: Path, inputs: tuple[Graph, Graph], validated: list[str]
 ) -> None:
     """A study without its required facts: the cached report keeps its violations."""
     broken = Graph().parse(
