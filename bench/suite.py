@@ -1,6 +1,6 @@
 """The benchmark suite: one command, one run, every figure the targets are judged on.
 
-Run: .venv/bin/python bench/suite.py            (or `make bench`; about 30 minutes)
+Run: .venv/bin/python bench/suite.py            (or `make bench`; about 35 minutes)
      .venv/bin/python bench/suite.py --quick    (fewer samples, scales 10^5 and 10^6)
 Options: --scales 1e5,1e6,1e7  --only build,endpoints,remote,scale,growth  --json PATH
 
