@@ -84,6 +84,19 @@ def build_section(report: Report, root: Path) -> Path:
     return settings.store_root
 
 
+def oxigraph_serving(data: Path, port: int) -> list[str]:
+    """The Oxigraph server on a loaded folder, its default graph the union of the graphs."""
+    return [
+        str(OXIGRAPH),
+        "serve-read-only",
+        "--location",
+        str(data),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
+
+
 def direct_latencies(build: Path, texts: dict[str, str], samples: int) -> dict[str, float]:
     """Each query on an in-memory copy of the store, in this process: the engine's own time."""
     memory = store.copy_of_build(build)
@@ -128,15 +141,7 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
             ours_env,
         ),
         "oxigraph": (
-            [
-                str(OXIGRAPH),
-                "serve-read-only",
-                "--location",
-                str(oxigraph_data),
-                "--bind",
-                f"127.0.0.1:{ox_port}",
-                "--union-default-graph",
-            ],
+            oxigraph_serving(oxigraph_data, ox_port),
             f"http://127.0.0.1:{ox_port}/query",
             {},
         ),
@@ -244,15 +249,7 @@ def remote_section(
     heading("our /sparql reading the Oxigraph server as its remote store")
     samples, clients, seconds = (10, 4, 1.0) if quick else (30, 8, 3.0)
     ox_url = f"http://127.0.0.1:{ox_port}/query"
-    oxigraph = [
-        str(OXIGRAPH),
-        "serve-read-only",
-        "--location",
-        str(oxigraph_data),
-        "--bind",
-        f"127.0.0.1:{ox_port}",
-        "--union-default-graph",
-    ]
+    oxigraph = oxigraph_serving(oxigraph_data, ox_port)
     ours = [
         str(BIN / "atrocity-kg"),
         "serve",

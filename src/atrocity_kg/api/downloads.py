@@ -193,9 +193,9 @@ def dump_file(name: str, request: Request) -> FileResponse:
     whatever it holds, is a 404."""
     listed = {file.name: file for file in dump_files(request)}
     file = listed.get(name)
-    folder = dumps_folder(request) or Path("/nonexistent")
-    path = folder / name
-    if file is None or path.parent != folder or not path.is_file():
+    folder = dumps_folder(request)
+    path = folder / name if folder is not None else None
+    if file is None or path is None or path.parent != folder or not path.is_file():
         raise ProtocolError(404, f"no dump file {name!r}; see /dumps/")
     checksum = base64.b64encode(bytes.fromhex(file.sha256)).decode("ascii")
     return FileResponse(

@@ -412,6 +412,17 @@ def literals_of(
     return found
 
 
+def _preferred(
+    found: dict[tuple[str, str], list[ox.Literal]], iri: str, predicates: Iterable[ox.NamedNode]
+) -> str | None:
+    """The value of the first predicate that has one (English first), from literals_of."""
+    for predicate in predicates:
+        literals = found.get((iri, predicate.value))
+        if literals:
+            return min(literals, key=_literal_rank).value
+    return None
+
+
 class Labels:
     """Labels of IRIs (skos:prefLabel, then rdfs:label, then dct:title), looked up once each;
     ``prefetch`` looks many up in one query before a table is drawn."""
@@ -422,7 +433,7 @@ class Labels:
 
     def __call__(self, node: ox.NamedNode) -> str | None:
         if node.value not in self._known:
-            self._known[node.value] = self._find(node)
+            self.prefetch([node])
         return self._known[node.value]
 
     def prefetch(self, nodes: Iterable[object]) -> None:
@@ -440,25 +451,7 @@ class Labels:
             return
         found = literals_of(self._store, missing.values(), LABELS)
         for iri in missing:
-            self._known[iri] = next(
-                (
-                    min(found[(iri, predicate.value)], key=_literal_rank).value
-                    for predicate in LABELS
-                    if (iri, predicate.value) in found
-                ),
-                None,
-            )
-
-    def _find(self, node: ox.NamedNode) -> str | None:
-        for predicate in LABELS:
-            literals = [
-                quad.object
-                for quad in self._store.quads_for_pattern(node, predicate, None, None)
-                if isinstance(quad.object, ox.Literal)
-            ]
-            if literals:
-                return min(literals, key=_literal_rank).value
-        return None
+            self._known[iri] = _preferred(found, iri, LABELS)
 
     def term(self, node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
         if isinstance(node, ox.NamedNode):
@@ -492,15 +485,8 @@ def releases(store: GraphStore) -> list[Release]:
 def _first_literal(
     store: GraphStore, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]
 ) -> str:
-    for predicate in predicates:
-        literals = [
-            quad.object
-            for quad in store.quads_for_pattern(node, predicate, None, None)
-            if isinstance(quad.object, ox.Literal)
-        ]
-        if literals:
-            return min(literals, key=_literal_rank).value
-    return ""
+    chosen = list(predicates)
+    return _preferred(literals_of(store, [node], chosen), node.value, chosen) or ""
 
 
 def schema_org(
@@ -915,11 +901,10 @@ def _study_lines(
     lines = []
     for study, found in releases.items():
         node = ox.NamedNode(study)
-        years = issued.get((study, ISSUED.value), [])
         lines.append(
             StudyLine(
                 labels.term(node),
-                min(years, key=_literal_rank).value if years else "",
+                _preferred(issued, study, [ISSUED]) or "",
                 tuple(sorted(found)),
                 tuple(
                     labels.term(ox.NamedNode(t))
