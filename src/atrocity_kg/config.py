@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atrocity_kg.remote import UnionMode
@@ -35,6 +35,60 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     access_log: bool = Field(default=True, description="log every request (uvicorn's access log)")
+
+    # Limits (issue 7): each has a safe default for a public endpoint.
+    query_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds a query may run (evaluation and writing the answer); past it the "
+        "worker process running it is killed and the client gets 503",
+    )
+    max_result_rows: int = Field(
+        default=100_000,
+        gt=0,
+        description="most solutions (SELECT) or triples (CONSTRUCT, DESCRIBE) in one answer; a "
+        "longer result is cut there and the answer says so in its Atrocity-KG-Truncated header",
+    )
+    max_query_bytes: int = Field(
+        default=64 * 1024, gt=0, description="longest query text accepted, in UTF-8 bytes"
+    )
+    query_workers: int = Field(
+        default=2,
+        gt=0,
+        description="worker processes running queries: the most queries evaluated at once",
+    )
+    max_queued_queries: int = Field(
+        default=32,
+        ge=0,
+        description="queries that may wait for a free worker; past that the answer is 503 with "
+        "Retry-After",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="requests per minute from one client address (0: no limit); past it, 429 "
+        "with Retry-After",
+    )
+    rate_limit_burst: int = Field(
+        default=60, gt=0, description="requests one client may send at once before the rate applies"
+    )
+    federation: bool = Field(
+        default=False,
+        description="allow SPARQL SERVICE calls, to the endpoints in federation_allow only",
+    )
+    federation_allow: tuple[str, ...] = Field(
+        default=(),
+        description="SPARQL endpoints SERVICE may call when federation is on (exact IRIs); "
+        "loopback, private and link-local addresses are refused whatever this says",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="switches the admin write endpoints (/admin/...) on; every write must carry "
+        "it as a Bearer token. Off (None) by default; at least 32 characters",
+    )
+    max_upload_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="largest RDF or update body an admin may send"
+    )
 
     @property
     def ontology_dir(self) -> Path:

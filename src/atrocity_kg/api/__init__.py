@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from atrocity_kg import __version__, store
 from atrocity_kg.api import downloads, graph_store, linked_data, pages, queries, sparql
 from atrocity_kg.api.protocol import ProtocolError
+from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
 from atrocity_kg.remote import RemoteStore
 
@@ -41,10 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store = None
             remote.close()
             return
-        app.state.build = store.current_path(settings.store_root)
-        app.state.store = store.copy_of_build(app.state.build)
+        app.state.serving = Serving(app, store.current_path(settings.store_root))
         yield
-        app.state.store = None
+        app.state.serving.close()
 
     app = FastAPI(
         title="atrocity-kg",
