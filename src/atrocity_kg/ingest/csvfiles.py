@@ -1,4 +1,5 @@
-"""Reading the release's CSV files strictly: every problem names the file, row and column."""
+"""Reading the release's CSV files strictly: every problem names the file, row and column, and
+no input (oversized, binary, badly quoted) gets past as a raw csv.Error or a MemoryError."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from atrocity_kg.errors import ReleaseFormatError, SourceLocation
 
 MISSING = {"", "NA"}
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FIELD_CHARS = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,18 @@ class Row:
 
 
 def decode(path: Path, display: str) -> str:
-    """UTF-8 as most release files are; one older file is Windows-1252."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    """UTF-8 as most release files are; one older file is Windows-1252.
+
+    At most one byte over the limit is read, so a file that grows, or lies about its size,
+    cannot fill memory.
+    """
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
         raise ReleaseFormatError(
-            SourceLocation(display), f"file is {size} bytes, over the {MAX_FILE_BYTES} limit"
+            SourceLocation(display),
+            f"file is over the limit of {MAX_FILE_BYTES} bytes; a release file is far smaller",
         )
-    raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -112,18 +119,29 @@ def decode(path: Path, display: str) -> str:
         ) from None
 
 
+def _csv_problem(error: csv.Error) -> str:
+    """The csv module's message, with its field limit said plainly."""
+    if "field larger than field limit" in str(error):
+        return f"a field is longer than {MAX_FIELD_CHARS} characters (is a quote left open?)"
+    return f"bad CSV: {error}"
+
+
 def read_rows(root: Path, relative: str, required_columns: Sequence[str]) -> Iterator[Row]:
     """Yield the records of one release file after checking that it exists and has its columns."""
     path = root / relative
     if not path.is_file():
         raise ReleaseFormatError(SourceLocation(relative), f"missing file (looked in {root})")
+    # The limit is process-wide in the csv module; setting it here keeps it whatever else ran.
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(decode(path, relative), newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise ReleaseFormatError(SourceLocation(relative, line=1), "empty file") from None
     except csv.Error as error:
-        raise ReleaseFormatError(SourceLocation(relative, line=1), f"bad CSV: {error}") from None
+        raise ReleaseFormatError(SourceLocation(relative, line=1), _csv_problem(error)) from None
+    if any("\x00" in name for name in header):
+        raise ReleaseFormatError(SourceLocation(relative, line=1), "NUL byte in the header")
     names = [name.strip() for name in header]
     absent = [column for column in required_columns if column not in names]
     if absent:
@@ -139,7 +157,7 @@ def read_rows(root: Path, relative: str, required_columns: Sequence[str]) -> Ite
             return
         except csv.Error as error:
             raise ReleaseFormatError(
-                SourceLocation(relative, number + 1, line=reader.line_num), f"bad CSV: {error}"
+                SourceLocation(relative, number + 1, line=reader.line_num), _csv_problem(error)
             ) from None
         if not any(cell.strip() for cell in cells):
             continue
@@ -149,4 +167,10 @@ def read_rows(root: Path, relative: str, required_columns: Sequence[str]) -> Ite
                 SourceLocation(relative, number, line=reader.line_num),
                 f"expected {len(names)} fields, found {len(cells)}",
             )
+        for name, cell in zip(names, cells, strict=True):
+            if "\x00" in cell:
+                raise ReleaseFormatError(
+                    SourceLocation(relative, number, name, line=reader.line_num),
+                    "NUL byte in the value (is this a binary file?)",
+                )
         yield Row(relative, number, dict(zip(names, cells, strict=True)))
