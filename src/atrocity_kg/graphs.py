@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from atrocity_kg import iris
+from atrocity_kg import durable, iris
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import ReleaseFormatError, SourceLocation
 from atrocity_kg.namespaces import bind_prefixes
@@ -98,7 +97,9 @@ def load_curated(settings: Settings) -> Graph:
 
 
 def load_releases(settings: Settings) -> dict[str, Graph]:
-    """The committed release graphs, by release code (V1, V2, V3), for those present."""
+    """The committed release graphs, by release code (V1, V2, V3), for those present; an import
+    killed half-way through replacing them is finished first."""
+    durable.recover(settings.ushmm_dir)
     releases = {}
     for path in sorted(settings.ushmm_dir.glob("v*.ttl")):
         releases[path.stem.upper()] = parse_turtle(path)
@@ -106,19 +107,15 @@ def load_releases(settings: Settings) -> dict[str, Graph]:
 
 
 def write_turtle_files(graphs: dict[Path, Graph]) -> None:
-    """Write several Turtle files so that either all are replaced or none is."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, graph in graphs.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(handle)
-            staged.append((Path(name), path))
-            os.chmod(name, 0o644)
-            graph.serialize(name, format="turtle", encoding="utf-8")
-    except BaseException:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise
-    for temporary, path in staged:
-        os.replace(temporary, path)
+    """Write several Turtle files of one folder so that, even if the process is killed, either
+    all are replaced or none is (see durable.replace_together)."""
+    folders = {path.parent for path in graphs}
+    if len(folders) > 1:
+        raise ValueError(f"files in several folders cannot be replaced together: {folders}")
+    writers = {path.name: functools.partial(_serialize, graph) for path, graph in graphs.items()}
+    for folder in folders:
+        durable.replace_together(folder, writers)
+
+
+def _serialize(graph: Graph, path: Path) -> None:
+    graph.serialize(path, format="turtle", encoding="utf-8")

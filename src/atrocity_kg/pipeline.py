@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,17 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from atrocity_kg import build, evidence, export, graphs, reasoning, store, validate
+from atrocity_kg import (
+    build,
+    durable,
+    evidence,
+    export,
+    graphs,
+    reasoning,
+    store,
+    validate,
+    writelock,
+)
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.ingest.ushmm import RELEASES, read_release
@@ -63,7 +74,12 @@ def validate_release_graphs(
 def import_ushmm(
     settings: Settings, folder: Path, codes: Iterable[str], progress: Progress = _silent
 ) -> ImportSummary:
-    """Read, map and validate the chosen releases; write their graphs only if all conform."""
+    """Read, map and validate the chosen releases; write their graphs only if all conform, and
+    then all together: killed at any moment, the import leaves data/ushmm all old or all new
+    (an import killed while replacing the files is finished by whoever reads them next, this
+    import first)."""
+    if durable.recover(settings.ushmm_dir):
+        progress(f"finished the replacement of {settings.ushmm_dir} an earlier import left")
     curated = graphs.load_curated(settings)
     ontology = graphs.load_ontology(settings)
     shapes = graphs.load_shapes(settings)
@@ -81,6 +97,7 @@ def import_ushmm(
     if not summary.report.conforms:
         raise GraphValidationError(f"import stopped, nothing written: {summary.report.summary()}")
     files = {graphs.release_file(settings, code): graph for code, graph in new.items()}
+    progress("writing " + ", ".join(str(path) for path in sorted(files)))
     graphs.write_turtle_files(files)
     summary.files = sorted(files)
     return summary
@@ -103,6 +120,17 @@ def derived_graphs(
     named = {evidence.evidence_graph_name(code): graph for code, graph in assessed.items()}
     named[reasoning.INFERRED_GRAPH] = result.inferred
     return named
+
+
+def write_build_dumps(
+    folder: Path, written: ox.Store, timings: dict[str, float] | None = None
+) -> None:
+    """The dumps of a new build, for ``store.write_store``'s ``before_swap``: written into its
+    folder before it becomes current, so that it is never served without them."""
+    started = time.perf_counter()
+    export.write_dumps(written, folder / export.DUMPS)
+    if timings is not None:
+        timings["dumps"] = time.perf_counter() - started
 
 
 def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummary:
@@ -141,14 +169,9 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     named.update(derived)
     progress("writing the store and its dumps")
     clock = time.perf_counter()
-
-    def dumps(folder: Path, written: ox.Store) -> None:
-        """Written before the new store becomes current, so it is never served without them."""
-        started = time.perf_counter()
-        export.write_dumps(written, folder / export.DUMPS)
-        summary.timings["dumps"] = time.perf_counter() - started
-
-    summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
+    dumps = functools.partial(write_build_dumps, timings=summary.timings)
+    with writelock.exclusive(settings.store_root):
+        summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
     summary.timings["store"] = time.perf_counter() - clock - summary.timings["dumps"]
     summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary

@@ -1,22 +1,28 @@
 """The embedded store (pyoxigraph on disk), written whole and swapped in atomically.
 
-Each build goes to a fresh folder under the store root; a symbolic link named ``current`` is then
-replaced in one rename, so readers see the old store or the new one, never a half-written one.
+Each build is written to a hidden folder ``builds/.partial-<name>``, flushed to disk, and renamed
+to ``builds/<name>`` only when its store and its dumps are complete; a symbolic link named
+``current`` is then replaced in one rename, so readers see the old store or the new one, never
+a half-written one, and a process killed at any moment leaves ``current`` on a whole build.
+The link ``previous`` names the build that was current before, which readers may still hold.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
+from atrocity_kg import durable
 from atrocity_kg.errors import QueryError, StoreError
 from atrocity_kg.remote import RemoteStore
 
@@ -24,8 +30,15 @@ GraphStore = ox.Store | RemoteStore
 """What the app reads: the embedded store, or a remote one answering the same calls."""
 
 CURRENT = "current"
+PREVIOUS = "previous"
 BUILDS = "builds"
-KEEP_BUILDS = 2
+PARTIAL = ".partial-"
+LOCK = ".lock"
+STALE_PARTIAL_SECONDS = 3600.0
+"""A partial build whose writer still seems alive (its process id may have been reused) is
+swept once nothing in it has changed for this long."""
+
+_BUILD_NAME = re.compile(r"^\d{8}T\d{6}-(?P<pid>\d+)-\d+$")
 
 
 def memory_store(graphs: Mapping[URIRef, Graph]) -> ox.Store:
@@ -50,7 +63,7 @@ def _write_disk_store(target: Path, quads: bytes) -> None:
 
 def write_store(
     root: Path,
-    graphs: Mapping[URIRef, Graph],
+    graphs: Mapping[URIRef, Graph] | ox.Store,
     before_swap: Callable[[Path, ox.Store], None] | None = None,
 ) -> Path:
     """Write every named graph to a new on-disk store and make it the current one; files that
@@ -59,47 +72,153 @@ def write_store(
 
     The on-disk write runs in a thread (pyoxigraph's bulk loader releases the GIL), beside
     ``before_swap``; a failure of either removes the new folder and leaves the current store.
+    Leftovers of builds killed earlier are swept first (see ``_sweep``).
     """
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    target = builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+    with _locked(root):
+        _sweep(root)
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+    partial = builds / f"{PARTIAL}{name}"
     try:
-        memory = memory_store(graphs)
+        # An admin write hands over the in-memory store it changed (writes.py), as is.
+        memory = graphs if isinstance(graphs, ox.Store) else memory_store(graphs)
         quads = memory.dump(format=ox.RdfFormat.N_QUADS)
         assert quads is not None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_disk_store, target, quads)
+            written = pool.submit(_write_disk_store, partial, quads)
             try:
                 if before_swap is not None:
-                    target.mkdir(exist_ok=True)
-                    before_swap(target, memory)
+                    partial.mkdir(exist_ok=True)
+                    before_swap(partial, memory)
             finally:
                 written.result()
+        durable.fsync_tree(partial)
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
         raise
-    link = root / CURRENT
-    staged = root / f".{CURRENT}.{os.getpid()}"
-    if staged.is_symlink() or staged.exists():
-        staged.unlink()
-    staged.symlink_to(Path(BUILDS) / target.name)
-    os.replace(staged, link)
-    _prune(builds, keep=target)
+    return _make_current(root, partial, name)
+
+
+def _make_current(root: Path, partial: Path, name: str) -> Path:
+    """Rename the finished build into place, then point ``previous`` at the build ``current``
+    names (at the new one when there was none) and ``current`` at the new one, each step flushed
+    before the next. A crash between steps leaves ``current`` on the old build, and the finished
+    but unused folder is swept by the next build. Under the store's lock, so that no sweep runs
+    between the steps."""
+    builds = root / BUILDS
+    target = builds / name
+    with _locked(root):
+        os.rename(partial, target)
+        durable.fsync_dir(builds)
+        before = _link_target(root / CURRENT)
+        first = before is None or not (builds / before).is_dir()
+        _point(root, PREVIOUS, name if first else str(before))
+        _point(root, CURRENT, name)
+        _sweep(root)
     return target
 
 
-def _prune(builds: Path, keep: Path) -> None:
-    """Drop old builds, keeping the newest few so that open readers are not pulled from under."""
-    olds = sorted((p for p in builds.iterdir() if p != keep), key=lambda p: p.stat().st_mtime)
-    for old in olds[: max(0, len(olds) - (KEEP_BUILDS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+def _point(root: Path, link_name: str, build_name: str) -> None:
+    """Replace the link ``link_name`` by one to ``builds/<build_name>`` in one rename; the new
+    link is flushed before the rename and the rename after it, so that a power cut too leaves
+    the link whole, on the old build or the new one."""
+    staged = root / f".{link_name}.{os.getpid()}"
+    if staged.is_symlink() or staged.exists():
+        staged.unlink()
+    staged.symlink_to(Path(BUILDS) / build_name)
+    durable.fsync_dir(root)
+    os.replace(staged, root / link_name)
+    durable.fsync_dir(root)
+
+
+def _link_target(link: Path) -> str | None:
+    """The build folder name a link of the store root points to, or None."""
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+@contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """The store root's lock, held while builds are swapped and swept. The system drops it when
+    its holder dies, so a killed build never leaves the store locked."""
+    with (root / LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sweep(root: Path) -> None:
+    """Remove what killed or finished builds left: partial folders whose writer is gone, finished
+    builds that are neither ``current`` nor ``previous`` (readers may hold those two), and
+    staged links of dead processes. Called under the lock."""
+    builds = root / BUILDS
+    keep = {_link_target(root / CURRENT), _link_target(root / PREVIOUS)}
+    if _link_target(root / PREVIOUS) is None:
+        keep.add(_newest_other(builds, keep))
+    for entry in builds.iterdir():
+        if entry.name.startswith(PARTIAL):
+            if _abandoned(entry):
+                shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+    for link_name in (CURRENT, PREVIOUS):
+        for staged in root.glob(f".{link_name}.*"):
+            pid = staged.name.rsplit(".", 1)[-1]
+            if pid.isdigit() and not durable.pid_alive(int(pid)):
+                staged.unlink(missing_ok=True)
+
+
+def _newest_other(builds: Path, keep: set[str | None]) -> str | None:
+    """For a store written before ``previous`` existed: the newest finished build besides
+    ``current``, kept in its place."""
+    others = [p for p in builds.iterdir() if not p.name.startswith(PARTIAL) and p.name not in keep]
+    return max(others, key=lambda p: p.stat().st_mtime).name if others else None
+
+
+def _abandoned(partial: Path) -> bool:
+    """A partial build nobody is writing: its process is gone, or nothing in it has changed for
+    STALE_PARTIAL_SECONDS."""
+    match = _BUILD_NAME.match(partial.name.removeprefix(PARTIAL))
+    if match is None:
+        return True
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return False
+    if not durable.pid_alive(pid):
+        return True
+    return time.time() - _last_change(partial) > STALE_PARTIAL_SECONDS
+
+
+def _last_change(folder: Path) -> float:
+    """When anything in ``folder`` last changed; files its live writer removes meanwhile (the
+    store compacts as it loads) are skipped."""
+    try:
+        paths = [folder, *folder.rglob("*")]
+    except OSError:
+        return time.time()
+    latest = 0.0
+    for path in paths:
+        with suppress(FileNotFoundError):
+            latest = max(latest, path.lstat().st_mtime)
+    return latest
 
 
 def current_path(root: Path) -> Path:
+    """The folder of the current build; a clear error when there is none or the link dangles."""
     link = root / CURRENT
-    if not link.exists():
+    if not link.is_symlink() and not link.exists():
         raise StoreError(f"no store at {root}: run `atrocity-kg build` first")
-    return link.resolve()
+    target = link.resolve()
+    if not target.is_dir():
+        raise StoreError(
+            f"the store at {root} is broken: {link} points to {target}, which is missing; "
+            "run `atrocity-kg build` to write a new one"
+        )
+    return target
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from atrocity_kg import durable
 from atrocity_kg.namespaces import AKG
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -215,23 +216,49 @@ class ValidationCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        if folder.is_dir():
+            durable.sweep_temporaries(folder)
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
     def get(self, key: str) -> ValidationReport | None:
+        """The stored report, or None when there is none or it cannot be read whole (a damaged
+        entry costs one validation again, never a failed build)."""
         try:
             rows = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return ValidationReport([ValidationResult(**row) for row in rows])
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return None
+        if not isinstance(rows, list):
+            return None
+        results = [_result_from_json(row) for row in rows]
+        if any(result is None for result in results):
+            return None
+        return ValidationReport([result for result in results if result is not None])
 
     def put(self, key: str, report: ValidationReport) -> None:
-        """Written to a temporary name and renamed: a reader sees a whole entry or none."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        staged = self.folder / f".{key}.{os.getpid()}.tmp"
-        staged.write_text(json.dumps([asdict(r) for r in report.results]), encoding="utf-8")
-        os.replace(staged, self._path(key))
+        """Written to a temporary name, flushed and renamed: a reader, or the cache after a
+        crash, sees a whole entry or none."""
+        data = json.dumps([asdict(r) for r in report.results]).encode("utf-8")
+        durable.write_atomically(self._path(key), data)
+
+
+_REQUIRED_TEXT = ("focus_node", "message", "severity")
+_OPTIONAL_TEXT = ("path", "shape", "value", "graph", "source_file")
+
+
+def _result_from_json(row: object) -> ValidationResult | None:
+    """One cached result, if the entry holds exactly the fields of one, with their types."""
+    if not isinstance(row, dict) or set(row) != {f.name for f in fields(ValidationResult)}:
+        return None
+    if not all(isinstance(row[name], str) for name in _REQUIRED_TEXT):
+        return None
+    if not all(row[name] is None or isinstance(row[name], str) for name in _OPTIONAL_TEXT):
+        return None
+    source_row = row["source_row"]
+    if source_row is not None and type(source_row) is not int:
+        return None
+    return ValidationResult(**row)
 
 
 @contextmanager
