@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import Graph
@@ -40,6 +41,10 @@ def shared_facts() -> Path:
     return SHARED_FACTS
 
 
+# The tests send many requests from one address: no rate limit, except where a test sets one.
+TEST_LIMITS: dict[str, Any] = {"rate_limit_per_minute": 0}
+
+
 def make_home(root: Path, *, with_releases: bool) -> Settings:
     """A project home in tmp: the repository's ontology, curated data and queries, copied."""
     for folder in ("ontology", "data/curated", "queries"):
@@ -48,7 +53,7 @@ def make_home(root: Path, *, with_releases: bool) -> Settings:
     if with_releases:
         for path in (REPO / "data" / "ushmm").glob("*.ttl"):
             shutil.copy(path, root / "data" / "ushmm" / path.name)
-    return Settings(home=root, store_dir=root / "var" / "store")
+    return Settings(home=root, store_dir=root / "var" / "store", **TEST_LIMITS)
 
 
 @pytest.fixture
@@ -112,6 +117,6 @@ def curated(built: Settings) -> Graph:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """The repository's data, validated and written to a store once for the whole session."""
     store_dir = tmp_path_factory.mktemp("store")
-    settings = Settings(home=REPO, store_dir=store_dir)
+    settings = Settings(home=REPO, store_dir=store_dir, **TEST_LIMITS)
     pipeline.build_store(settings)
     return settings

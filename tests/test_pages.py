@@ -43,7 +43,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LINKS = ("/queries", "/ontology", "/dumps/", "/docs", "/sparql")
+# Run in a browser page before its own scripts: records every content security policy violation
+# as the page itself is told of it (the console reports only some kinds).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`);
+});
+"""
 MALFORMED = "SELECT ?x WHERE { ?x ?y"
+WRONG_TOKEN = "SELECT * WHERE { ?s ?p ?o } LIMIT many"
 
 # Written apart from the page's own query, so that a slip in one does not hide in both.
 COUNT_QUERIES = {
@@ -193,6 +202,7 @@ def test_editor_runs_a_catalogue_query_and_shows_an_error(
     requests: list[str] = []
     problems: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_VIOLATIONS)
     page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
@@ -235,6 +245,15 @@ def test_editor_runs_a_catalogue_query_and_shows_an_error(
         reason = refusal.text
     assert "malformed" in reason
     expect(page.locator(".yasr .errorResult")).to_contain_text(reason.splitlines()[0][:60])
+    # The editor's own syntax check marks a line with a wrong token; its tooltip lists the
+    # expected ones, styled inline (the policy allows that style by its hash).
+    page.click(".yasqe .CodeMirror-code")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(WRONG_TOKEN)
+    page.locator(".parseErrorIcon").hover()
+    expect(page.locator(".yasqe_tooltip strong").first).to_be_visible()
+    problems.extend(page.evaluate("window.__violations"))
     page.close()
 
     assert f"{site}/sparql" in requests

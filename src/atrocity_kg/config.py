@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atrocity_kg.remote import UnionMode
@@ -16,8 +16,14 @@ def _default_home() -> Path:
     return checkout if (checkout / "ontology").is_dir() else Path.cwd()
 
 
+MIN_ADMIN_TOKEN_LENGTH = 32
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ATROCITY_KG_", frozen=True)
+    # Errors name the setting and the rule, never the value given: that may be the admin token.
+    model_config = SettingsConfigDict(
+        env_prefix="ATROCITY_KG_", frozen=True, hide_input_in_errors=True
+    )
 
     home: Path = Field(default_factory=_default_home, description="the project checkout")
     store_dir: Path | None = Field(default=None, description="where the embedded store lives")
@@ -58,10 +64,15 @@ class Settings(BaseSettings):
         description="worker processes running queries: the most queries evaluated at once",
     )
     max_queued_queries: int = Field(
-        default=32,
+        default=128,
         ge=0,
         description="queries that may wait for a free worker; past that the answer is 503 with "
         "Retry-After",
+    )
+    max_queue_wait: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds a query may wait for a free worker before the answer is 503",
     )
     rate_limit_per_minute: int = Field(
         default=600,
@@ -89,6 +100,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="largest RDF or update body an admin may send"
     )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        """A short token can be guessed; refuse it rather than guard writes with it."""
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"the admin token must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long "
+                "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return token
 
     @property
     def ontology_dir(self) -> Path:

@@ -9,12 +9,23 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 
-from atrocity_kg import __version__, store
-from atrocity_kg.api import downloads, graph_store, linked_data, pages, queries, sparql
+from atrocity_kg import __version__
+from atrocity_kg.api import (
+    admin,
+    downloads,
+    failures,
+    graph_store,
+    linked_data,
+    pages,
+    queries,
+    sparql,
+)
+from atrocity_kg.api.headers import SecurityHeaders
 from atrocity_kg.api.protocol import ProtocolError
+from atrocity_kg.api.ratelimit import RateLimit
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
-from atrocity_kg.remote import RemoteStore
+from atrocity_kg.sandbox import ROW_LIMIT, TRUNCATED
 
 
 async def _plain_error(_: Request, error: ProtocolError) -> PlainTextResponse:
@@ -30,37 +41,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Open the store once: the embedded one (an in-memory copy of the current build, whose
-        dumps are served beside it), or a remote SPARQL 1.1 store (no dumps served)."""
-        if settings.sparql_endpoint:
-            remote = RemoteStore(
-                settings.sparql_endpoint,
-                union=settings.remote_union,
-                timeout=settings.remote_timeout,
-            )
-            app.state.build, app.state.store = None, remote
+        dumps are served beside it, and worker processes for users' queries), or a remote
+        SPARQL 1.1 store (no dumps served)."""
+        app.state.serving = Serving(app, settings)
+        await app.state.serving.start()
+        try:
             yield
-            app.state.store = None
-            remote.close()
-            return
-        app.state.serving = Serving(app, store.current_path(settings.store_root))
-        yield
-        app.state.serving.close()
+        finally:
+            app.state.serving.close()
 
     app = FastAPI(
         title="atrocity-kg",
         version=__version__,
         description="The open knowledge graph of atrocity-prevention evidence.",
         lifespan=lifespan,
+        docs_url=None,  # pages.api_explorer serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_exception_handler(ProtocolError, _plain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, failures.unexpected_error)
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(downloads.router)
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
     app.include_router(linked_data.router)
+    if settings.admin_token is not None:
+        # Writes exist only when switched on; otherwise /admin/... is a plain 404.
+        admin.install(app)
     pages.mount_static(app, settings)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(
+            RateLimit,
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+        )
     # Everything here is public and read-only: any page may read it, without credentials.
     app.add_middleware(
         CORSMiddleware,
@@ -68,5 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["*"],
+        expose_headers=[TRUNCATED, ROW_LIMIT, "Retry-After"],
     )
+    app.add_middleware(SecurityHeaders)
     return app

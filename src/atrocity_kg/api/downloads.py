@@ -25,8 +25,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from rdflib import Graph
 
 from atrocity_kg import export, iris
+from atrocity_kg.api import answers, failures
 from atrocity_kg.api.linked_data import wants_html
-from atrocity_kg.api.pages import CONTENT_SECURITY_POLICY
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.build import PUBLISHER, UPSTREAM, USHMM
@@ -48,8 +48,36 @@ router = APIRouter(tags=["downloads"], route_class=PlainErrorRoute)
 SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
 
-@router.get("/ontology", summary="The OWL ontology, in any RDF format", response_class=Response)
-@router.head("/ontology", summary="Headers of the ontology", response_class=Response)
+ONTOLOGY_ANSWERS: answers.Declared = {
+    200: answers.answer(
+        "The ontology in RDF, or its documentation in HTML", {**answers.RDF, **answers.HTML}
+    ),
+    400: answers.FORMAT_REFUSED,
+    406: answers.NOT_ACCEPTABLE,
+}
+DESCRIPTION_ANSWERS: answers.Declared = {
+    200: answers.answer("The description in RDF", answers.RDF),
+    400: answers.FORMAT_REFUSED,
+    406: answers.NOT_ACCEPTABLE,
+}
+DUMP_ANSWERS: answers.Declared = {
+    200: answers.answer("The gzipped dump file", answers.GZIP),
+    404: answers.answer("No dump file of that name", answers.TEXT),
+}
+
+
+@router.get(
+    "/ontology",
+    summary="The OWL ontology, in any RDF format",
+    response_class=Response,
+    responses=ONTOLOGY_ANSWERS,
+)
+@router.head(
+    "/ontology",
+    summary="Headers of the ontology",
+    response_class=Response,
+    responses=ONTOLOGY_ANSWERS,
+)
 async def ontology(
     request: Request,
     store: Annotated[GraphStore, Depends(get_store)],
@@ -63,7 +91,7 @@ async def ontology(
     browser = accept is not None and "html" in accept.lower() and wants_html(accept)
     if requested == ("html",) or (not requested and browser):
         page = ontology_page(request, store, name)
-        headers = {"Vary": "Accept", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        headers = {"Vary": "Accept"}
         if request.method == "HEAD":
             return Response(media_type="text/html; charset=utf-8", headers=headers)
         return HTMLResponse(page, headers=headers)
@@ -112,7 +140,8 @@ def dump_files(request: Request) -> list[export.DumpFile]:
     try:
         return export.read_manifest(folder)
     except StoreError as error:
-        raise ProtocolError(500, str(error)) from None
+        reference = failures.report(error, "reading the dumps' manifest")
+        raise ProtocolError(500, failures.client_message(reference)) from None
 
 
 def _size(size: int) -> str:
@@ -186,8 +215,18 @@ def dumps(request: Request, store: Annotated[GraphStore, Depends(get_store)]) ->
     return HTMLResponse(body)
 
 
-@router.get("/dumps/{name}", summary="One dump file (gzip)", response_class=FileResponse)
-@router.head("/dumps/{name}", summary="Headers of one dump file", response_class=FileResponse)
+@router.get(
+    "/dumps/{name}",
+    summary="One dump file (gzip)",
+    response_class=FileResponse,
+    responses=DUMP_ANSWERS,
+)
+@router.head(
+    "/dumps/{name}",
+    summary="Headers of one dump file",
+    response_class=FileResponse,
+    responses=DUMP_ANSWERS,
+)
 def dump_file(name: str, request: Request) -> FileResponse:
     """A file listed in the dumps' manifest, as `application/gzip`, to save; any other name,
     whatever it holds, is a 404."""
@@ -452,13 +491,29 @@ def _count_union(store: GraphStore, graphs: Iterable[str]) -> int:
     )
 
 
-@router.get("/dataset", summary="The dataset's description (DCAT, VoID)", response_class=Response)
-@router.head("/dataset", summary="Headers of the dataset's description", response_class=Response)
 @router.get(
-    "/.well-known/void", summary="The VoID description (same as /dataset)", response_class=Response
+    "/dataset",
+    summary="The dataset's description (DCAT, VoID)",
+    response_class=Response,
+    responses=DESCRIPTION_ANSWERS,
 )
 @router.head(
-    "/.well-known/void", summary="Headers of the VoID description", response_class=Response
+    "/dataset",
+    summary="Headers of the dataset's description",
+    response_class=Response,
+    responses=DESCRIPTION_ANSWERS,
+)
+@router.get(
+    "/.well-known/void",
+    summary="The VoID description (same as /dataset)",
+    response_class=Response,
+    responses=DESCRIPTION_ANSWERS,
+)
+@router.head(
+    "/.well-known/void",
+    summary="Headers of the VoID description",
+    response_class=Response,
+    responses=DESCRIPTION_ANSWERS,
 )
 async def dataset(
     request: Request,

@@ -35,8 +35,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import iris
-from atrocity_kg.api import pages
-from atrocity_kg.api.pages import CONTENT_SECURITY_POLICY, STATIC_URL
+from atrocity_kg.api import answers, pages
+from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
     VARY,
     PlainErrorRoute,
@@ -203,11 +203,38 @@ def wants_html(accept: str | None) -> bool:
     return chosen is None or chosen in (HTML, XHTML)
 
 
-@router.api_route(
+THING_ANSWERS: answers.Declared = {
+    303: answers.answer("See Other: the thing's HTML page or its RDF", answers.TEXT),
+    404: answers.answer("Not in the graph", {**answers.TEXT, **answers.HTML}),
+    406: answers.NOT_ACCEPTABLE,
+}
+DATA_ANSWERS: answers.Declared = {
+    200: answers.answer("What the graph says about the thing", answers.RDF),
+    400: answers.FORMAT_REFUSED,
+    404: answers.answer("Not in the graph", answers.TEXT),
+    406: answers.NOT_ACCEPTABLE,
+}
+PAGE_ANSWERS: answers.Declared = {
+    200: answers.answer("The page", answers.HTML),
+    404: answers.answer("Not in the graph (a page with close matches)", answers.HTML),
+}
+
+
+# GET and HEAD are declared one by one, as one route with both would give both the same
+# operation id in the OpenAPI document, where each must be unique.
+@router.get(
     "/id/{path:path}",
-    methods=["GET", "HEAD"],
     summary="A thing of the graph: 303 See Other to its HTML page or its RDF, by Accept",
     response_class=Response,
+    responses=THING_ANSWERS,
+    operation_id="thing_get",
+)
+@router.head(
+    "/id/{path:path}",
+    summary="Headers of the redirection from a thing's IRI",
+    response_class=Response,
+    responses=THING_ANSWERS,
+    operation_id="thing_head",
 )
 def thing(
     request: Request, path: str, store: Annotated[GraphStore, Depends(get_store)]
@@ -243,11 +270,19 @@ def split_extension(path: str) -> tuple[str, Format | None]:
     return path, None
 
 
-@router.api_route(
+@router.get(
     "/data/{path:path}",
-    methods=["GET", "HEAD"],
     summary="The RDF about a thing: what DESCRIBE answers (by extension, Accept or format)",
     response_class=Response,
+    responses=DATA_ANSWERS,
+    operation_id="data_get",
+)
+@router.head(
+    "/data/{path:path}",
+    summary="Headers of the RDF about a thing",
+    response_class=Response,
+    responses=DATA_ANSWERS,
+    operation_id="data_head",
 )
 async def data(
     request: Request,
@@ -1202,15 +1237,19 @@ def render_resource(item: Resource) -> str:
     )
 
 
-def _html_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **(extra or {})}
-
-
-@router.api_route(
+@router.get(
     "/page/{path:path}",
-    methods=["GET", "HEAD"],
     summary="The HTML page about a thing",
     response_class=HTMLResponse,
+    responses=PAGE_ANSWERS,
+    operation_id="page_get",
+)
+@router.head(
+    "/page/{path:path}",
+    summary="Headers of the HTML page about a thing",
+    response_class=HTMLResponse,
+    responses=PAGE_ANSWERS,
+    operation_id="page_head",
 )
 def page(request: Request, path: str, store: Annotated[GraphStore, Depends(get_store)]) -> Response:
     node = thing_node(path)
@@ -1219,7 +1258,7 @@ def page(request: Request, path: str, store: Annotated[GraphStore, Depends(get_s
     item = resource(store, node, path, str(request.base_url))
     return HTMLResponse(
         render_resource(item),
-        headers=_html_headers(document_headers(path, node.value, page_url(path))),
+        headers=document_headers(path, node.value, page_url(path)),
     )
 
 
@@ -1283,4 +1322,4 @@ def not_found(store: GraphStore, path: str, node: ox.NamedNode | None, *, html: 
         static_url=STATIC_URL,
         incoming_cap=INCOMING_CAP,
     )
-    return HTMLResponse(page_html, 404, headers=_html_headers(dict(VARY)))
+    return HTMLResponse(page_html, 404, headers=dict(VARY))

@@ -12,6 +12,7 @@ so that a failure found early (an unacceptable format, a failed evaluation) stil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
@@ -22,7 +23,9 @@ from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from fastapi.routing import APIRoute
 
+from atrocity_kg.api import failures
 from atrocity_kg.negotiation import Format
+from atrocity_kg.sandbox import Emit, Message
 from atrocity_kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -147,11 +150,12 @@ class _Start:
 
 def _detached(error: Exception) -> ProtocolError:
     """A fresh error carrying only the message: the original's traceback holds the worker's
-    frames, whose pyoxigraph results must not be dropped on another thread."""
+    frames, whose pyoxigraph results must not be dropped on another thread. An unexpected error
+    is logged here, in the worker, and the client gets only a reference to that log entry."""
     if isinstance(error, ProtocolError):
         return ProtocolError(error.status, error.message, error.headers)
-    log.warning("answering failed: %s", error)
-    return ProtocolError(500, f"the query could not be evaluated: {error}")
+    reference = failures.report(error, "answering a query")
+    return ProtocolError(500, failures.client_message(reference))
 
 
 def _work(pipe: _Pipe, prepare: Callable[[], Plan], head: bool) -> None:
@@ -200,16 +204,50 @@ async def _rest(pipe: _Pipe, received: list[object]) -> AsyncIterator[bytes]:
         pipe.close()
 
 
+def _relay(pipe: _Pipe, produce: Callable[[Emit], None]) -> None:
+    """The worker thread for answers produced as messages (``sandbox``): each one goes down the
+    pipe as the item ``stream`` expects."""
+
+    def emit(message: Message) -> None:
+        kind = message[0]
+        if kind == "chunk":
+            pipe.send(message[1])
+        elif kind == "start":
+            pipe.send(_Start(message[1], dict(message[2])))
+        elif kind == "end":
+            pipe.send(_END)
+        else:
+            pipe.send(ProtocolError(message[1], message[2], message[3]))
+
+    try:
+        produce(emit)
+    except _ClosedError:
+        return
+    except Exception as error:
+        if not pipe.closed:
+            with contextlib.suppress(_ClosedError):
+                pipe.send(_detached(error))
+
+
 async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response:
     """Run ``prepare`` and the writing it returns in a worker thread; stream what it writes.
 
     ``prepare`` may raise ProtocolError (or any error) before writing: that becomes the answer.
     For HEAD, only ``prepare`` runs and the answer carries the headers without a body.
     """
+    return await _respond(lambda pipe: _work(pipe, prepare, head), head)
+
+
+async def relay(produce: Callable[[Emit], None], *, head: bool = False) -> Response:
+    """Stream an answer that ``produce`` emits as messages, from a worker thread (``produce``
+    blocks: it may wait for a worker process)."""
+    return await _respond(lambda pipe: _relay(pipe, produce), head)
+
+
+async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:
+    """Start ``target`` writing into a pipe in a thread; answer with what comes out of it."""
     pipe = _Pipe(asyncio.get_running_loop())
-    worker = threading.Thread(
-        target=_work, args=(pipe, prepare, head), name="atrocity-kg-writer", daemon=True
-    )
+    worker = threading.Thread(target=target, args=(pipe,), name="atrocity-kg-writer", daemon=True)
     worker.start()
     try:
         start = await pipe.receive()

@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from atrocity_kg import store as stores
-from atrocity_kg.api.protocol import get_store
+from atrocity_kg.api.protocol import ProtocolError, get_store
+from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.queries import CatalogueQuery, Parameter, load_catalogue
-from atrocity_kg.results import Table, table_from_solutions
+from atrocity_kg.results import Table
+from atrocity_kg.sandbox import QueryJob
 from atrocity_kg.store import GraphStore
 
 Catalogue = Mapping[str, CatalogueQuery]
@@ -108,18 +108,13 @@ def _chosen_format(request: Request, formats: Mapping[str, str]) -> str:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
-    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .5rem;"
-    "text-align:left;vertical-align:top}th{background:#f3f3f3}"
-)
-
 
 def _page(title: str, body: str) -> HTMLResponse:
     """A whole HTML page; the caller escapes everything in ``body``, ``title`` is escaped here."""
     text = (
         '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-        f"<title>{html.escape(title)} - atrocity-kg</title><style>{_STYLE}</style></head>\n"
+        f"<title>{html.escape(title)} - atrocity-kg</title>"
+        '<link rel="stylesheet" href="/static/catalogue.css"></head>\n'
         f"<body>\n{body}\n</body>\n</html>\n"
     )
     return HTMLResponse(text, headers={"Vary": "Accept"})
@@ -204,28 +199,37 @@ def _parameter_values(request: Request) -> dict[str, str]:
     return values
 
 
-def _run(store: GraphStore, entry: CatalogueQuery, values: Mapping[str, str]) -> Table:
+async def _run(
+    request: Request, entry: CatalogueQuery, values: Mapping[str, str]
+) -> tuple[Table, Mapping[str, str]]:
+    """Bind the parameters and run the query where users' queries run (stopped at the time
+    limit, cut at the row limit): its table and the headers that say whether it was cut."""
     try:
         text = entry.bound_text(dict(values))
     except QueryError as error:
         raise HTTPException(400, str(error)) from None
+    settings: Settings = request.app.state.settings
+    job = QueryJob(text, formats=("json",), max_rows=settings.max_result_rows)
+    serving: Serving = request.app.state.serving
     try:
-        answer = stores.run_query(store, text)
-    except QueryError as error:
-        raise HTTPException(500, f"catalogue query {entry.name!r}: {error}") from None
-    if not isinstance(answer, ox.QuerySolutions):
-        raise HTTPException(500, f"catalogue query {entry.name!r} is not a SELECT query")
-    return table_from_solutions(answer)
+        return await serving.table(job)
+    except ProtocolError as error:
+        if error.status == 400:  # the catalogue's own text is at fault, not the client
+            raise HTTPException(500, f"catalogue query {entry.name!r} failed") from None
+        raise HTTPException(error.status, error.message, error.headers) from None
 
 
-def answer_query(request: Request, entry: CatalogueQuery, store: GraphStore) -> Response:
+async def answer_query(request: Request, entry: CatalogueQuery) -> Response:
     """Run one catalogue query with the request's parameters, in the negotiated format."""
     chosen = _chosen_format(request, RESULT_FORMATS)
     values = _parameter_values(request)
-    table = _run(store, entry, values)
+    table, answer_headers = await _run(request, entry, values)
     headers = {"Vary": "Accept"}
+    headers.update((k, v) for k, v in answer_headers.items() if k.startswith("Atrocity-KG-"))
     if chosen == "html":
-        return _results_html(request, entry, values, table)
+        page = _results_html(request, entry, values, table)
+        page.headers.update(headers)
+        return page
     if chosen == "csv":
         headers["Content-Disposition"] = f'inline; filename="{entry.name}.csv"'
         return Response(table.to_csv(), media_type=CSV, headers=headers)
@@ -288,8 +292,20 @@ _RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "the results: SPARQL JSON, JSON rows, CSV or an HTML table",
         "content": {media: {} for media in RESULT_FORMATS.values()},
     },
-    400: {"description": "a parameter that the query does not declare, or a value not of its type"},
-    406: {"description": "none of the result formats is acceptable"},
+    400: {
+        "description": "a parameter that the query does not declare, or a value not of its type",
+        "content": {JSON: {}},
+    },
+    406: {"description": "none of the result formats is acceptable", "content": {JSON: {}}},
+    429: {
+        "description": "too many requests from this client: wait as Retry-After says",
+        "content": {TEXT: {}},
+    },
+    503: {
+        "description": "the query ran past the time limit, or every worker is busy "
+        "(with Retry-After)",
+        "content": {JSON: {}},
+    },
 }
 
 
@@ -304,15 +320,15 @@ def _check(entry: CatalogueQuery) -> None:
             parameter.term(parameter.default)
 
 
-def _endpoint_for(name: str) -> Callable[..., Response]:
+def _endpoint_for(name: str) -> Callable[..., Awaitable[Response]]:
     """The handler of one query's own route; it finds the query in the app's catalogue."""
 
-    def endpoint(
+    async def endpoint(
         request: Request,
         catalogue: Annotated[Catalogue, Depends(get_catalogue)],
         store: Annotated[GraphStore, Depends(get_store)],
     ) -> Response:
-        return answer_query(request, catalogue[name], store)
+        return await answer_query(request, catalogue[name])
 
     return endpoint
 

@@ -27,18 +27,27 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from atrocity_kg.api.protocol import VARY, PlainErrorRoute, Plan, ProtocolError, get_store, stream
+from atrocity_kg.api.protocol import (
+    VARY,
+    PlainErrorRoute,
+    Plan,
+    ProtocolError,
+    get_store,
+    relay,
+    stream,
+)
+from atrocity_kg.config import Settings
 from atrocity_kg.negotiation import (
-    BOOLEAN_FORMATS,
     FORMATS,
     FORMATS_NS,
     RDF_FORMATS,
-    RESULT_FORMATS,
     Format,
     NotAcceptableError,
     UnknownFormatError,
     negotiate,
 )
+from atrocity_kg.netguard import ForbiddenDestinationError, check_destination
+from atrocity_kg.sandbox import Emit, Message, QueryJob
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
@@ -46,7 +55,6 @@ router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 FORM = "application/x-www-form-urlencoded"
-MAX_QUERY_BYTES = 1024 * 1024
 READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 NO_FEDERATION = "SERVICE is not supported: this endpoint does not query other endpoints"
 
@@ -179,12 +187,21 @@ def _content_type(request: Request) -> tuple[str, dict[str, str]]:
     return media.lower(), options
 
 
+def body_limit(settings: Settings) -> int:
+    """The largest body a query may come in: room for a percent-encoded query and parameters."""
+    return 3 * settings.max_query_bytes + 64 * 1024
+
+
 async def _body(request: Request) -> bytes:
+    limit = body_limit(_settings(request))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"the request body is over {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_QUERY_BYTES:
-            raise ProtocolError(413, f"the request body is over {MAX_QUERY_BYTES} bytes")
+        if len(body) > limit:
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
     return bytes(body)
 
 
@@ -212,6 +229,7 @@ async def read_post(request: Request) -> PostedQuery:
             raise ProtocolError(400, f"cannot decode the query: {error}") from None
         parameters = url
         text = _one_query([text])
+        check_size(text, _settings(request))
     elif media == FORM:
         try:
             form = parse_qs((await _body(request)).decode("utf-8"), keep_blank_values=True)
@@ -220,6 +238,7 @@ async def read_post(request: Request) -> PostedQuery:
         _refuse_update(form)
         parameters = {key: form.get(key, []) + url.get(key, []) for key in {*form, *url}}
         text = _one_query(parameters.get("query", []))
+        check_size(text, _settings(request))
     elif media == SPARQL_UPDATE:
         raise ProtocolError(415, READ_ONLY)
     else:
@@ -246,43 +265,92 @@ def choose(offered: tuple[Format, ...], accept: str | None, requested: Iterable[
         raise ProtocolError(400, str(error), VARY) from None
 
 
-def evaluate(
-    store: GraphStore, text: str, dataset: Dataset
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]:
-    """Parse and start the query (SELECT and CONSTRUCT results are lazy)."""
-    if calls_service(text):
+def service_targets(text: str) -> list[str]:
+    """What each SERVICE in the query names, as written: ``<iri>``, a prefixed name or a
+    variable (after an optional SILENT)."""
+    targets: list[str] = []
+    expecting = False
+    for match in _TOKENS.finditer(text):
+        token = match.group(0)
+        if token.isspace() or token.startswith("#"):
+            continue
+        word = (match.group("word") or "").upper()
+        if expecting and word == "SILENT":
+            continue
+        if expecting:
+            targets.append(token)
+        expecting = word == "SERVICE"
+    return targets
+
+
+def check_federation(text: str, settings: Settings) -> None:
+    """SERVICE is refused unless federation is on; then only allow-listed endpoints written as
+    full IRIs, whose host resolves to public addresses only (``netguard``)."""
+    if not calls_service(text):
+        return
+    if not settings.federation:
         raise ProtocolError(400, NO_FEDERATION)
-    try:
-        return store.query(text, **dataset.query_arguments(text))
-    except SyntaxError as error:
-        message = f"malformed query: {error}"
-        if looks_like_update(text):
-            message += f" ({READ_ONLY})"
-        raise ProtocolError(400, message) from None
+    for target in service_targets(text):
+        if not (target.startswith("<") and target.endswith(">")):
+            raise ProtocolError(
+                400,
+                f"SERVICE {target}: name the endpoint as a full IRI in angle brackets; "
+                "only these are allowed: " + (", ".join(settings.federation_allow) or "(none)"),
+            )
+        try:
+            check_destination(target[1:-1], settings.federation_allow)
+        except ForbiddenDestinationError as error:
+            raise ProtocolError(403, f"SERVICE {target} is refused: {error}") from None
+
+
+def check_size(text: str, settings: Settings, status: int = 413) -> None:
+    size = len(text.encode("utf-8"))
+    if size > settings.max_query_bytes:
+        raise ProtocolError(
+            status,
+            f"the query is {size} bytes; this endpoint takes queries of at most "
+            f"{settings.max_query_bytes} bytes",
+        )
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def answer(
     request: Request,
-    store: GraphStore,
     text: str,
     dataset: Dataset,
     formats: Iterable[str],
 ) -> Response:
-    """Run the query in the writer thread, choose the format by the form of the query, stream."""
-    accept = request.headers.get("accept")
-    requested = tuple(formats)
+    """Check the query, wait for room to run it, and stream its answer (``sandbox`` writes it,
+    in a worker process that is stopped at the time limit)."""
+    settings = _settings(request)
+    check_federation(text, settings)
+    job = QueryJob(
+        text,
+        dataset.default_graphs,
+        dataset.named_graphs,
+        union_default_graph=not declares_dataset(text),
+        accept=request.headers.get("accept"),
+        formats=tuple(formats),
+        max_rows=settings.max_result_rows,
+        head=request.method == "HEAD",
+    )
+    produce = await request.app.state.serving.prepare(job)
 
-    def prepare() -> Plan:
-        result = evaluate(store, text, dataset)
-        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
-            answer = result
-            offered = BOOLEAN_FORMATS if isinstance(answer, ox.QueryBoolean) else RESULT_FORMATS
-            results_format = choose(offered, accept, requested)
-            return Plan(results_format, lambda output: results_format.write_results(answer, output))
-        graph_format = choose(RDF_FORMATS, accept, requested)
-        return Plan(graph_format, lambda output: graph_format.write_triples(result, output))
+    def explained(emit: Emit) -> None:
+        """Say so when a malformed query looks like an update: this service is read-only."""
 
-    return await stream(prepare, head=request.method == "HEAD")
+        def forward(message: Message) -> None:
+            if message[0] == "error" and message[1] == 400 and looks_like_update(text):
+                message = ("error", 400, f"{message[2]} ({READ_ONLY})", message[3])
+            emit(message)
+
+        produce(forward)
+
+    return await relay(explained, head=job.head)
 
 
 # --- the service description ------------------------------------------------------------------
@@ -384,8 +452,25 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
         "update (read-only service)",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
+    403: {
+        "description": "A SERVICE endpoint that is not allowed (federation on, see the README)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
     406: {
         "description": "No acceptable format can carry this answer",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    414: {
+        "description": "A query by GET over the size limit (setting max_query_bytes)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    429: {
+        "description": "Too many requests from this client: wait as Retry-After says",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    503: {
+        "description": "The query ran past the time limit and was stopped (setting "
+        "query_timeout), or every worker is busy and too many queries wait (with Retry-After)",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
 }
@@ -450,8 +535,9 @@ async def sparql_get(
     if query is None:
         return await describe(request, store, format_ or ())
     text = _one_query(parameters["query"])
+    check_size(text, _settings(request), status=414)
     dataset = Dataset.from_parameters(default_graph_uri or (), named_graph_uri or ())
-    return await answer(request, store, text, dataset, format_ or ())
+    return await answer(request, text, dataset, format_ or ())
 
 
 @router.post(
@@ -464,7 +550,10 @@ async def sparql_get(
     operation_id="sparql_post",
     responses={
         **ANSWERS,
-        413: {"description": "The query is over 1 MiB"},
+        413: {
+            "description": "The query is over the size limit (setting max_query_bytes)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
         415: {
             "description": "Any other Content-Type (SPARQL Update included)",
             "content": {"text/plain": {"schema": {"type": "string"}}},
@@ -500,7 +589,7 @@ async def sparql_post(
     format_: Formats = None,
 ) -> Response:
     # The URL parameters are declared for the documentation; read_post has merged them.
-    return await answer(request, store, posted.text, posted.dataset, posted.formats)
+    return await answer(request, posted.text, posted.dataset, posted.formats)
 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)

@@ -1,0 +1,263 @@
+"""Writes to the embedded store (the admin endpoints' engine): one transaction per write.
+
+A write holds the store's write lock (``writelock.py``: other threads and other processes wait)
+from reading the current build to swapping in the new one, so that two writers cannot lose each
+other's changes. Inside it: an in-memory copy of the
+current build is changed, the named graphs whose content changed are found and validated with the
+SHACL shapes as the build validates them, and only if they conform is the whole dataset written as
+a new build and swapped in by ``store.write_store`` (readers, and a crash, see the old build or
+the new one). The graphs the build derives (evidence, inferred) and the ones it loads from
+``ontology/`` cannot be written here: a write to them is refused before anything is committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from atrocity_kg import evidence, graphs, pipeline, reasoning, store, validate
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import AtrocityKGError
+from atrocity_kg.ingest.ushmm import RELEASES
+from atrocity_kg.writelock import exclusive
+
+DERIVED_GRAPHS = frozenset(
+    {str(reasoning.INFERRED_GRAPH)} | {str(evidence.evidence_graph_name(code)) for code in RELEASES}
+)
+"""Computed by the build from the asserted graphs (pipeline.derived_graphs)."""
+
+SOURCE_GRAPHS = frozenset({str(graphs.ONTOLOGY_GRAPH), str(graphs.SHAPES_GRAPH)})
+"""Loaded by the build from ontology/: the terms and shapes every other graph is checked with."""
+
+
+class WriteRefusedError(AtrocityKGError):
+    """The write was not committed; the store is as it was."""
+
+
+class ProtectedGraphError(WriteRefusedError):
+    """The write would change a graph that only the build may make."""
+
+
+class DefaultGraphWriteError(WriteRefusedError):
+    """The write put triples in the default graph, which here is the union of the named graphs."""
+
+
+class MalformedUpdateError(WriteRefusedError):
+    """The SPARQL Update does not parse, or pyoxigraph could not run it."""
+
+
+class NoSuchGraphError(WriteRefusedError):
+    """The graph to drop is not in the store."""
+
+
+class NonConformingWriteError(WriteRefusedError):
+    """The changed graphs do not conform to the shapes."""
+
+    def __init__(self, report: validate.ValidationReport) -> None:
+        self.report = report
+        super().__init__(f"the write does not conform to the shapes: {report.summary()}")
+
+
+def protection(name: str) -> str | None:
+    """Why the graph ``name`` may not be written, or None when it may."""
+    if name in DERIVED_GRAPHS:
+        return (
+            f"<{name}> is derived from the asserted graphs: it is recomputed by "
+            "`atrocity-kg build`, not written"
+        )
+    if name in SOURCE_GRAPHS:
+        return (
+            f"<{name}> is loaded from the ontology/ folder by `atrocity-kg build`: change the "
+            "files and rebuild"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a write did: the build now current (the old one when nothing changed), the graphs
+    whose content changed, those among them that are new, the validation report (warnings
+    and infos; a violation refuses the write), and seconds per step."""
+
+    build: Path
+    changed: tuple[str, ...] = ()
+    created: tuple[str, ...] = ()
+    report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def committed(self) -> bool:
+        return bool(self.changed)
+
+
+Change = Callable[[ox.Store], None]
+"""Changes an in-memory copy of the store in place; raises WriteRefusedError to refuse."""
+
+
+def update(settings: Settings, text: str) -> WriteOutcome:
+    """Run a SPARQL 1.1 Update. It is run as given: the caller refuses LOAD and SERVICE, which
+    would make pyoxigraph fetch URLs."""
+
+    def run(memory: ox.Store) -> None:
+        try:
+            memory.update(text)
+        except SyntaxError as error:
+            raise MalformedUpdateError(f"malformed update: {error}") from None
+        except OSError as error:
+            raise MalformedUpdateError(f"the update could not be run: {error}") from None
+
+    return transact(settings, run)
+
+
+def replace_graph(settings: Settings, name: str, triples: Iterable[ox.Triple]) -> WriteOutcome:
+    """Make the named graph hold exactly ``triples`` (Graph Store Protocol PUT)."""
+    graph = _named(name)
+
+    def put(memory: ox.Store) -> None:
+        memory.clear_graph(graph)
+        memory.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+    return transact(settings, put)
+
+
+def add_to_graph(settings: Settings, name: str, triples: Iterable[ox.Triple]) -> WriteOutcome:
+    """Add ``triples`` to the named graph, creating it if need be (Graph Store Protocol POST)."""
+    graph = _named(name)
+
+    def post(memory: ox.Store) -> None:
+        memory.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+    return transact(settings, post)
+
+
+def drop_graph(settings: Settings, name: str) -> WriteOutcome:
+    """Remove the named graph and its triples (Graph Store Protocol DELETE)."""
+    graph = _named(name)
+
+    def drop(memory: ox.Store) -> None:
+        if not memory.contains_named_graph(graph):
+            raise NoSuchGraphError(f"no graph named <{name}> in this store")
+        memory.remove_graph(graph)
+
+    return transact(settings, drop)
+
+
+def _named(name: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(name)
+    except ValueError as error:
+        raise WriteRefusedError(f"not an absolute IRI: {name!r} ({error})") from None
+
+
+def transact(settings: Settings, change: Change) -> WriteOutcome:
+    """Apply ``change`` to the current build under the write lock; validate what changed;
+    commit a new build if it conforms. Blocking: run it off the event loop."""
+    root = settings.store_root
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    with exclusive(root):
+        timings["lock wait"] = _lap(clock)
+        clock = time.perf_counter()
+        current = store.current_path(root)
+        memory = store.copy_of_build(current)
+        before = _contents(memory)
+        timings["copy"] = _lap(clock)
+        clock = time.perf_counter()
+        change(memory)
+        after = _contents(memory)
+        timings["apply"] = _lap(clock)
+        if _has_default_graph_triples(memory):
+            raise DefaultGraphWriteError(
+                "the write put triples in the default graph, which here is the union of the "
+                "named graphs: name a graph (INSERT DATA { GRAPH <IRI> { ... } }, or WITH <IRI>)"
+            )
+        changed = sorted(
+            name
+            for name in before.keys() | after.keys()
+            if _differ(before.get(name, b""), after.get(name, b""))
+        )
+        if not changed:
+            return WriteOutcome(build=current, timings=timings)
+        refusals = [reason for name in changed if (reason := protection(name)) is not None]
+        if refusals:
+            raise ProtectedGraphError("; ".join(refusals))
+        clock = time.perf_counter()
+        report = _validate(settings, memory, changed)
+        timings["validate"] = _lap(clock)
+        if not report.conforms:
+            raise NonConformingWriteError(report)
+        clock = time.perf_counter()
+        build = store.write_store(root, memory, before_swap=pipeline.write_build_dumps)
+        timings["commit"] = _lap(clock)
+    created = tuple(name for name in changed if name not in before and name in after)
+    return WriteOutcome(build, tuple(changed), created, report, timings)
+
+
+def _lap(start: float) -> float:
+    return time.perf_counter() - start
+
+
+def _contents(memory: ox.Store) -> dict[str, bytes]:
+    """Each non-empty named graph's N-Quads, to compare before and after (a blank node keeps its
+    label within one store, so the same graph gives the same lines)."""
+    contents = {}
+    for name in store.graph_names(memory):
+        quads = memory.dump(format=ox.RdfFormat.N_QUADS, from_graph=ox.NamedNode(name))
+        if quads:
+            contents[name] = quads
+    return contents
+
+
+def _differ(before: bytes, after: bytes) -> bool:
+    """Do two dumps of a graph hold different quads? Equal bytes are the common case; otherwise
+    the lines are compared as sets, as the store need not list them in the same order twice."""
+    if before == after:
+        return False
+    return set(before.splitlines()) != set(after.splitlines())
+
+
+def _has_default_graph_triples(memory: ox.Store) -> bool:
+    in_default = memory.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    return next(iter(in_default), None) is not None
+
+
+def _rdflib_graph(memory: ox.Store, name: str) -> Graph:
+    graph = Graph()
+    graph.addN(
+        (graphs.from_ox(q.subject), graphs.from_ox(q.predicate), graphs.from_ox(q.object), graph)
+        for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(name))
+    )
+    return graph
+
+
+def _validate(
+    settings: Settings, memory: ox.Store, changed: list[str]
+) -> validate.ValidationReport:
+    """Validate the changed data graphs as the build does: each with the curated data as its
+    context, against the store's own ontology and shapes (the ones the build loaded). A change
+    to the curated data changes every graph's context, so then all data graphs are validated;
+    a dropped graph needs none."""
+    present = set(store.graph_names(memory))
+    data_graphs = sorted(name for name in present if protection(name) is None)
+    curated_name = str(graphs.CURATED_GRAPH)
+    chosen = data_graphs if curated_name in changed else [n for n in changed if n in present]
+    if not chosen:
+        return validate.ValidationReport()
+    curated = _rdflib_graph(memory, curated_name)
+    ontology = _rdflib_graph(memory, str(graphs.ONTOLOGY_GRAPH))
+    shapes = _rdflib_graph(memory, str(graphs.SHAPES_GRAPH))
+    releases = {
+        code: _rdflib_graph(memory, str(graphs.release_graph_name(code)))
+        for code in RELEASES
+        if str(graphs.release_graph_name(code)) in chosen
+    }
+    jobs = [job for job in pipeline.validation_jobs(releases, curated) if str(job[0]) in chosen]
+    listed = {str(job[0]) for job in jobs}
+    jobs += [(URIRef(name), _rdflib_graph(memory, name)) for name in chosen if name not in listed]
+    cache = validate.ValidationCache(settings.validation_cache)
+    return validate.validate_many(jobs, shapes, ontology, context=curated, cache=cache)
