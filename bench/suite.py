@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/suite.py            (or `make bench`; about 35 minutes)
      .venv/bin/python bench/suite.py --quick    (fewer samples, scales 10^5 and 10^6)
-Options: --scales 1e5,1e6,1e7  --only build,endpoints,remote,scale,growth  --json PATH
+Options: --scales 1e5,1e6,1e7  --only build,endpoints,remote,scale,growth,load  --json PATH
 
 Sections, all in this run so that their ratios hold on a shared, noisy machine:
 
@@ -13,7 +13,9 @@ Sections, all in this run so that their ratios hold on a shared, noisy machine:
 - remote: our /sparql and catalogue pages reading the Oxigraph server as a remote store;
 - scale: graphs shaped like ours at about 10^5, 10^6 and 10^7 triples (bench/scale.py): load
   time, size on disk, memory peak and each catalogue query's time on the embedded store;
-- growth: validation and reasoning time against graph size.
+- growth: validation and reasoning time against graph size;
+- load: 50 clients at once for 60 s (15 s with --quick) of catalogue queries, by their routes
+  and through /sparql, on the app as uvicorn serves it (bench/load.py): no errors, p50, p99.
 
 Prints tables and the targets' pass/fail lines, and writes everything to var/bench/latest.json.
 """
@@ -390,13 +392,27 @@ def growth_section(report: Report, factors: list[int]) -> None:
     report.sections["growth"] = results
 
 
+def load_section(report: Report, store_root: Path, quick: bool) -> None:
+    import load
+
+    seconds = load.QUICK_SECONDS if quick else load.SECONDS
+    heading(f"load: {load.CLIENTS} clients for {seconds:.0f} s of catalogue queries")
+    result = load.run_load(store_root, clients=load.CLIENTS, seconds=seconds)
+    load.print_result(result)
+    report.sections["load"] = result.as_json()
+    passed, measured, wanted = load.verdict(result)
+    report.target(f"load: {load.CLIENTS} clients with no errors", passed, measured, wanted)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples; scales 1e5 and 1e6")
     parser.add_argument("--scales", default=None, help="sizes, comma-separated: 1e5,1e6,1e7")
-    parser.add_argument("--only", default="build,endpoints,scale,growth", help="sections to run")
+    parser.add_argument(
+        "--only", default="build,endpoints,scale,growth,load", help="sections to run"
+    )
     parser.add_argument("--json", type=Path, default=REPO / "var" / "bench" / "latest.json")
     args = parser.parse_args()
     scales_text = args.scales or ("1e5,1e6" if args.quick else "1e5,1e6,1e7")
@@ -410,6 +426,7 @@ def main() -> None:
             "endpoints": lambda: endpoints_section(report, store_root, root, args.quick),
             "scale": lambda: scale_section(report, store_root, root, scales),
             "growth": lambda: growth_section(report, [1, 2] if args.quick else [1, 2, 4]),
+            "load": lambda: load_section(report, store_root, args.quick),
         }
         for name, run in sections.items():
             if name not in only:
