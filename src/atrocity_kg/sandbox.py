@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -249,13 +250,14 @@ def answer(store: Any, job: QueryJob, emit: Emit) -> None:
     except OSError as error:
         if reader_gone:
             raise
-        log.warning("query failed: %s", error)
+        log.warning("query failed: %s", str(error))
         emit(("error", 502 if "SERVICE" in job.text.upper() else 500, _failure(error), {}))
         return
     except Exception as error:  # the worker must answer whatever happens, and go on
         if reader_gone:
             raise
-        log.exception("query failed")
+        # As text: a log record holding the exception would hold its frames and their results.
+        log.error("query failed\n%s", "".join(traceback.format_exception(error)))
         emit(("error", 500, _failure(error), {}))
         return
     emit(("end",))
