@@ -108,7 +108,8 @@ def update(settings: Settings, text: str) -> WriteOutcome:
             memory.update(text)
         except SyntaxError as error:
             raise MalformedUpdateError(f"malformed update: {error}") from None
-        except OSError as error:
+        except (OSError, RuntimeError, ValueError) as error:
+            # pyoxigraph's own refusals, e.g. DROP of a graph that is not there (without SILENT)
             raise MalformedUpdateError(f"the update could not be run: {error}") from None
 
     return transact(settings, run)
