@@ -41,8 +41,9 @@ def shared_facts() -> Path:
     return SHARED_FACTS
 
 
-# The tests send many requests from one address: no rate limit, except where a test sets one.
-TEST_LIMITS: dict[str, Any] = {"rate_limit_per_minute": 0}
+# The tests send many requests from one address: no rate limit, except where a test sets one;
+# one query worker per server (each loads the store at start-up), except where a test needs two.
+TEST_LIMITS: dict[str, Any] = {"rate_limit_per_minute": 0, "query_workers": 1}
 
 
 def make_home(root: Path, *, with_releases: bool) -> Settings:

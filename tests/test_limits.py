@@ -36,7 +36,9 @@ def with_limits(built: Settings, **limits: object) -> Settings:
 
 @pytest.fixture(scope="module")
 def limited(built: Settings) -> Iterator[str]:
-    settings = with_limits(built, query_timeout=TIMEOUT, max_result_rows=5, max_query_bytes=2048)
+    settings = with_limits(
+        built, query_timeout=TIMEOUT, max_result_rows=5, max_query_bytes=2048, query_workers=2
+    )
     with serving(settings) as url:
         yield url
 
