@@ -7,14 +7,11 @@ has a title holding a script element, and checks that the page shows it as text 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +20,7 @@ from rdflib import RDF, Graph, URIRef
 from atrocity_kg import graphs, pipeline
 from atrocity_kg.api import linked_data
 from atrocity_kg.namespaces import AKG, DCTERMS
+from browser import chromium
 from conftest import make_home
 from graphdiff import assert_isomorphic
 from release_fixture import write_release
@@ -39,8 +37,6 @@ RDF_TYPES = {
     "jsonld": ("application/ld+json", "json-ld"),
     "rdf": ("application/rdf+xml", "xml"),
 }
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 HOSTILE = "<script>window.pwned=1</script>"
 HOSTILE_TITLE = f"{HOSTILE} Keeping the peace"
 
@@ -341,12 +337,6 @@ def test_page_escapes_values_and_json_ld() -> None:
 # --- the browser ---------------------------------------------------------------------------------
 
 
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("REQUIRE_BROWSER_TEST"):
-        pytest.fail(f"the browser test must run here: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(server URL, study IRI) for a tiny store whose study title holds a script element."""
@@ -378,16 +368,8 @@ def test_hostile_title_is_escaped_in_the_served_page(hostile: tuple[str, str]) -
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
-    if importlib.util.find_spec("playwright") is None:
-        unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_hostile_title_shows_as_text_in_a_browser(

@@ -8,13 +8,11 @@ as on a user's clone, the browser test is skipped with the reason; CI installs b
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 import re
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
@@ -24,6 +22,7 @@ from atrocity_kg import store
 from atrocity_kg.api import create_app, pages
 from atrocity_kg.config import Settings
 from atrocity_kg.queries import load_catalogue
+from browser import chromium, unavailable
 from conftest import REPO, make_home
 from queries_support import load_expected, run_catalogue_query
 from server import serving
@@ -31,17 +30,6 @@ from server import serving
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LINKS = ("/queries", "/ontology", "/dumps/", "/docs", "/sparql")
 # Run in a browser page before its own scripts: records every content security policy violation
 # as the page itself is told of it (the console reports only some kinds).
@@ -84,13 +72,6 @@ def counts_in(html: str) -> dict[str, int]:
 
 def editor_installed() -> bool:
     return (REPO / pages.YASGUI_PACKAGE / "build" / "yasgui.min.js").is_file()
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip on a user's clone; fail in CI (.ci/run sets REQUIRE_BROWSER_TEST), which has all."""
-    if os.environ.get("REQUIRE_BROWSER_TEST"):
-        pytest.fail(f"the browser test must run here: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -174,18 +155,10 @@ def test_page_escapes_every_value() -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
     if not editor_installed():
         unavailable("node_modules/@zazuko/yasgui is missing: run `npm ci` in the checkout")
-    if importlib.util.find_spec("playwright") is None:
-        unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def plain(cell: str) -> str:

@@ -11,7 +11,6 @@ user's clone; CI has it).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import threading
 import time
@@ -32,9 +31,10 @@ from atrocity_kg import export, queries, store
 from atrocity_kg.api import create_app, pages, protocol
 from atrocity_kg.api.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from atrocity_kg.config import Settings
+from browser import chromium, unavailable
 from conftest import make_home
 from server import free_port, serving
-from test_pages import CHROMIUM, CHROMIUM_ARGS, RECORD_VIOLATIONS, unavailable
+from test_pages import RECORD_VIOLATIONS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page
@@ -168,16 +168,8 @@ def test_json_ld_in_a_page_cannot_close_its_element(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
-    if importlib.util.find_spec("playwright") is None:
-        unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def watched_page(browser: Browser, dialogs: list[str], violations: list[str]) -> Page:

@@ -8,14 +8,12 @@ the csv module (skipped without ../shared), never against the app's own queries.
 from __future__ import annotations
 
 import csv
-import importlib.util
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -25,6 +23,7 @@ from rdflib import Graph, URIRef
 from atrocity_kg import iris
 from atrocity_kg.api import pages
 from atrocity_kg.namespaces import AKG
+from browser import chromium
 from test_queries_against_sources import (
     LEVEL_LABELS,
     OUTCOME_LABELS,
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 
 ID = "https://w3id.org/atrocity-kg/id/"
 TOOL = f"{ID}tool/peace-operations"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 FAVOURABLE = {"decreases", "greater effectiveness"}
 CELL = re.compile(
     r'class="gap-cell" data-row="([^"]*)" data-outcome="([^"]*)" '
@@ -301,24 +298,10 @@ def test_sections_escape_values() -> None:
 # --- the browser ---------------------------------------------------------------------------------
 
 
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("REQUIRE_BROWSER_TEST"):
-        pytest.fail(f"the browser test must run here: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
-    if importlib.util.find_spec("playwright") is None:
-        unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> None:

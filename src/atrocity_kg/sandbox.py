@@ -121,11 +121,11 @@ class _LineCounter:
         return bytes(self.data[: end + 1])
 
 
-class _ChunkOut:
-    """A binary file sending CHUNK_SIZE pieces as ``chunk`` messages."""
+class ChunkWriter:
+    """A binary file for pyoxigraph's serialisers that hands ``send`` CHUNK_SIZE pieces."""
 
-    def __init__(self, emit: Emit) -> None:
-        self._emit = emit
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        self._send = send
         self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
@@ -137,7 +137,12 @@ class _ChunkOut:
     def flush(self) -> None:
         if self._buffer:
             chunk, self._buffer = bytes(self._buffer), bytearray()
-            self._emit(("chunk", chunk))
+            self._send(chunk)
+
+
+def _chunks(emit: Emit) -> ChunkWriter:
+    """A writer emitting its pieces as ``chunk`` messages."""
+    return ChunkWriter(lambda chunk: emit(("chunk", chunk)))
 
 
 def _serialise_limited(write: Callable[[IO[bytes]], object], limit: int) -> tuple[bytes, bool]:
@@ -172,7 +177,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
         fmt = _choose(BOOLEAN_FORMATS, job)
         emit(("start", fmt.content_type, _headers(False, job.max_rows)))
         if not job.head:
-            out = _ChunkOut(emit)
+            out = _chunks(emit)
             fmt.write_results(result, out)  # type: ignore[arg-type]
             out.flush()
         return
@@ -184,7 +189,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
         emit(("start", fmt.content_type, _headers(cut, job.max_rows)))
         if job.head:
             return
-        out = _ChunkOut(emit)
+        out = _chunks(emit)
         if fmt is SPARQL_TSV:
             out.write(tsv)
         else:
@@ -211,7 +216,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
     emit(("start", fmt.content_type, _headers(cut, job.max_rows)))
     if job.head:
         return
-    out = _ChunkOut(emit)
+    out = _chunks(emit)
     fmt.write_triples(triples, out)  # type: ignore[arg-type]
     out.flush()
 

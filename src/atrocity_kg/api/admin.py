@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 
 from atrocity_kg import safeparse, store, writes
 from atrocity_kg.api import failures
-from atrocity_kg.api.protocol import PlainErrorRoute, ProtocolError
+from atrocity_kg.api.protocol import PlainErrorRoute, ProtocolError, read_body
 from atrocity_kg.api.sparql import _content_type, _keywords
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import StoreError
@@ -91,17 +91,7 @@ router = APIRouter(
 
 
 async def _read_body(request: Request) -> bytes:
-    """The body, read chunk by chunk and refused (413) as soon as it passes the limit."""
-    limit = _settings(request).max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ProtocolError(413, f"the request body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ProtocolError(413, f"the request body is over {limit} bytes")
-    return bytes(body)
+    return await read_body(request, _settings(request).max_upload_bytes)
 
 
 def refuse_fetching(text: str) -> None:

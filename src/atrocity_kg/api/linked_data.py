@@ -38,7 +38,6 @@ from atrocity_kg import iris
 from atrocity_kg.api import answers, pages
 from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
-    VARY,
     PlainErrorRoute,
     Plan,
     ProtocolError,
@@ -57,6 +56,7 @@ from atrocity_kg.negotiation import (
     Format,
     preferred_media_type,
 )
+from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)

@@ -25,14 +25,12 @@ from fastapi.routing import APIRoute
 
 from atrocity_kg.api import failures
 from atrocity_kg.negotiation import Format
-from atrocity_kg.sandbox import Emit, Message
+from atrocity_kg.sandbox import VARY, ChunkWriter, Emit, Message
 from atrocity_kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 64 * 1024
 PIPE_DEPTH = 8
-VARY = {"Vary": "Accept"}
 
 
 class ProtocolError(Exception):
@@ -59,6 +57,20 @@ class PlainErrorRoute(APIRoute):
                 return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
 
         return route
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and refused (413) as soon as it passes ``limit`` bytes,
+    or before reading when its declared length already does."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"the request body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
+    return bytes(body)
 
 
 async def get_store(request: Request) -> GraphStore:
@@ -121,25 +133,6 @@ class _Pipe:
         return self._closed.is_set()
 
 
-class _ChunkWriter:
-    """A binary file for pyoxigraph's serialisers, sending CHUNK_SIZE pieces down the pipe."""
-
-    def __init__(self, pipe: _Pipe) -> None:
-        self._pipe = pipe
-        self._buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        if len(self._buffer) >= CHUNK_SIZE:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self._buffer:
-            chunk, self._buffer = bytes(self._buffer), bytearray()
-            self._pipe.send(chunk)
-
-
 @dataclass(frozen=True)
 class _Start:
     """What the response needs to start: plain data, safe to hand to the event loop."""
@@ -170,7 +163,7 @@ def _work(pipe: _Pipe, prepare: Callable[[], Plan], head: bool) -> None:
         pipe.send(_Start(plan.fmt.content_type, dict(plan.headers)))
         if head:
             return
-        writer = _ChunkWriter(pipe)
+        writer = ChunkWriter(pipe.send)
         try:
             plan.write(cast(IO[bytes], writer))
             writer.flush()

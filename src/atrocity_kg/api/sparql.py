@@ -28,11 +28,11 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from atrocity_kg.api.protocol import (
-    VARY,
     PlainErrorRoute,
     Plan,
     ProtocolError,
     get_store,
+    read_body,
     relay,
     stream,
 )
@@ -47,7 +47,7 @@ from atrocity_kg.negotiation import (
     negotiate,
 )
 from atrocity_kg.netguard import ForbiddenDestinationError, check_destination
-from atrocity_kg.sandbox import Emit, Message, QueryJob
+from atrocity_kg.sandbox import VARY, Emit, Message, QueryJob
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
@@ -193,16 +193,7 @@ def body_limit(settings: Settings) -> int:
 
 
 async def _body(request: Request) -> bytes:
-    limit = body_limit(_settings(request))
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ProtocolError(413, f"the request body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ProtocolError(413, f"the request body is over {limit} bytes")
-    return bytes(body)
+    return await read_body(request, body_limit(_settings(request)))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""Headless Chromium for the page tests: Debian's binary driven by Playwright, never a browser
+Playwright downloads. Skipped on a user's clone that lacks either; a failure in CI, which has both
+(.ci/run sets REQUIRE_BROWSER_TEST)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip on a user's clone; fail in CI, which has everything."""
+    if os.environ.get("REQUIRE_BROWSER_TEST"):
+        pytest.fail(f"the browser test must run here: {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
+    if importlib.util.find_spec("playwright") is None:
+        unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
