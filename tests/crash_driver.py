@@ -2,18 +2,24 @@
 one exact step: narrow moments such as "the new build is renamed into place but `current` is not
 yet switched" last microseconds, too short to hit with a timer.
 
-Before and after every rename whose destination lies in one of the folders named by the
-environment variable CRASH_WATCH (separated by os.pathsep), and when a build starts writing its
-dumps, the command prints ``HOLD <event>`` on stdout and waits for a line on stdin. The test
-answers with an empty line to let it go on, or kills it. Nothing else is changed: the command
-runs its own code in this process, with its own arguments (``python crash_driver.py build``).
-``install`` sets the holds up in any process (importing this module alone does not).
+The command prints ``HOLD <event>`` on stdout and waits for a line on stdin:
+- ``stage <text>`` at each stage a build or an import announces (its progress line);
+- ``java <argv0>`` once a Java process (HermiT) has started, while it runs;
+- ``dumps <folder>`` when a build starts writing its dumps;
+- ``before|after rename|replace <source> <destination>`` around every rename whose destination
+  lies in one of the folders named by the environment variable CRASH_WATCH (os.pathsep apart).
+The test answers with an empty line to let it go on, or kills it: every kill lands at a moment the
+test has seen, never after a delay. Nothing else is changed: the command runs its own code in this
+process, with its own arguments (``python crash_driver.py build``). ``install`` sets the holds up
+in any process (importing this module alone does not).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from atrocity_kg import export, graphs
+from atrocity_kg import export, graphs, pipeline
 from atrocity_kg.cli import app
 
 EVENTS = 1
@@ -29,11 +35,17 @@ EVENTS = 1
 RELEASE_FILES = ("v1.ttl", "v2.ttl", "v3.ttl")
 
 
+_ONE_AT_A_TIME = threading.Lock()
+"""Holds come from several threads (HermiT's runs beside the evidence): one at a time, so that
+each go-ahead answers the hold the test saw."""
+
+
 def hold(event: str) -> None:
     """Say where the command is and wait for the test's go-ahead (or for its kill)."""
-    os.write(EVENTS, f"HOLD {event}\n".encode())
-    if not sys.stdin.readline():
-        os._exit(3)
+    with _ONE_AT_A_TIME:
+        os.write(EVENTS, f"HOLD {event}\n".encode())
+        if not sys.stdin.readline():
+            os._exit(3)
 
 
 def held(rename: Callable[..., None], name: str, watched: list[Path]) -> Callable[..., None]:
@@ -58,12 +70,50 @@ def held_dumps(write_dumps: Callable[..., Any]) -> Callable[..., Any]:
     return announced
 
 
+def held_progress(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """A progress display whose every line is a hold first."""
+
+    def announced(text: str) -> None:
+        hold(f"stage {text}")
+        progress(text)
+
+    return announced
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class HeldPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """A subprocess that, when it is Java (the reasoner), holds once it is running."""
+
+    def __init__(self, argv: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(argv, *args, **kwargs)
+        program = argv[0] if isinstance(argv, list | tuple) else str(argv).split()[0]
+        if Path(str(program)).name == "java":
+            hold(f"java {program}")
+
+
 def install() -> None:
-    """Hold renames into the folders CRASH_WATCH names, and the start of the dumps."""
+    """Hold at each announced stage, while Java runs, at the start of the dumps, and around
+    renames into the folders CRASH_WATCH names."""
     watched = [Path(os.path.abspath(p)) for p in os.environ["CRASH_WATCH"].split(os.pathsep)]
     os.replace = held(os.replace, "replace", watched)
     os.rename = held(os.rename, "rename", watched)
     export.write_dumps = held_dumps(export.write_dumps)
+    build, import_ushmm = pipeline.build_store, pipeline.import_ushmm
+
+    def held_build(settings: Any, progress: Callable[[str], None] = _quiet) -> Any:
+        return build(settings, held_progress(progress))
+
+    def held_import(
+        settings: Any, folder: Path, codes: Any, progress: Callable[[str], None] = _quiet
+    ) -> Any:
+        return import_ushmm(settings, folder, codes, held_progress(progress))
+
+    pipeline.build_store = held_build
+    pipeline.import_ushmm = held_import
+    subprocess.Popen = HeldPopen  # type: ignore[misc]
 
 
 def small_releases(folder: Path, value: str) -> None:

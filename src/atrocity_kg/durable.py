@@ -5,16 +5,22 @@ together.
 A rename within one folder is atomic, but it is only durable once the folder itself has been
 flushed (fsync on the directory), and the renamed file's content only once the file was flushed
 before the rename; otherwise a power cut can leave the new name holding an empty file.
+
+Who is still writing is known by locks, never by process ids (an id is reused once its process
+is gone): a writer holds a lock on the folder it writes into (``flock`` on the folder itself,
+which the kernel drops the moment the writer dies), so whatever a sweep finds while it holds the
+folder's exclusive lock was left by a dead writer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import secrets
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from atrocity_kg.errors import StoreError
@@ -23,8 +29,6 @@ JOURNAL = ".replace-journal.json"
 """Names the renames of one all-or-nothing replacement while they are under way."""
 
 _TEMPORARY = re.compile(r"^\.(?P<final>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})\.tmp$")
-JOURNAL_WAIT_SECONDS = 10.0
-"""How long a reader waits for a live writer's journal to go before giving up."""
 
 
 def fsync_file(path: Path) -> None:
@@ -55,20 +59,28 @@ def fsync_tree(folder: Path) -> None:
         fsync_dir(Path(parent))
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this machine); a reused id reads as alive."""
+@contextmanager
+def folder_lock(folder: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """Hold a lock on ``folder`` itself (shared: writers of single files; exclusive: a
+    replacement of several files, or a sweep). Yields whether it was taken: with ``wait``
+    false, an exclusive lock another process holds is not waited for. The kernel drops the lock
+    when its holder dies, so a killed writer never leaves a folder locked."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        operation = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(descriptor, operation if wait else operation | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)
 
 
 def temporary_name(final: str) -> str:
-    """A hidden name beside ``final`` that says which process writes it, so that a sweep can
-    tell a dead writer's leftovers from a live writer's work."""
+    """A hidden name beside ``final`` that a sweep recognises (the process id is for people
+    reading the folder; the folder's lock, not the id, tells a sweep the writer is gone)."""
     return f".{final}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
 
 
@@ -87,12 +99,16 @@ def _write_temporary(folder: Path, final: str, write: Callable[[Path], None]) ->
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace one file whole: a reader, or the file after a crash, has the old bytes or the
-    new ones."""
+    new ones. The folder's shared lock is held meanwhile, so no sweep takes the temporary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with folder_lock(path.parent, exclusive=False):
+        _replace_file(path, data)
 
+
+def _replace_file(path: Path, data: bytes) -> None:
     def fill(staged: Path) -> None:
         staged.write_bytes(data)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _write_temporary(path.parent, path.name, fill)
     os.replace(temporary, path)
     fsync_dir(path.parent)
@@ -108,25 +124,28 @@ def replace_together(folder: Path, writers: Mapping[str, Callable[[Path], None]]
     the old files (the temporaries are swept later); a crash after it is rolled forward by
     ``recover`` on the next read or write: every temporary named in the journal is whole, so
     finishing the renames is always possible, and rolling back would need copies of the old
-    files. Everyone who reads the folder calls ``recover`` first.
+    files. Everyone who reads the folder calls ``recover`` first. The folder's exclusive lock
+    is held throughout: readers wait for a replacement to end, and one that holds the lock
+    itself finds no journal or temporary of a live writer.
     """
     for final in writers:
         if Path(final).name != final:
             raise ValueError(f"not a plain file name: {final!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    recover(folder)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for final, write in writers.items():
-            staged.append((_write_temporary(folder, final, write), folder / final))
-    except BaseException:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise
-    renames = [[temporary.name, final.name] for temporary, final in staged]
-    journal = json.dumps({"pid": os.getpid(), "renames": renames})
-    write_atomically(folder / JOURNAL, journal.encode("utf-8"))
-    _finish(folder, renames)
+    with folder_lock(folder, exclusive=True):
+        _recover(folder)
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for final, write in writers.items():
+                staged.append((_write_temporary(folder, final, write), folder / final))
+        except BaseException:
+            for temporary, _ in staged:
+                temporary.unlink(missing_ok=True)
+            raise
+        renames = [[temporary.name, final.name] for temporary, final in staged]
+        journal = json.dumps({"renames": renames})
+        _replace_file(folder / JOURNAL, journal.encode("utf-8"))
+        _finish(folder, renames)
     return [final for _, final in staged]
 
 
@@ -143,13 +162,12 @@ def _finish(folder: Path, renames: list[list[str]]) -> None:
     fsync_dir(folder)
 
 
-def _read_journal(path: Path) -> tuple[int, list[list[str]]]:
+def _read_journal(path: Path) -> list[list[str]]:
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
-        pid = entry["pid"]
         renames = entry["renames"]
-        if not isinstance(pid, int) or not isinstance(renames, list):
-            raise TypeError("pid or renames of the wrong type")
+        if not isinstance(renames, list):
+            raise TypeError("renames is not a list")
         for pair in renames:
             if (
                 not isinstance(pair, list)
@@ -162,48 +180,39 @@ def _read_journal(path: Path) -> tuple[int, list[list[str]]]:
             f"{path}: unreadable replacement journal ({error}); the files beside it may be a "
             "mix of two imports: import again"
         ) from None
-    return pid, renames
+    return renames
 
 
 def recover(folder: Path) -> bool:
     """Roll forward the replacement a dead writer left half done, and remove the temporaries
     of writers that died before theirs was decided. True when a journal was rolled forward.
-
-    A journal of a live writer is waited for (a few seconds: its renames take milliseconds);
-    one that stays is an error rather than a read of a half-replaced folder.
-    """
+    A replacement under way is waited for (it holds the folder's lock)."""
     if not folder.is_dir():
         return False
+    with folder_lock(folder, exclusive=True):
+        return _recover(folder)
+
+
+def _recover(folder: Path) -> bool:
+    """``recover``, under the folder's exclusive lock: any journal or temporary is a dead
+    writer's."""
     journal = folder / JOURNAL
-    rolled = False
-    deadline = time.monotonic() + JOURNAL_WAIT_SECONDS
-    while journal.exists():
-        try:
-            pid, renames = _read_journal(journal)
-        except StoreError:
-            if not journal.exists():
-                break
-            raise
-        if pid != os.getpid() and pid_alive(pid):
-            if time.monotonic() > deadline:
-                raise StoreError(
-                    f"{folder}: another process (pid {pid}) is replacing these files; "
-                    "try again when it has finished"
-                )
-            time.sleep(0.05)
-            continue
-        _finish(folder, renames)
-        rolled = True
-    sweep_temporaries(folder)
+    rolled = journal.exists()
+    if rolled:
+        _finish(folder, _read_journal(journal))
+    _sweep_temporaries(folder)
     return rolled
 
 
 def sweep_temporaries(folder: Path) -> None:
-    """Remove temporaries whose writer is dead: their change was never decided."""
+    """Remove temporaries whose writer is dead (their change was never decided); skipped while
+    another process writes in the folder."""
+    with folder_lock(folder, exclusive=True, wait=False) as locked:
+        if locked:
+            _sweep_temporaries(folder)
+
+
+def _sweep_temporaries(folder: Path) -> None:
     for path in folder.iterdir():
-        match = _TEMPORARY.match(path.name)
-        if match is None:
-            continue
-        pid = int(match["pid"])
-        if pid != os.getpid() and not pid_alive(pid):
+        if _TEMPORARY.match(path.name):
             path.unlink(missing_ok=True)

@@ -5,18 +5,19 @@ to ``builds/<name>`` only when its store and its dumps are complete; a symbolic 
 ``current`` is then replaced in one rename, so readers see the old store or the new one, never
 a half-written one, and a process killed at any moment leaves ``current`` on a whole build.
 The link ``previous`` names the build that was current before, which readers may still hold.
+A build in progress holds a lock on its partial folder (see ``durable.folder_lock``), so a sweep
+tells a dead writer's leftovers from a live writer's work without trusting process ids.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,11 +35,6 @@ PREVIOUS = "previous"
 BUILDS = "builds"
 PARTIAL = ".partial-"
 LOCK = ".lock"
-STALE_PARTIAL_SECONDS = 3600.0
-"""A partial build whose writer still seems alive (its process id may have been reused) is
-swept once nothing in it has changed for this long."""
-
-_BUILD_NAME = re.compile(r"^\d{8}T\d{6}-(?P<pid>\d+)-\d+$")
 
 
 def memory_store(graphs: Mapping[URIRef, Graph]) -> ox.Store:
@@ -72,32 +68,35 @@ def write_store(
 
     The on-disk write runs in a thread (pyoxigraph's bulk loader releases the GIL), beside
     ``before_swap``; a failure of either removes the new folder and leaves the current store.
-    Leftovers of builds killed earlier are swept first (see ``_sweep``).
+    Leftovers of builds killed earlier are swept first (see ``sweep``).
     """
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    with _locked(root):
-        _sweep(root)
     name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     partial = builds / f"{PARTIAL}{name}"
-    try:
-        # An admin write hands over the in-memory store it changed (writes.py), as is.
-        memory = graphs if isinstance(graphs, ox.Store) else memory_store(graphs)
-        quads = memory.dump(format=ox.RdfFormat.N_QUADS)
-        assert quads is not None
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(_write_disk_store, partial, quads)
-            try:
-                if before_swap is not None:
-                    partial.mkdir(exist_ok=True)
-                    before_swap(partial, memory)
-            finally:
-                written.result()
-        durable.fsync_tree(partial)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return _make_current(root, partial, name)
+    with ExitStack() as writing:
+        with _locked(root):
+            _sweep(root)
+            # Made and locked under the store's lock, so that no sweep ever sees it unlocked.
+            partial.mkdir()
+            writing.enter_context(durable.folder_lock(partial, exclusive=True))
+        try:
+            # An admin write hands over the in-memory store it changed (writes.py), as is.
+            memory = graphs if isinstance(graphs, ox.Store) else memory_store(graphs)
+            quads = memory.dump(format=ox.RdfFormat.N_QUADS)
+            assert quads is not None
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                written = pool.submit(_write_disk_store, partial, quads)
+                try:
+                    if before_swap is not None:
+                        before_swap(partial, memory)
+                finally:
+                    written.result()
+            durable.fsync_tree(partial)
+            return _make_current(root, partial, name)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
 
 
 def _make_current(root: Path, partial: Path, name: str) -> Path:
@@ -151,10 +150,18 @@ def _locked(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def sweep(root: Path) -> None:
+    """Remove what killed builds left (see ``_sweep``), under the store's lock."""
+    with _locked(root):
+        _sweep(root)
+
+
 def _sweep(root: Path) -> None:
-    """Remove what killed or finished builds left: partial folders whose writer is gone, finished
-    builds that are neither ``current`` nor ``previous`` (readers may hold those two), and
-    staged links of dead processes. Called under the lock."""
+    """Remove what killed or finished builds left: partial folders nobody holds locked (their
+    writer is gone), finished builds that are neither ``current`` nor ``previous`` (readers may
+    hold those two), and staged links. Called under the store's lock, which the link switch
+    holds too: a finished build that is not current, or a staged link, seen here was left by a
+    writer that died."""
     builds = root / BUILDS
     keep = {_link_target(root / CURRENT), _link_target(root / PREVIOUS)}
     if _link_target(root / PREVIOUS) is None:
@@ -167,9 +174,7 @@ def _sweep(root: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
     for link_name in (CURRENT, PREVIOUS):
         for staged in root.glob(f".{link_name}.*"):
-            pid = staged.name.rsplit(".", 1)[-1]
-            if pid.isdigit() and not durable.pid_alive(int(pid)):
-                staged.unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
 
 
 def _newest_other(builds: Path, keep: set[str | None]) -> str | None:
@@ -180,31 +185,12 @@ def _newest_other(builds: Path, keep: set[str | None]) -> str | None:
 
 
 def _abandoned(partial: Path) -> bool:
-    """A partial build nobody is writing: its process is gone, or nothing in it has changed for
-    STALE_PARTIAL_SECONDS."""
-    match = _BUILD_NAME.match(partial.name.removeprefix(PARTIAL))
-    if match is None:
-        return True
-    pid = int(match["pid"])
-    if pid == os.getpid():
-        return False
-    if not durable.pid_alive(pid):
-        return True
-    return time.time() - _last_change(partial) > STALE_PARTIAL_SECONDS
-
-
-def _last_change(folder: Path) -> float:
-    """When anything in ``folder`` last changed; files its live writer removes meanwhile (the
-    store compacts as it loads) are skipped."""
+    """A partial build nobody is writing: no process holds its lock."""
     try:
-        paths = [folder, *folder.rglob("*")]
-    except OSError:
-        return time.time()
-    latest = 0.0
-    for path in paths:
-        with suppress(FileNotFoundError):
-            latest = max(latest, path.lstat().st_mtime)
-    return latest
+        with durable.folder_lock(partial, exclusive=True, wait=False) as locked:
+            return locked
+    except (FileNotFoundError, NotADirectoryError):
+        return True
 
 
 def current_path(root: Path) -> Path:
