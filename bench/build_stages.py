@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from atrocity_kg import build, graphs, pipeline, store, validate
 from atrocity_kg.config import Settings
-from atrocity_kg.ingest.ushmm import RELEASES, read_release
+from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.ushmm import read_release
 
 T = TypeVar("T")
 

@@ -29,9 +29,7 @@ OXIGRAPH = BIN / "oxigraph"
 
 def catalogue_texts() -> dict[str, str]:
     """Every catalogue query with its parameters at their defaults, as the app would run it."""
-    return {
-        name: entry.bound_text({}) for name, entry in load_catalogue(REPO / "queries").items()
-    }
+    return {name: entry.bound_text({}) for name, entry in load_catalogue(REPO / "queries").items()}
 
 
 def percentile(samples: Sequence[float], share: float) -> float:

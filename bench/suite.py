@@ -80,9 +80,7 @@ def build_section(report: Report, root: Path) -> Path:
         print(f"  stages (s): {stages}", flush=True)
     report.sections["build"] = results
     cold = results["cold"]["total_s"]
-    report.target(
-        "full build of the real data", cold <= BUILD_TARGET_S, f"{cold:.1f} s", "<= 30 s"
-    )
+    report.target("full build of the real data", cold <= BUILD_TARGET_S, f"{cold:.1f} s", "<= 30 s")
     return settings.store_root
 
 
@@ -315,8 +313,14 @@ def scale_section(report: Report, store_root: Path, root: Path, scales: list[int
         folder = root / f"scale-{target}-store"
         result_file = root / f"scale-{target}.json"
         subprocess.run(
-            [sys.executable, str(REPO / "bench" / "scale.py"), "load", str(source), str(folder),
-             str(result_file)],
+            [
+                sys.executable,
+                str(REPO / "bench" / "scale.py"),
+                "load",
+                str(source),
+                str(folder),
+                str(result_file),
+            ],
             check=True,
         )
         import json

@@ -10,6 +10,7 @@ from atrocity_kg.evidence import COUNT_PROPERTIES, decimal_literal
 from atrocity_kg.ingest.ushmm import (
     FactorRecord,
     FindingRecord,
+    FormerKey,
     PractitionerRating,
     ReleaseRecords,
     ResearchRating,
@@ -87,10 +88,13 @@ def _trace(graph: Graph, node: URIRef, file: str, rows: list[int]) -> None:
 
 
 def _add_factor(graph: Graph, factor: FactorRecord) -> None:
+    """A factor (and its opposite) as this release names them: the release's wording is its
+    akg:reviewName here; the one preferred label, unique across factors, is the build's
+    (catalogue.py), since releases rename factors and reuse one name for several."""
     node = iris.factor(factor.key)
     kind = _FACTOR_CLASS[factor.kind]
     graph.add((node, RDF.type, kind))
-    graph.add((node, SKOS.prefLabel, Literal(factor.name, lang="en")))
+    graph.add((node, AKG.reviewName, Literal(factor.name, lang="en")))
     if factor.code:
         graph.add((node, AKG.dedooseCode, Literal(factor.code)))
     family = None
@@ -104,12 +108,25 @@ def _add_factor(graph: Graph, factor: FactorRecord) -> None:
     if factor.opposite_name:
         opposite = iris.opposite_factor(factor.key)
         graph.add((opposite, RDF.type, kind))
-        graph.add((opposite, SKOS.prefLabel, Literal(factor.opposite_name, lang="en")))
+        graph.add((opposite, AKG.reviewName, Literal(factor.opposite_name, lang="en")))
         if family is not None:
             graph.add((opposite, AKG.factorFamily, family))
         graph.add((node, AKG.oppositeFactor, opposite))
         graph.add((opposite, AKG.oppositeFactor, node))
         _trace(graph, opposite, factor.file, [factor.row])
+    for former in factor.former_keys:
+        _add_replaced(graph, iris.factor(former.key), node, former)
+        if factor.opposite_name:
+            _add_replaced(graph, iris.opposite_factor(former.key), opposite, former)
+
+
+def _add_replaced(graph: Graph, old: URIRef, new: URIRef, former: FormerKey) -> None:
+    """An IRI published for a factor before its row was reconciled: where the factor now lives,
+    why (the match's basis) and the row matched. Not owl:sameAs, which would have a reasoner
+    restate every fact about the factor under the old IRI too, and so double every count."""
+    graph.add((old, DCTERMS.isReplacedBy, new))
+    graph.add((old, AKG.matchBasis, iris.concept("match-basis", former.basis)))
+    _trace(graph, old, former.file, [former.row])
 
 
 def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:

@@ -58,6 +58,11 @@ def opposite_factor(code: str) -> URIRef:
     return _id("factor", slug(code) + "--opposite")
 
 
+def is_opposite_factor(iri: str) -> bool:
+    """Whether an IRI is one ``opposite_factor`` mints."""
+    return str(iri).startswith(f"{BASE}id/factor/") and str(iri).endswith("--opposite")
+
+
 def family(name: str) -> URIRef:
     return _id("family", slug(name))
 

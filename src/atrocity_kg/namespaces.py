@@ -32,7 +32,9 @@ class AKG(DefinedNamespace):
     Finding: URIRef
     HeadlineFactor: URIRef
     Justification: URIRef
+    LatestRelease: URIRef
     Mapping: URIRef
+    MatchBasis: URIRef
     Mechanism: URIRef
     Outcome: URIRef
     OverallEffectFinding: URIRef
@@ -63,6 +65,7 @@ class AKG(DefinedNamespace):
     hasStrongFactor: URIRef
     hasMechanism: URIRef
     inRelease: URIRef
+    matchBasis: URIRef
     mechanismOf: URIRef
     oppositeFactor: URIRef
     outcome: URIRef
@@ -73,6 +76,7 @@ class AKG(DefinedNamespace):
     reportsFinding: URIRef
     restsOn: URIRef
     shownAsFactor: URIRef
+    statementsOf: URIRef
     statedToSupport: URIRef
     strongFactorOf: URIRef
     supportedByTool: URIRef
@@ -104,6 +108,7 @@ class AKG(DefinedNamespace):
     relatedOutcomeLesserCount: URIRef
     relatedOutcomeNoOrMixedCount: URIRef
     releaseCode: URIRef
+    reviewName: URIRef
     sourceFile: URIRef
     sourceRow: URIRef
     voteScore: URIRef

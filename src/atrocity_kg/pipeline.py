@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 
 from atrocity_kg import (
     build,
+    catalogue,
     durable,
     evidence,
     export,
@@ -25,7 +26,8 @@ from atrocity_kg import (
 )
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, StoreError
-from atrocity_kg.ingest.ushmm import RELEASES, read_release
+from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.ushmm import read_release
 
 Progress = Callable[[str], None]
 
@@ -164,9 +166,11 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
         graphs.SHAPES_GRAPH: shapes,
         graphs.CURATED_GRAPH: curated,
     }
-    for code, graph in releases.items():
-        named[graphs.release_graph_name(code)] = graph
+    statements = catalogue.statement_graphs(releases)
+    named.update(statements)
+    named[catalogue.CATALOGUE_GRAPH] = catalogue.catalogue_graph(releases, statements)
     named.update(derived)
+    catalogue.check_each_statement_once(named)
     progress("writing the store and its dumps")
     clock = time.perf_counter()
     dumps = functools.partial(write_build_dumps, timings=summary.timings)

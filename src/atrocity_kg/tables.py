@@ -27,7 +27,7 @@ from rdflib.namespace import RDF, XSD
 
 from atrocity_kg import graphs, iris
 from atrocity_kg.errors import StoreError
-from atrocity_kg.ingest.ushmm import RELEASES
+from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.namespaces import BASE, sparql_prologue
 from atrocity_kg.queries import with_values
 

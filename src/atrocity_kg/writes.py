@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from atrocity_kg import evidence, graphs, pipeline, reasoning, store, validate
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
-from atrocity_kg.ingest.ushmm import RELEASES
+from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.writelock import exclusive
 
 DERIVED_GRAPHS = frozenset(

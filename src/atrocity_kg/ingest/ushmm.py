@@ -14,47 +14,8 @@ from pathlib import Path
 
 from atrocity_kg.errors import ReleaseFormatError, SourceLocation
 from atrocity_kg.ingest.csvfiles import Row, read_rows
-
-
-@dataclass(frozen=True)
-class ReleaseSpec:
-    code: str
-    number: int
-    folder: str
-    issued: str
-    title: str
-
-    @property
-    def sources_file(self) -> str:
-        return f"data/{self.folder}/all_sources_{self.number}.csv"
-
-    @property
-    def factors_file(self) -> str:
-        return f"data/{self.folder}/all_factors_{self.number}.csv"
-
-    @property
-    def guide_file(self) -> str:
-        return f"auxiliary/{self.folder}/analytic_guide_{self.number}.csv"
-
-    @property
-    def bibliography_file(self) -> str | None:
-        return f"auxiliary/{self.folder}/zotero_{self.number}.csv" if self.number >= 3 else None
-
-
-RELEASES: dict[str, ReleaseSpec] = {
-    spec.code: spec
-    for spec in (
-        ReleaseSpec(
-            "V1", 1, "V1 - 2022", "2022-07", "Tools for Atrocity Prevention data, V1 (2022)"
-        ),
-        ReleaseSpec(
-            "V2", 2, "V2 - 2024", "2024-04", "Tools for Atrocity Prevention data, V2 (2024)"
-        ),
-        ReleaseSpec(
-            "V3", 3, "V3 - 2025_April", "2025-04", "Tools for Atrocity Prevention data, V3 (2025)"
-        ),
-    )
-}
+from atrocity_kg.ingest.factors import Match, reconcile
+from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
 
 # Coded values of the release files -> the keys of the project's vocabularies (data/curated).
 OUTCOMES = {
@@ -213,6 +174,17 @@ class ToolCatalogue:
         raise row.fail(column, f"unknown tool {shown!r}: not among the tools in data/curated")
 
 
+@dataclass(frozen=True)
+class FormerKey:
+    """A key a factor was published under before reconciliation (its name in a ratings row
+    with no code), why that row means this factor, and the row."""
+
+    key: str
+    basis: str
+    file: str
+    row: int
+
+
 @dataclass
 class FactorRecord:
     key: str
@@ -223,6 +195,7 @@ class FactorRecord:
     opposite_name: str | None
     file: str
     row: int
+    former_keys: list[FormerKey] = field(default_factory=list)
 
 
 @dataclass
@@ -319,11 +292,6 @@ def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
     return records
 
 
-def factor_key(row: Row) -> str:
-    """The review's coding label where there is one, else the factor's name (interview-only)."""
-    return row.text("Dedoose.name_factor") or row.required("Name")
-
-
 def _read_guide(root: Path, records: ReleaseRecords) -> None:
     """The release's code book: every factor with its type, family and opposite."""
     relative = records.spec.guide_file
@@ -358,10 +326,13 @@ RATING_FACTOR_COLUMNS = FactorColumns(
 )
 
 
-def _keep_factor(row: Row, columns: FactorColumns, records: ReleaseRecords) -> None:
-    """Record a factor once per release; the same factor typed both ways is an error."""
+def _keep_factor(
+    row: Row, columns: FactorColumns, records: ReleaseRecords, match: Match | None = None
+) -> str:
+    """Record a factor once per release (keyed by its code, or as ``match`` reconciled a row
+    without one); the same factor typed both ways is an error. Returns the factor's key."""
     record = FactorRecord(
-        key=row.text(columns.code) or row.required("Name"),
+        key=match.key if match is not None else row.text(columns.code) or row.required("Name"),
         code=row.text(columns.code),
         name=row.required("Name"),
         kind=_factor_kind(row, columns.kind),
@@ -377,11 +348,17 @@ def _keep_factor(row: Row, columns: FactorColumns, records: ReleaseRecords) -> N
             f"factor {record.key!r} is {record.kind} here but {known.kind} in {known.file}, "
             f"row {known.row}",
         )
+    if match is not None and match.former_key is not None:
+        former = FormerKey(match.former_key, match.basis, row.file, row.record)
+        if all(f.key != former.key for f in known.former_keys):
+            known.former_keys.append(former)
+    return record.key
 
 
 def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
     relative = records.spec.factors_file
     records.files.append(relative)
+    unlabelled = reconcile(root, records.spec)
     for row in read_rows(root, relative, FACTOR_COLUMNS_COMMON):
         tool = tools.resolve(row, ("Dedoose.name_tool", "Tool"), "tool_name")
         _read_stated_strategies(row, tool, records)
@@ -392,8 +369,7 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
                     "(Name and Dedoose.name_factor empty) is left out"
                 )
             continue
-        key = factor_key(row)
-        _keep_factor(row, RATING_FACTOR_COLUMNS, records)
+        key = _keep_factor(row, RATING_FACTOR_COLUMNS, records, unlabelled.get(row.record))
         _read_research_rating(row, tool, key, records)
         _read_practitioner_rating(row, tool, key, records)
 

@@ -1,0 +1,48 @@
+"""The USHMM releases the project knows: code, number, folder and date of each, and where its
+files lie in a folder laid out like the upstream repository. The one list every other module
+(importer, exporter, writes, command line) derives from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    code: str
+    number: int
+    folder: str
+    issued: str
+    title: str
+
+    @property
+    def sources_file(self) -> str:
+        return f"data/{self.folder}/all_sources_{self.number}.csv"
+
+    @property
+    def factors_file(self) -> str:
+        return f"data/{self.folder}/all_factors_{self.number}.csv"
+
+    @property
+    def guide_file(self) -> str:
+        return f"auxiliary/{self.folder}/analytic_guide_{self.number}.csv"
+
+    @property
+    def bibliography_file(self) -> str | None:
+        return f"auxiliary/{self.folder}/zotero_{self.number}.csv" if self.number >= 3 else None
+
+
+RELEASES: dict[str, ReleaseSpec] = {
+    spec.code: spec
+    for spec in (
+        ReleaseSpec(
+            "V1", 1, "V1 - 2022", "2022-07", "Tools for Atrocity Prevention data, V1 (2022)"
+        ),
+        ReleaseSpec(
+            "V2", 2, "V2 - 2024", "2024-04", "Tools for Atrocity Prevention data, V2 (2024)"
+        ),
+        ReleaseSpec(
+            "V3", 3, "V3 - 2025_April", "2025-04", "Tools for Atrocity Prevention data, V3 (2025)"
+        ),
+    )
+}
