@@ -1,7 +1,8 @@
 """Store -> dump files: each release and the whole graph, gzip-compressed, in four RDF formats.
 
-A release's dump holds its USHMM graph and the evidence graph recomputed from it
-(``graph/ushmm-v1`` and ``graph/evidence-v1``); the whole dump holds every named graph. Turtle,
+A release's dump holds its statements (the release statement graphs named for it, such as
+``graph/ushmm-v1`` and ``graph/ushmm-v1-v2-v3``), the evidence graph recomputed from it and the
+catalogue; the whole dump holds every named graph. Turtle,
 N-Triples and JSON-LD carry the union of the chosen graphs as one graph (a set of triples);
 N-Quads keeps each triple's graph name. The statements are written sorted and gzip's header
 carries no time, so the same store always gives the same bytes, hence the same SHA-256.
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from atrocity_kg import catalogue
+from atrocity_kg.catalogue import CATALOGUE_GRAPH
 from atrocity_kg.errors import StoreError
 from atrocity_kg.namespaces import GRAPH
 from atrocity_kg.negotiation import FORMATS_NS, output_prefixes
@@ -39,7 +42,8 @@ MANIFEST = "manifest.json"
 PREFIX = "atrocity-kg"
 WHOLE = "all"
 
-_RELEASE_GRAPH = re.compile(re.escape(str(GRAPH)) + r"ushmm-(v\d+)$")
+_RELEASE_GRAPH = re.compile(re.escape(str(GRAPH)) + r"ushmm-(v\d+(?:-v\d+)*)$")
+_EVIDENCE_GRAPH = re.compile(re.escape(str(GRAPH)) + r"evidence-(v\d+)$")
 
 
 @dataclass(frozen=True)
@@ -122,21 +126,32 @@ def dump_name(key: str, fmt: DumpFormat) -> str:
 
 
 def selections(graph_names: Iterable[str]) -> list[Selection]:
-    """One selection per release found among the graphs, then the whole."""
+    """One selection per release found among the graphs, then the whole. A release's dump holds
+    its statements (every release statement graph named for it, see catalogue.py), the evidence
+    recomputed from them, and the catalogue (the factors' preferred labels), so it reads on its
+    own."""
     names = sorted(graph_names)
+    codes = sorted(
+        {match.group(1) for name in names if (match := _EVIDENCE_GRAPH.match(name))}
+        | {code for name in names for code in _release_codes(name)},
+        key=lambda code: int(code[1:]),
+    )
     chosen = []
-    for name in names:
-        match = _RELEASE_GRAPH.match(name)
-        if match is None:
-            continue
-        key = match.group(1)
-        members = [name]
-        evidence = f"{GRAPH}evidence-{key}"
-        if evidence in names:
-            members.append(evidence)
-        chosen.append(Selection(key, key.upper(), tuple(members)))
+    for key in codes:
+        members = [
+            name for name in names if key.upper() in catalogue.releases_of(name, [key.upper()])
+        ]
+        members += [
+            name for name in names if name in {f"{GRAPH}evidence-{key}", str(CATALOGUE_GRAPH)}
+        ]
+        chosen.append(Selection(key, key.upper(), tuple(sorted(members))))
     chosen.append(Selection(WHOLE, None, tuple(names)))
     return chosen
+
+
+def _release_codes(name: str) -> list[str]:
+    match = _RELEASE_GRAPH.match(name)
+    return match.group(1).split("-") if match else []
 
 
 _NT = ox.RdfFormat.N_TRIPLES

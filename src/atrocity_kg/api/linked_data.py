@@ -34,7 +34,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atrocity_kg import iris
+from atrocity_kg import catalogue, evidence, iris
 from atrocity_kg.api import answers, pages
 from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
@@ -359,15 +359,20 @@ class Release:
     def href(self) -> str | None:
         return local_href(self.iri)
 
-    @property
-    def graphs(self) -> frozenset[str]:
-        return frozenset(str(iris.graph(f"{kind}-{self.code}")) for kind in ("ushmm", "evidence"))
+
+def speaks_for(graph_name: str, known: list[Release]) -> list[Release]:
+    """The releases whose statements a named graph holds: those a release statement graph is
+    named for (catalogue.py), or the one an evidence graph is computed from."""
+    by_code = {release.code: release for release in known}
+    codes = catalogue.releases_of(graph_name, by_code)
+    codes += [c for c in by_code if graph_name == str(evidence.evidence_graph_name(c))]
+    return [by_code[code] for code in codes]
 
 
 @dataclass(frozen=True)
 class GraphLine:
     iri: str
-    release: Release | None
+    releases: tuple[Release, ...]
     current: bool
 
 
@@ -615,16 +620,12 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
 
     known = releases(store)
     latest = known[0] if known else None
-    by_graph = {graph: release for release in known for graph in release.graphs}
-    graphs = [
-        GraphLine(
-            name,
-            by_graph.get(name),
-            latest is not None and by_graph.get(name) == latest,
-        )
-        for name in sorted(graph_names)
-    ]
-    in_releases = [r for r in known if r.graphs & graph_names]
+    graphs = []
+    in_releases: list[Release] = []
+    for name in sorted(graph_names):
+        speaking = speaks_for(name, known)
+        graphs.append(GraphLine(name, tuple(speaking), latest in speaking))
+        in_releases += [r for r in speaking if r not in in_releases]
     former: list[Release] = []
     if (
         latest is not None
