@@ -158,6 +158,17 @@ def exists(store: GraphStore, node: ox.NamedNode) -> bool:
     return next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
 
 
+REPLACED_BY = ox.NamedNode("http://purl.org/dc/terms/isReplacedBy")
+
+
+def replacement(store: GraphStore, node: ox.NamedNode) -> ox.NamedNode | None:
+    """The IRI that now names what ``node`` named (dct:isReplacedBy), if it was replaced."""
+    for quad in store.quads_for_pattern(node, REPLACED_BY, None, None):
+        if isinstance(quad.object, ox.NamedNode):
+            return quad.object
+    return None
+
+
 def description(store: GraphStore, node: ox.NamedNode) -> list[ox.Triple]:
     """What DESCRIBE <iri> answers on the union default graph, each triple once, sorted."""
     triples = {quad.triple for quad in store.quads_for_pattern(node, None, None, None)}
@@ -204,6 +215,7 @@ def wants_html(accept: str | None) -> bool:
 
 
 THING_ANSWERS: answers.Declared = {
+    301: answers.answer("Moved Permanently: the IRI was replaced by another", answers.TEXT),
     303: answers.answer("See Other: the thing's HTML page or its RDF", answers.TEXT),
     404: answers.answer("Not in the graph", {**answers.TEXT, **answers.HTML}),
     406: answers.NOT_ACCEPTABLE,
@@ -243,6 +255,16 @@ def thing(
     node = thing_node(path)
     if node is None or not exists(store, node):
         return not_found(store, path, node, html=wants_html(accept))
+    successor = replacement(store, node)
+    if successor is not None and (moved := local_href(successor.value)) is not None:
+        # A factor once published under two IRIs: this one keeps resolving, to the one that
+        # stays; its own statements (why it was replaced) stay at /data/ and /page/.
+        links = ", ".join([_link(moved, "successor-version"), *document_links(path, "describedby")])
+        return PlainTextResponse(
+            f"301 Moved Permanently: {node.value} is now {successor.value}\n",
+            301,
+            headers={**VARY, "Location": moved, "Link": links},
+        )
     chosen = preferred_media_type(accept, OFFERED)
     headers = {**VARY, "Link": ", ".join(document_links(path, "describedby"))}
     if chosen is None:
@@ -393,6 +415,7 @@ class Resource:
     formats: list[tuple[str, str, str]]
     schema: dict[str, Any] = field(default_factory=dict)
     section: Section | None = None
+    replaced_by: Term | None = None
 
     @property
     def not_current(self) -> bool:
@@ -638,6 +661,7 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
 
     title = labels(node) or node.value
     page = base_url.rstrip("/") + page_url(path)
+    successor = replacement(store, node)
     return Resource(
         iri=node.value,
         path=path,
@@ -655,6 +679,7 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
         ],
         schema=schema_org(store, node, title, type_iris, page),
         section=section(store, node, type_iris, known),
+        replaced_by=None if successor is None else labels.term(successor),
     )
 
 
