@@ -121,7 +121,7 @@ def test_defined_classes(built: Settings) -> None:
     }
     assert members("CivilianProtectionTool") == protect
     assert f"{ID}tool/peace-operations" in protect
-    shared = run_catalogue_query(built, "headline-factors")
+    shared = run_catalogue_query(built, "factors-strong-for-several-tools")
     factors = {row["factor"].value for row in shared.rows}
     assert members("StrongFactorOfSeveralTools") == factors
     strong_tools = {row["tool"].value for row in shared.rows}

@@ -211,8 +211,15 @@ def _catalogue_table(settings: Settings, name: str, values: dict[str, str]) -> T
 def _read_query(query: str, settings: Settings) -> tuple[str, queries.CatalogueQuery | None]:
     """A catalogue name, a path to a .rq file, or SPARQL text."""
     catalogue = queries.load_catalogue(settings.queries_dir)
-    if query in catalogue:
-        return catalogue[query].text, catalogue[query]
+    entry = queries.find(catalogue, query)
+    if entry is not None:
+        if entry.name != query:
+            err.print(
+                f"note: the query {query!r} is now called {entry.name!r}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return entry.text, entry
     candidate = Path(query)
     if candidate.suffix == ".rq" and candidate.is_file():
         parsed = queries.parse_query_file(candidate)
