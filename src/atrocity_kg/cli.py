@@ -290,6 +290,7 @@ DIFF_QUERIES = (
     "release-studies-added",
     "release-level-changes",
     "release-factors-appeared-vanished",
+    "release-published-rating-changes",
 )
 """The catalogue queries `diff` runs, in the order it prints them."""
 
@@ -315,9 +316,11 @@ def diff(
     ],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """Compare two releases: studies added and removed per tool, factors whose research evidence
-    level changed (and in which direction), factors that appeared or vanished. With --format csv
-    or json the titles go to stderr and stdout holds the three tables only."""
+    """Compare two releases: studies added and removed per tool, factors whose recomputed
+    research evidence level changed (and in which direction), factors that appeared or vanished,
+    and the ratings the review publishes (research and practitioner interviews) that appeared,
+    vanished or changed level or score. With --format csv or json the titles go to stderr and
+    stdout holds the tables only."""
     settings = Settings()
     with _reporting():
         codes = (_release_code(from_release), _release_code(to_release))
