@@ -48,6 +48,25 @@ def test_worked_cases(
     assert result.level == level
 
 
+def test_published_scores_weigh_adverse_findings_at_half(shared_release: Path) -> None:
+    """What the vocabulary says of adverse consequences, read off the published files: where
+    every finding behind a rating is on adverse consequences (count equals count_adverse), the
+    provisional score is half the surplus of greater over lesser findings, never zero by rule;
+    so the review counts them apart (count_adverse) but does not leave them out of its scores."""
+    checked, weighed = 0, 0
+    for code in ("V1", "V2", "V3"):
+        for line, row in _factor_rows(shared_release, code):
+            if row["count"] in ("NA", "0") or row["count"] != row["count_adverse"]:
+                continue
+            surplus = int(row["greater_findings"]) - int(row["lesser_findings"])
+            provisional = abs(Decimal(row["temp_vote_count_factor"]))
+            assert provisional == Decimal("0.5") * abs(surplus), (code, line)
+            checked += 1
+            weighed += provisional > 0
+    assert checked >= 3
+    assert weighed >= 3, "no rating resting only on adverse findings has a non-zero score"
+
+
 FINDINGS = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
 SELECT ?release ?tool ?factor ?outcome ?direction WHERE { GRAPH ?g {
   ?f a akg:FactorFinding ; akg:inRelease ?release ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;

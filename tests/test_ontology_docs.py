@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib import Graph, Literal
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import URIRef
 
 from atrocity_kg.namespaces import AKG
@@ -150,6 +150,8 @@ def test_class_expressions_read_as_manchester_syntax(page: str) -> None:
     civilian = _flat(_section(page, "CivilianProtectionTool"))
     assert "Equivalent to PreventionTool and (supportsStrategy value strategy/protect)" in civilian
     assert "A prevention tool that supports protecting civilians" in civilian
+    strong = _flat(_section(page, "ToolWithStrongFactor"))
+    assert "Equivalent to PreventionTool and (hasStrongFactor some SuccessFactor)" in strong
     backed = _flat(_section(page, "EvidenceBackedTool"))
     assert (
         "PreventionTool and (supportsStrategy some Strategy) and "
@@ -249,3 +251,42 @@ def test_terms_are_sorted_by_local_name(ontology: Graph, page: str) -> None:
         i for i in _parse(page).ids if i in {t[len(NS) :] for t in _terms(ontology, OWL.Class)}
     ]
     assert locals_in_page == sorted(locals_in_page, key=lambda name: (name.casefold(), name))
+
+
+RENAMED = {
+    "EvidenceBackedTool": "ToolWithStrongFactor",
+    "HeadlineFactor": "StrongFactorOfSeveralTools",
+}
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(RENAMED.items()))
+def test_renamed_classes_keep_their_iri_and_point_to_the_new_one(
+    ontology: Graph, page: str, old: str, new: str
+) -> None:
+    """A published IRI keeps resolving: the old class stays, deprecated, replaced by the new
+    one, and says so in its definition; the page marks it and links both ways."""
+    before, after = AKG[old], AKG[new]
+    assert (before, OWL.deprecated, Literal(True)) in ontology
+    assert (before, DCTERMS.isReplacedBy, after) in ontology
+    assert (after, OWL.deprecated, None) not in ontology
+    definition = str(ontology.value(before, SKOS.definition))
+    assert definition.startswith(f"Deprecated; use akg:{new}")
+    old_section = _section(page, old)
+    assert '<span class="deprecated">deprecated</span>' in old_section
+    assert f"Replaced by {new}" in _flat(old_section)
+    assert f'href="#{new}"' in old_section
+    new_section = _section(page, new)
+    assert "deprecated</span>" not in new_section
+    assert f"Replaces {old}" in _flat(new_section)
+
+
+@pytest.mark.parametrize("term", sorted(RENAMED.values()))
+def test_derived_classes_say_what_they_do_not_mean(ontology: Graph, term: str) -> None:
+    """The definitions of the derived classes say what the rules compute and what it is not:
+    not a tool shown to work, not the review's own lessons across tools."""
+    definition = str(ontology.value(AKG[term], SKOS.definition))
+    assert "relatively strong" in definition
+    assert "latest release" in definition
+    assert "not" in definition.split(". ", 1)[1]
+    for wrong in ("cross-cutting", "headline", "evidence-backed"):
+        assert wrong not in definition.casefold()

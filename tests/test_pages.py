@@ -98,14 +98,19 @@ def test_home_page_without_javascript(built: Settings, site: str) -> None:
         assert entry.title in text
     assert "V3 (2025-04)" in html
     assert 'action="/sparql"' in html  # the plain form, for readers without JavaScript
-    expected_headlines: dict[str, list[str]] = {}
-    for row in load_expected("headline-factors")["rows"]:
-        expected_headlines.setdefault(row[1], []).append(row[4])
-    table = html.split('id="headline-factors"', 1)[1].split("</table>", 1)[0]
+    expected_shared: dict[str, list[str]] = {}
+    for row in load_expected(pages.SHARED_STRONG_QUERY)["rows"]:
+        expected_shared.setdefault(row[1], []).append(row[4])
+    table = html.split(f'id="{pages.SHARED_STRONG_QUERY}"', 1)[1].split("</table>", 1)[0]
     shown = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", table)
     assert [(unescape(f), unescape(t)) for f, t in shown] == [
-        (factor, ", ".join(tools)) for factor, tools in expected_headlines.items()
+        (factor, ", ".join(tools)) for factor, tools in expected_shared.items()
     ]
+    # The section says what the list is not: neither the review's lessons nor tools that work.
+    section = html.split('id="shared-strong-heading"', 1)[1].split("</section>", 1)[0]
+    section = " ".join(unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    assert "not the review's own summary of lessons across tools" in section
+    assert "does not mean that a tool works" in section
 
 
 def test_editor_bundle_is_served_from_node_modules(built: Settings, site: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from atrocity_kg import queries
+from atrocity_kg.cli import app
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from queries_support import EXPECTED, as_plain, load_expected, run_catalogue_query
@@ -66,3 +68,50 @@ def test_a_parameter_changes_the_answer(built: Settings) -> None:
 def test_unknown_parameter_is_refused(built: Settings) -> None:
     with pytest.raises(QueryError, match="has no parameter 'colour'"):
         run_catalogue_query(built, "tool-mechanisms", {"colour": "red"})
+
+
+RENAMED_QUERY = """# title: Renamed
+# description: A query that was called something else.
+# replaces: old-name, older-name
+SELECT ?x WHERE { VALUES ?x { 1 } }
+"""
+
+
+def test_a_renamed_query_answers_to_its_former_names(tmp_path: Path) -> None:
+    (tmp_path / "new-name.rq").write_text(RENAMED_QUERY, encoding="utf-8")
+    catalogue = queries.load_catalogue(tmp_path)
+    assert sorted(catalogue) == ["new-name"]
+    assert queries.former_names(catalogue) == {"old-name": "new-name", "older-name": "new-name"}
+    for name in ("new-name", "old-name", "older-name"):
+        found = queries.find(catalogue, name)
+        assert found is not None
+        assert found.name == "new-name"
+    assert queries.find(catalogue, "no-name") is None
+
+
+def test_a_former_name_may_reach_one_query_only(tmp_path: Path) -> None:
+    (tmp_path / "new-name.rq").write_text(RENAMED_QUERY, encoding="utf-8")
+    (tmp_path / "old-name.rq").write_text(RENAMED_QUERY, encoding="utf-8")
+    with pytest.raises(QueryError, match="replaces 'old-name', which is still a query"):
+        queries.load_catalogue(tmp_path)
+    (tmp_path / "old-name.rq").unlink()
+    (tmp_path / "other.rq").write_text(RENAMED_QUERY, encoding="utf-8")
+    with pytest.raises(QueryError, match="both replace 'old-name'"):
+        queries.load_catalogue(tmp_path)
+
+
+def test_headline_factors_is_still_a_name_of_the_catalogue(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query once called headline-factors keeps that name on the command line."""
+    monkeypatch.setenv("ATROCITY_KG_HOME", str(built.home))
+    monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(built.store_root))
+    runner = CliRunner()
+    old = runner.invoke(app, ["query", "headline-factors", "-f", "csv"])
+    new = runner.invoke(app, ["query", "factors-strong-for-several-tools", "-f", "csv"])
+    assert old.exit_code == 0, old.output
+    assert old.stdout == new.stdout
+    rows = load_expected("factors-strong-for-several-tools")["rows"]
+    assert old.stdout.count("\n") == len(rows) + 1
+    assert "now called 'factors-strong-for-several-tools'" in old.stderr
+    assert "now called" not in new.stderr

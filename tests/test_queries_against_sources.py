@@ -313,7 +313,7 @@ def _factors_v3(shared_release: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(handle) if r["count"] not in ("NA", "")]
 
 
-def test_headline_factors(shared_release: Path) -> None:
+def test_factors_strong_for_several_tools(shared_release: Path) -> None:
     """Factors the V3 file rates Stronger, from two or more findings, for two or more tools; named
     as the site shows them (Name.Final_research)."""
     tools: dict[str, set[str]] = defaultdict(set)
@@ -326,7 +326,8 @@ def test_headline_factors(shared_release: Path) -> None:
         if len(members) >= 2
         for tool in members
     )
-    actual = sorted((str(r[1]), str(r[2]), str(r[4])) for r in _rows_of("headline-factors"))
+    rows = _rows_of("factors-strong-for-several-tools")
+    actual = sorted((str(r[1]), str(r[2]), str(r[4])) for r in rows)
     assert actual == expected
 
 

@@ -308,6 +308,32 @@ def test_unknown_query_is_a_404_listing_the_catalogue(base: str) -> None:
         assert name in detail
 
 
+def test_a_former_name_is_redirected_with_its_parameters(base: str) -> None:
+    """headline-factors was renamed: links saved under the old name lead to the same answer."""
+    release = "https://w3id.org/atrocity-kg/id/release/v2"
+    old = httpx.get(
+        f"{base}/queries/headline-factors", params={"release": release, "format": "csv"}
+    )
+    assert old.status_code == 308
+    moved = httpx.URL(old.headers["location"])
+    assert moved.path == "/queries/factors-strong-for-several-tools"
+    assert dict(moved.params) == {"release": release, "format": "csv"}
+    followed = httpx.get(old.headers["location"], timeout=60)
+    new = httpx.get(
+        f"{base}/queries/factors-strong-for-several-tools",
+        params={"release": release, "format": "csv"},
+        timeout=60,
+    )
+    assert followed.status_code == 200
+    assert followed.text == new.text
+    text = httpx.get(f"{base}/queries/headline-factors.rq", follow_redirects=True)
+    assert text.status_code == 200
+    assert "# replaces: headline-factors" in text.text
+    assert text.url.path == "/queries/factors-strong-for-several-tools.rq"
+    listed = [e["name"] for e in httpx.get(f"{base}/queries").json()["queries"]]
+    assert "headline-factors" not in listed
+
+
 def test_unknown_or_unacceptable_format(base: str) -> None:
     bad = httpx.get(f"{base}/queries/studies-per-release", params={"format": "xml"})
     assert bad.status_code == 400

@@ -3,13 +3,14 @@ inferred graph kept apart from the asserted ones."""
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 from typer.testing import CliRunner
 
 from atrocity_kg import evidence, graphs, pipeline, reasoning, store
@@ -120,10 +121,51 @@ def test_defined_classes(built: Settings) -> None:
     }
     assert members("CivilianProtectionTool") == protect
     assert f"{ID}tool/peace-operations" in protect
-    headline = run_catalogue_query(built, "headline-factors")
-    assert members("HeadlineFactor") == {row["factor"].value for row in headline.rows}
-    strong_tools = {row["tool"].value for row in headline.rows}
-    assert strong_tools <= members("EvidenceBackedTool")
+    shared = run_catalogue_query(built, "factors-strong-for-several-tools")
+    factors = {row["factor"].value for row in shared.rows}
+    assert members("StrongFactorOfSeveralTools") == factors
+    strong_tools = {row["tool"].value for row in shared.rows}
+    assert strong_tools <= members("ToolWithStrongFactor")
+    # The deprecated classes keep their members, so that queries written with them still answer:
+    # HeadlineFactor by its equivalence, EvidenceBackedTool by its own axiom (every tool with a
+    # strong factor is a reviewed tool, and every reviewed tool supports a strategy).
+    assert members("HeadlineFactor") == factors
+    assert members("EvidenceBackedTool") == members("ToolWithStrongFactor")
+
+
+def test_derived_evidence_classes_equal_the_csv(built: Settings, shared_release: Path) -> None:
+    """ToolWithStrongFactor: the tools that all_factors_3.csv (the latest release) rates
+    Stronger for some factor from two or more findings; StrongFactorOfSeveralTools: as many
+    factors as the file shows (Name.Final_research) Stronger, so, for two or more tools."""
+    path = shared_release / "data" / "V3 - 2025_April" / "all_factors_3.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        strong = [
+            row
+            for row in csv.DictReader(handle)
+            if row["count"] not in ("NA", "")
+            and int(row["count"]) >= 2
+            and row["research_qualitative"] == "Stronger"
+        ]
+    curated = _curated_turtle()
+    labels = {
+        str(label).casefold(): str(tool)
+        for tool in curated.subjects(RDF.type, AKG.ReviewedTool)
+        for label in curated.objects(tool, SKOS.prefLabel)
+    }
+    tools = {labels[row["tool_name"].casefold()] for row in strong}
+    by_factor: dict[str, set[str]] = defaultdict(set)
+    for row in strong:
+        by_factor[row["Name.Final_research"]].add(row["tool_name"])
+    several = [name for name, named in by_factor.items() if len(named) >= 2]
+
+    def members(cls: str) -> set[str]:
+        query = f"SELECT DISTINCT ?x WHERE {{ ?x a <https://w3id.org/atrocity-kg/ontology#{cls}> }}"
+        return {row[0] for row in _select(built, query)}
+
+    assert tools
+    assert several
+    assert members("ToolWithStrongFactor") == tools
+    assert len(members("StrongFactorOfSeveralTools")) == len(several)
 
 
 def test_rules_derive_what_hermit_derives(curated: Graph) -> None:

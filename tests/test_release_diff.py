@@ -4,7 +4,11 @@ The expected results (V2 to V3) are recomputed from the USHMM files with the csv
 queries are run for other pairs of releases on the built store and checked the same way (skipped
 without ../shared): studies from all_sources_N.csv (Tool, Index.Number), research levels and
 finding counts from all_factors_N.csv (tool_name, Name, Dedoose.name_factor, count,
-research_qualitative), never from our own output.
+research_qualitative), never from our own output. The published ratings (a research rating is a
+row with a count, a practitioner rating a row with number_practitioners) take their levels and
+scores from the csv module too; only which tool and factor a row means is asked of the importer
+(read_release, by the row's number), so that the keys follow however the importer reconciles
+factors.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import csv
 import io
 import json
 import unicodedata
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +25,23 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from atrocity_kg import build, graphs, iris, store
 from atrocity_kg.cli import app
 from atrocity_kg.config import Settings
+from atrocity_kg.ingest.ushmm import ToolCatalogue, read_release
+from conftest import REPO
 from queries_support import as_plain, load_expected, run_catalogue_query
 from test_release_data import ID, RELEASE_FOLDERS, _rows
 
 runner = CliRunner()
 
-STUDIES, CHANGES, APPEARED = (
+STUDIES, CHANGES, APPEARED, PUBLISHED = (
     "release-studies-added",
     "release-level-changes",
     "release-factors-appeared-vanished",
+    "release-published-rating-changes",
 )
+DIFF = (STUDIES, CHANGES, APPEARED, PUBLISHED)
 RANK = {"None available": 0, "Weaker": 1, "Moderate": 2, "Stronger": 3}
 LEVEL_LABELS = {
     "Stronger": "relatively strong",
@@ -193,6 +203,148 @@ def check_appeared(rows: list[list[Any]], shared: Path, tools: dict[str, str], p
     assert rows == sorted(rows, key=lambda r: (r[1], r[4], r[3], r[2]))
 
 
+# Published ratings, from the csv module; which tool and factor a row means, from the importer.
+
+Published = dict[tuple[str, str, str], tuple[str, Decimal]]
+"""(basis, tool IRI, factor IRI) -> (level label, score as compared)."""
+Change = tuple[str, str, str, str, str | None, str | None, Decimal | None, Decimal | None]
+"""(tool, factor, basis, change, from level, to level, from score, to score)."""
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> ToolCatalogue:
+    return build.tool_catalogue(graphs.load_curated(Settings(home=REPO)))
+
+
+def _hundredths(share: str) -> Decimal:
+    """A share to two decimals, halves rounded up, as SPARQL's ROUND does."""
+    hundreds = (Decimal(share) * 100 + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR)
+    return hundreds / 100
+
+
+RATING_COLUMNS = {
+    "research": (
+        "count",
+        "greater_findings",
+        "lesser_findings",
+        "no_mixed_findings",
+        "temp_vote_count_factor",
+        "vote_count_factor",
+        "research_qualitative",
+        "inversion_with_neg_strength",
+    ),
+    "practitioner interviews": (
+        "number_practitioners",
+        "count_practitioner",
+        "proportion_practitioner",
+        "practitioner_qualitative",
+    ),
+}
+IDENTITY_COLUMNS = ("tool_name", "Tool", "Dedoose.name_tool", "Name", "Dedoose.name_factor")
+
+
+def _rating(row: dict[str, str], basis: str) -> tuple[str | None, ...]:
+    """What a row says of one rating: which tool and factor, and the numbers (not the prose)."""
+    return tuple(row.get(column) for column in (*IDENTITY_COLUMNS, *RATING_COLUMNS[basis]))
+
+
+def published_from_csv(shared: Path, catalogue: ToolCatalogue, code: str) -> Published:
+    """Every published rating of all_factors_N.csv: research rows (a count) with their level
+    (research_qualitative) and vote score, the score turned negative where the row is inverted
+    (inversion_with_neg_strength: V3 prints it from the opposite's side); practitioner rows
+    (number_practitioners) with their level and share to two decimals."""
+    rows = {int(row[""]): row for row in _factor_rows(shared, code)}
+    assert sorted(rows) == list(range(1, len(rows) + 1)), "the files number their rows from 1"
+    records = read_release(shared, code, catalogue)
+    result: Published = {}
+    for basis, ratings, column in (
+        ("research", records.research, "count"),
+        ("practitioner interviews", records.practitioner, "number_practitioners"),
+    ):
+        kept = set()
+        for (tool, factor), rating in ratings.items():
+            row = rows[rating.row]
+            assert row[column] not in ("NA", ""), (code, rating.row, column)
+            kept.add(rating.row)
+            if basis == "research":
+                level, score = row["research_qualitative"], Decimal(row["vote_count_factor"])
+                if row["inversion_with_neg_strength"] == "1":
+                    score = -abs(score)
+            else:
+                level = row["practitioner_qualitative"]
+                score = _hundredths(row["proportion_practitioner"])
+            key = (basis, str(iris.tool(tool)), str(iris.factor(factor)))
+            result[key] = (LEVEL_LABELS[level], score)
+        # Every rating row of the file is one the importer kept, a repeat of one it kept, or
+        # the known quirk: a row that names no factor (left out, and reported).
+        for number, row in rows.items():
+            if row[column] in ("NA", "") or number in kept:
+                continue
+            if row["Name"] == "NA" and row["Dedoose.name_factor"] == "NA":
+                assert any(f"row {number}:" in quirk for quirk in records.quirks), (code, number)
+                continue
+            same = [k for k in kept if _rating(rows[k], basis) == _rating(row, basis)]
+            assert same, f"{code} all_factors row {number}: a {basis} rating the import lost"
+    return result
+
+
+def _score(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def expected_published(
+    shared: Path, catalogue: ToolCatalogue, earlier: str, later: str
+) -> set[Change]:
+    if earlier == later:
+        return set()
+    before = published_from_csv(shared, catalogue, earlier)
+    after = published_from_csv(shared, catalogue, later)
+    result: set[Change] = set()
+    for key in before.keys() | after.keys():
+        basis, tool, factor = key
+        if key not in before:
+            result.add((tool, factor, basis, "appeared", None, after[key][0], None, after[key][1]))
+        elif key not in after:
+            level, score = before[key]
+            result.add((tool, factor, basis, "vanished", level, None, score, None))
+        elif before[key] != after[key]:
+            (a, m), (b, n) = before[key], after[key]
+            change = "level changed" if a != b else "score changed"
+            result.add((tool, factor, basis, change, a, b, m, n))
+    return result
+
+
+def pref_labels(settings: Settings) -> dict[str, int]:
+    """How many preferred labels each factor has in the store."""
+    query = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+    SELECT ?factor (COUNT(DISTINCT ?label) AS ?labels) WHERE { ?factor skos:prefLabel ?label }
+    GROUP BY ?factor"""
+    with store.opened(settings.store_root) as opened:
+        return {
+            row["factor"].value: int(row["labels"].value)
+            for row in store.run_query(opened, query)  # type: ignore[union-attr]
+        }
+
+
+def check_published(
+    rows: list[list[Any]],
+    expected: set[Change],
+    names: dict[str, str],
+    labels: dict[str, int],
+) -> None:
+    actual = {(r[0], r[2], r[4], r[5], r[6], r[7], _score(r[8]), _score(r[9])) for r in rows}
+    assert actual == expected
+    # One row per change and label of the factor: one row per change, once every factor has one
+    # preferred label.
+    per_change: dict[Change, int] = {}
+    for r in rows:
+        key = (r[0], r[2], r[4], r[5], r[6], r[7], _score(r[8]), _score(r[9]))
+        per_change[key] = per_change.get(key, 0) + 1
+    assert per_change == {key: labels[key[1]] for key in actual}
+    assert {r[0]: r[1] for r in rows} == {r[0]: names[r[0]] for r in rows}
+    assert rows == sorted(rows, key=lambda r: (r[1], r[4], r[5], r[3], r[2]))
+
+
 # The expected results of the catalogue queries (their defaults: V2 to V3).
 
 
@@ -219,6 +371,45 @@ def test_expected_factors_appeared_vanished_equal_the_csv(
     check_appeared(rows, shared_release, tools, ("V2", "V3"))
 
 
+def test_expected_published_rating_changes_equal_the_csv(
+    built: Settings,
+    shared_release: Path,
+    catalogue: ToolCatalogue,
+    tool_names: dict[str, str],
+) -> None:
+    rows = load_expected(PUBLISHED)["rows"]
+    expected = expected_published(shared_release, catalogue, "V2", "V3")
+    check_published(rows, expected, tool_names, pref_labels(built))
+    assert {r[4] for r in rows} == {"research", "practitioner interviews"}
+    assert {r[5] for r in rows} >= {"appeared", "vanished", "level changed", "score changed"}
+
+
+def _named_research_rows(shared: Path, code: str, tool: str) -> set[tuple[str, str]]:
+    """A tool's research ratings in all_factors_N.csv that name their factor, read with the csv
+    module alone (a row may be repeated: counted once)."""
+    return {
+        (row["Name"], row["Dedoose.name_factor"])
+        for row in _factor_rows(shared, code)
+        if row["tool_name"] == tool
+        and row["count"] not in ("NA", "")
+        and (row["Name"], row["Dedoose.name_factor"]) != ("NA", "NA")
+    }
+
+
+def test_a_rating_v3_publishes_and_v2_did_not_shows(shared_release: Path) -> None:
+    """Targeted sanctions: 26 published research ratings in V2, 27 in V3. The recomputed
+    comparison cannot see it (V2's 27th rating names no factor, but the findings do); the
+    published one must."""
+    before = _named_research_rows(shared_release, "V2", "Targeted sanctions")
+    after = _named_research_rows(shared_release, "V3", "Targeted sanctions")
+    assert (len(before), len(after)) == (26, 27)
+    tool = f"{ID}tool/targeted-sanctions"
+    rows = [r for r in load_expected(PUBLISHED)["rows"] if r[0] == tool and r[4] == "research"]
+    kinds = [r[5] for r in rows]
+    assert kinds.count("appeared") - kinds.count("vanished") == len(after) - len(before)
+    assert "appeared" in kinds
+
+
 def test_the_nameless_v2_rating_is_resolved_from_the_sources(
     shared_release: Path, tools: dict[str, str]
 ) -> None:
@@ -238,6 +429,7 @@ def test_queries_for_other_releases_equal_the_csv(
     shared_release: Path,
     tools: dict[str, str],
     tool_names: dict[str, str],
+    catalogue: ToolCatalogue,
     pair: tuple[str, str],
 ) -> None:
     values = {"from": _release(pair[0]), "to": _release(pair[1])}
@@ -247,15 +439,19 @@ def test_queries_for_other_releases_equal_the_csv(
         return result
 
     check_studies(rows(STUDIES), shared_release, tools, tool_names, pair)
-    changes, appeared = rows(CHANGES), rows(APPEARED)
+    changes, appeared, published = rows(CHANGES), rows(APPEARED), rows(PUBLISHED)
     check_changes(changes, shared_release, tools, pair)
     check_appeared(appeared, shared_release, tools, pair)
+    expected = expected_published(shared_release, catalogue, *pair)
+    check_published(published, expected, tool_names, pref_labels(built))
     if pair[0] == pair[1]:
         assert changes == []
         assert appeared == []
+        assert published == []
     else:
         assert changes
         assert appeared
+        assert published
 
 
 # The command line.
@@ -268,7 +464,7 @@ def in_built(built: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return built
 
 
-def test_diff_prints_three_titled_tables(in_built: Settings) -> None:
+def test_diff_prints_four_titled_tables(in_built: Settings) -> None:
     result = runner.invoke(app, ["diff", "v2", "V3"])
     assert result.exit_code == 0, result.output
     positions = []
@@ -276,6 +472,10 @@ def test_diff_prints_three_titled_tables(in_built: Settings) -> None:
         (STUDIES, "Studies added and removed between two releases, per tool: V2 to V3"),
         (CHANGES, "Factors whose research evidence level changed between two releases: V2 to V3"),
         (APPEARED, "Factors that appeared or vanished between two releases: V2 to V3"),
+        (
+            PUBLISHED,
+            "Published ratings that appeared, vanished or changed between two releases: V2 to V3",
+        ),
     ):
         assert title in result.stdout
         positions.append(result.stdout.index(title))
@@ -283,18 +483,18 @@ def test_diff_prints_three_titled_tables(in_built: Settings) -> None:
     assert positions == sorted(positions)
 
 
-def test_diff_csv_holds_the_three_queries_bound_to_the_releases(in_built: Settings) -> None:
+def test_diff_csv_holds_the_four_queries_bound_to_the_releases(in_built: Settings) -> None:
     result = runner.invoke(app, ["diff", "V1", "v2", "--format", "csv"])
     assert result.exit_code == 0, result.output
     values = {"from": _release("V1"), "to": _release("V2")}
-    expected = [run_catalogue_query(in_built, n, values) for n in (STUDIES, CHANGES, APPEARED)]
+    expected = [run_catalogue_query(in_built, n, values) for n in DIFF]
     assert result.stdout == "\n".join(table.to_csv() for table in expected)
     parts = result.stdout.split("\n\n")
     assert [next(csv.reader(io.StringIO(p))) for p in parts] == [t.variables for t in expected]
     assert "Studies added and removed between two releases, per tool: V1 to V2" in result.stderr
 
 
-def test_diff_json_is_three_documents(in_built: Settings) -> None:
+def test_diff_json_is_four_documents(in_built: Settings) -> None:
     result = runner.invoke(app, ["diff", "V2", "V3", "-f", "json"])
     assert result.exit_code == 0, result.output
     decoder, text, documents = json.JSONDecoder(), result.stdout.strip(), []
@@ -302,9 +502,21 @@ def test_diff_json_is_three_documents(in_built: Settings) -> None:
         document, end = decoder.raw_decode(text)
         documents.append(document)
         text = text[end:].strip()
-    assert [d["head"]["vars"] for d in documents] == [
-        load_expected(n)["variables"] for n in (STUDIES, CHANGES, APPEARED)
+    assert [d["head"]["vars"] for d in documents] == [load_expected(n)["variables"] for n in DIFF]
+
+
+def test_diff_shows_the_published_rating_v3_adds(in_built: Settings, shared_release: Path) -> None:
+    """The table `diff` prints counts targeted sanctions' 27th research rating as appeared."""
+    result = runner.invoke(app, ["diff", "V2", "V3", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    published = list(csv.reader(io.StringIO(result.stdout.split("\n\n")[3])))
+    assert published[0] == load_expected(PUBLISHED)["variables"]
+    kinds = [
+        r[5] for r in published[1:] if r[0] == f"{ID}tool/targeted-sanctions" and r[4] == "research"
     ]
+    before = _named_research_rows(shared_release, "V2", "Targeted sanctions")
+    after = _named_research_rows(shared_release, "V3", "Targeted sanctions")
+    assert kinds.count("appeared") - kinds.count("vanished") == len(after) - len(before) == 1
 
 
 @pytest.mark.parametrize(

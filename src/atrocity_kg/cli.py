@@ -211,8 +211,15 @@ def _catalogue_table(settings: Settings, name: str, values: dict[str, str]) -> T
 def _read_query(query: str, settings: Settings) -> tuple[str, queries.CatalogueQuery | None]:
     """A catalogue name, a path to a .rq file, or SPARQL text."""
     catalogue = queries.load_catalogue(settings.queries_dir)
-    if query in catalogue:
-        return catalogue[query].text, catalogue[query]
+    entry = queries.find(catalogue, query)
+    if entry is not None:
+        if entry.name != query:
+            err.print(
+                f"note: the query {query!r} is now called {entry.name!r}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return entry.text, entry
     candidate = Path(query)
     if candidate.suffix == ".rq" and candidate.is_file():
         parsed = queries.parse_query_file(candidate)
@@ -283,6 +290,7 @@ DIFF_QUERIES = (
     "release-studies-added",
     "release-level-changes",
     "release-factors-appeared-vanished",
+    "release-published-rating-changes",
 )
 """The catalogue queries `diff` runs, in the order it prints them."""
 
@@ -308,9 +316,11 @@ def diff(
     ],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """Compare two releases: studies added and removed per tool, factors whose research evidence
-    level changed (and in which direction), factors that appeared or vanished. With --format csv
-    or json the titles go to stderr and stdout holds the three tables only."""
+    """Compare two releases: studies added and removed per tool, factors whose recomputed
+    research evidence level changed (and in which direction), factors that appeared or vanished,
+    and the ratings the review publishes (research and practitioner interviews) that appeared,
+    vanished or changed level or score. With --format csv or json the titles go to stderr and
+    stdout holds the tables only."""
     settings = Settings()
     with _reporting():
         codes = (_release_code(from_release), _release_code(to_release))

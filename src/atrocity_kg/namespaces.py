@@ -25,12 +25,12 @@ class AKG(DefinedNamespace):
     EmpiricalBasis: URIRef
     EvidenceAssessment: URIRef
     EvidenceBasis: URIRef
-    EvidenceBackedTool: URIRef
+    EvidenceBackedTool: URIRef  # deprecated: ToolWithStrongFactor
     EvidenceLevel: URIRef
     FactorFamily: URIRef
     FactorFinding: URIRef
     Finding: URIRef
-    HeadlineFactor: URIRef
+    HeadlineFactor: URIRef  # deprecated: StrongFactorOfSeveralTools
     Justification: URIRef
     LatestRelease: URIRef
     Mapping: URIRef
@@ -48,8 +48,10 @@ class AKG(DefinedNamespace):
     ResearchAssessment: URIRef
     ReviewedTool: URIRef
     Strategy: URIRef
+    StrongFactorOfSeveralTools: URIRef
     Study: URIRef
     SuccessFactor: URIRef
+    ToolWithStrongFactor: URIRef
     TransitionTool: URIRef
 
     # object properties

@@ -412,16 +412,27 @@ def _declared(writer: _Writer, kind: URIRef, taken: set[URIRef]) -> list[URIRef]
 
 
 def _term(writer: _Writer, iri: URIRef, rows: list[Row]) -> Term:
+    """A term's section; a renamed term leads with what replaces it (dct:isReplacedBy), and
+    its successor names the terms it replaces, so a reader of either finds the other."""
     graph = writer.graph
     deprecated = any(
         isinstance(o, Literal) and o.value is True for o in graph.objects(iri, OWL.deprecated)
+    )
+    lineage: list[Row] = []
+    _row(lineage, "Replaced by", writer.expressions(graph.objects(iri, DCTERMS.isReplacedBy)))
+    _row(
+        lineage,
+        "Replaces",
+        writer.expressions(
+            s for s in graph.subjects(DCTERMS.isReplacedBy, iri) if isinstance(s, URIRef)
+        ),
     )
     return Term(
         local=writer.local(iri) or str(iri),
         iri=str(iri),
         label=writer.label(iri),
         definitions=tuple(_preferred(graph.objects(iri, SKOS.definition))),
-        rows=tuple(rows),
+        rows=tuple(lineage + rows),
         deprecated=deprecated,
     )
 

@@ -1,5 +1,9 @@
 """The queries/ catalogue: each .rq file with its header (title, description, typed parameters),
-run with parameters bound as values, never pasted into the query text."""
+run with parameters bound as values, never pasted into the query text.
+
+A query that is renamed keeps its old name working: its file says ``# replaces: OLD-NAME``, and
+``find`` answers either name (the web routes redirect the old one), so that saved links and
+scripts go on running after the rename."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pyoxigraph as ox
 
 from atrocity_kg.errors import QueryError
 
-_HEADER = re.compile(r"^#\s*(?P<key>title|description|param)\s*:\s*(?P<value>.*)$")
+_HEADER = re.compile(r"^#\s*(?P<key>title|description|param|replaces)\s*:\s*(?P<value>.*)$")
 _PARAM = re.compile(
     r"^\?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>iri|string|integer|decimal)"
     r"(?:\s+default\s+(?P<default>\S+))?\s*(?:--\s*(?P<doc>.*))?$"
@@ -54,6 +58,8 @@ class CatalogueQuery:
     description: str
     text: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    replaces: tuple[str, ...] = ()
+    """Former names of this query, which still reach it."""
 
     def bound_text(self, values: dict[str, str]) -> str:
         """The query with the user's values bound in a VALUES block (terms built, not pasted)."""
@@ -77,6 +83,7 @@ def parse_query_file(path: Path) -> CatalogueQuery:
     text = path.read_text(encoding="utf-8")
     title = description = ""
     parameters = []
+    replaces: list[str] = []
     for line in text.splitlines():
         match = _HEADER.match(line.strip())
         if match is None:
@@ -88,6 +95,8 @@ def parse_query_file(path: Path) -> CatalogueQuery:
             title = value
         elif key == "description":
             description = f"{description} {value}".strip()
+        elif key == "replaces":
+            replaces.extend(value.replace(",", " ").split())
         else:
             param = _PARAM.match(value)
             if param is None:
@@ -105,11 +114,35 @@ def parse_query_file(path: Path) -> CatalogueQuery:
             )
     if not title:
         raise QueryError(f"{path}: the header needs a '# title:' line")
-    return CatalogueQuery(path.stem, title, description, text, tuple(parameters))
+    return CatalogueQuery(path.stem, title, description, text, tuple(parameters), tuple(replaces))
 
 
 def load_catalogue(folder: Path) -> dict[str, CatalogueQuery]:
-    return {path.stem: parse_query_file(path) for path in sorted(folder.glob("*.rq"))}
+    catalogue = {path.stem: parse_query_file(path) for path in sorted(folder.glob("*.rq"))}
+    former_names(catalogue)
+    return catalogue
+
+
+def former_names(catalogue: Mapping[str, CatalogueQuery]) -> dict[str, str]:
+    """Each former name -> the query's name now; a former name that is also a query's name,
+    or that two queries claim, is an error (it would reach two queries)."""
+    former: dict[str, str] = {}
+    for name, entry in catalogue.items():
+        for old in entry.replaces:
+            if old in catalogue:
+                raise QueryError(f"query {name!r} replaces {old!r}, which is still a query")
+            if old in former:
+                raise QueryError(f"queries {former[old]!r} and {name!r} both replace {old!r}")
+            former[old] = name
+    return former
+
+
+def find(catalogue: Mapping[str, CatalogueQuery], name: str) -> CatalogueQuery | None:
+    """The query of this name, or the one that replaces it; None if neither."""
+    if name in catalogue:
+        return catalogue[name]
+    current = former_names(catalogue).get(name)
+    return catalogue[current] if current is not None else None
 
 
 _OUTER_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)

@@ -200,13 +200,15 @@ RULES = {
            akg:evidenceBasis <https://w3id.org/atrocity-kg/id/evidence-basis/research> ;
            akg:evidenceLevel <https://w3id.org/atrocity-kg/id/evidence-level/relatively-strong> ;
            akg:aboutTool ?tool ; akg:shownAsFactor ?factor }""",
-    "headline-factor": """INSERT { ?factor a akg:HeadlineFactor } WHERE {
-        { SELECT ?factor WHERE { ?factor akg:strongFactorOf ?tool }
+    "strong-factor-of-several-tools": """INSERT { ?factor a akg:StrongFactorOfSeveralTools }
+        WHERE { { SELECT ?factor WHERE { ?factor akg:strongFactorOf ?tool }
           GROUP BY ?factor HAVING (COUNT(DISTINCT ?tool) >= 2) } }""",
 }
 """OWL 2 RL rules (named as in the OWL 2 profiles specification), plus the rules that read
 evidence levels: a tool's relatively strong factors in the latest release, and the factors
-strong for two or more tools (tool IRIs taken as naming different tools)."""
+strong for two or more tools (tool IRIs taken as naming different tools). The deprecated classes
+akg:HeadlineFactor and akg:EvidenceBackedTool get their members from the ontology's axioms
+(an equivalence and a defined class), like any other class."""
 
 
 def defined_class_rules(ontology: Graph) -> dict[str, str]:

@@ -106,20 +106,22 @@ class Example:
 
 
 @dataclass(frozen=True)
-class HeadlineFactor:
-    """A factor with relatively strong evidence for several tools, as the home page lists it."""
+class SharedStrongFactor:
+    """A factor rated relatively strong for several tools, as the home page lists it: a count
+    over the ratings, not the review's own lessons across tools."""
 
     factor: str
     label: str
     tools: tuple[str, ...]
 
 
-HEADLINE_QUERY = "headline-factors"
+SHARED_STRONG_QUERY = "factors-strong-for-several-tools"
 
 
-def headline_factors(current: GraphStore, settings: Settings) -> list[HeadlineFactor]:
-    """The catalogue's headline-factors query (latest release), one entry per factor."""
-    entry = queries.load_catalogue(settings.queries_dir).get(HEADLINE_QUERY)
+def shared_strong_factors(current: GraphStore, settings: Settings) -> list[SharedStrongFactor]:
+    """The catalogue's factors-strong-for-several-tools query (latest release), one entry per
+    factor."""
+    entry = queries.load_catalogue(settings.queries_dir).get(SHARED_STRONG_QUERY)
     if entry is None:
         return []
     answer = store.run_query(current, entry.bound_text({}))
@@ -130,7 +132,7 @@ def headline_factors(current: GraphStore, settings: Settings) -> list[HeadlineFa
         if factor is None or label is None or tool is None:
             continue
         grouped.setdefault((factor.value, label.value), []).append(tool.value)
-    return [HeadlineFactor(f, label, tuple(tools)) for (f, label), tools in grouped.items()]
+    return [SharedStrongFactor(f, label, tuple(tools)) for (f, label), tools in grouped.items()]
 
 
 # --- the evidence gap map --------------------------------------------------------------------
@@ -488,7 +490,7 @@ def render_home(
     releases: list[ReleaseLine],
     examples: list[Example],
     with_editor: bool,
-    headlines: list[HeadlineFactor] | None = None,
+    shared_strong: list[SharedStrongFactor] | None = None,
     gap_map: GapMap | None = None,
 ) -> str:
     """The page as HTML; every value is escaped by the template engine (autoescape)."""
@@ -502,8 +504,8 @@ def render_home(
         version=__version__,
         counts=counts,
         releases=releases,
-        headlines=headlines or [],
-        headline_query=HEADLINE_QUERY,
+        shared_strong=shared_strong or [],
+        shared_strong_query=SHARED_STRONG_QUERY,
         gap_map=gap_map,
         examples=examples,
         with_editor=with_editor,
@@ -520,11 +522,11 @@ def home(request: Request) -> HTMLResponse:
     current: GraphStore | None = getattr(request.app.state, "store", None)
     counts = graph_counts(current) if current is not None else None
     releases = release_lines(current) if current is not None else []
-    headlines = headline_factors(current, settings) if current is not None else []
+    shared = shared_strong_factors(current, settings) if current is not None else []
     page = render_home(
         counts=counts,
         releases=releases,
-        headlines=headlines,
+        shared_strong=shared,
         gap_map=tools_gap_map(current) if current is not None else None,
         examples=editor_examples(settings),
         with_editor=editor_installed(settings),

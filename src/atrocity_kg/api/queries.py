@@ -3,8 +3,9 @@
 The catalogue (``queries/*.rq``) is read once, when the app is built, and kept on
 ``app.state.catalogue``. Each file becomes its own route, ``/queries/{name}``, so that the OpenAPI
 document shows every question with its title, description and typed parameters; a generic
-``/queries/{name}`` route, registered after them and left out of the document, answers any other
-name with a 404 listing the catalogue. ``/queries/{name}.rq`` serves a file's text.
+``/queries/{name}`` route, registered after them and left out of the document, redirects a
+query's former name (308, query string kept) and answers any other name with a 404 listing the
+catalogue. ``/queries/{name}.rq`` serves a file's text.
 
 Parameters come from the URL query string and are bound as RDF terms in a VALUES block
 (``CatalogueQuery.bound_text``), never pasted into the query text. Results are negotiated by
@@ -20,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from atrocity_kg.api.protocol import ProtocolError, get_store
@@ -28,7 +29,7 @@ from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from atrocity_kg.negotiation import preferred_media_type
-from atrocity_kg.queries import CatalogueQuery, Parameter, load_catalogue
+from atrocity_kg.queries import CatalogueQuery, Parameter, former_names, load_catalogue
 from atrocity_kg.results import Table
 from atrocity_kg.sandbox import QueryJob
 from atrocity_kg.store import GraphStore
@@ -239,6 +240,14 @@ async def answer_query(request: Request, entry: CatalogueQuery) -> Response:
     return Response(table.to_json(), media_type=SPARQL_JSON, headers=headers)
 
 
+def _moved(request: Request, url: Any) -> RedirectResponse:
+    """A permanent redirect from a query's former name, the client's query string kept."""
+    target = str(url)
+    if request.url.query:
+        target = f"{target}?{request.url.query}"
+    return RedirectResponse(target, status_code=308)
+
+
 def _unknown(name: str, catalogue: Catalogue) -> HTTPException:
     return HTTPException(
         404, f"no catalogue query {name!r}; the catalogue has: {', '.join(sorted(catalogue))}"
@@ -339,6 +348,7 @@ def _endpoint_for(name: str) -> Callable[..., Awaitable[Response]]:
 def build_router(catalogue: Catalogue) -> APIRouter:
     """The routes for one catalogue: listing, query texts, one route per query, then the 404."""
     router = APIRouter(tags=["queries"])
+    former = former_names(catalogue)
 
     @router.get(
         "/queries",
@@ -370,6 +380,8 @@ def build_router(catalogue: Catalogue) -> APIRouter:
     ) -> Response:
         """The file as written, header included (text/plain unless application/sparql-query is
         asked for, so that a browser shows it)."""
+        if name in former:
+            return _moved(request, request.url_for("query_text", name=former[name]))
         if name not in catalogue:
             raise _unknown(name, catalogue)
         media = preferred_media_type(request.headers.get("accept"), [TEXT, SPARQL_QUERY]) or TEXT
@@ -396,13 +408,16 @@ def build_router(catalogue: Catalogue) -> APIRouter:
 
     @router.get("/queries/{name}", name="catalogue_query", include_in_schema=False)
     def catalogue_query(
-        name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
+        request: Request, name: str, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
     ) -> Response:
-        """Reached only by names without their own route: a 404 naming the catalogue's queries.
+        """Reached only by names without their own route: a query's former name is redirected
+        to its route, any other gets a 404 naming the catalogue's queries.
 
         Registered last so that each query keeps its own, documented operation; it also names the
         URL pattern the listing's links are built from.
         """
+        if name in former:
+            return _moved(request, request.url_for("catalogue_query", name=former[name]))
         raise _unknown(name, catalogue)
 
     return router
