@@ -8,11 +8,12 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from atrocity_kg import evidence, export, graphs, pipeline, reasoning, store
+from atrocity_kg import catalogue, evidence, export, graphs, iris, pipeline, reasoning, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
 from atrocity_kg.namespaces import AKG
 from conftest import make_home
+from graphdiff import assert_isomorphic
 from release_fixture import write_release
 
 
@@ -22,24 +23,48 @@ def _count(settings: Settings, query: str) -> int:
         return int(next(iter(solutions))[0].value)  # type: ignore[arg-type]
 
 
-def test_store_holds_one_named_graph_per_source(built: Settings) -> None:
+RELEASE_FILES = {"V1": "v1.ttl", "V2": "v2.ttl", "V3": "v3.ttl"}
+
+
+def _releases(repo: Path) -> dict[str, Graph]:
+    return {
+        code: Graph().parse(repo / "data" / "ushmm" / name) for code, name in RELEASE_FILES.items()
+    }
+
+
+def test_store_holds_one_named_graph_per_source_and_per_set_of_releases(
+    built: Settings, repo: Path
+) -> None:
+    """The sources' graphs; the catalogue; and for each set of releases that states some triple
+    alike (and no other release does), one graph named for them."""
+    stated_by: dict[tuple[object, ...], list[str]] = {}
+    for code, release in _releases(repo).items():
+        for triple in release:
+            stated_by.setdefault(triple, []).append(code.lower())
     with store.opened(built.store_root) as opened:
         names = store.graph_names(opened)
     expected = {str(graphs.ONTOLOGY_GRAPH), str(graphs.CURATED_GRAPH), str(graphs.SHAPES_GRAPH)}
-    expected |= {str(graphs.release_graph_name(code)) for code in ("V1", "V2", "V3")}
+    expected |= {str(graphs.release_graph_name("-".join(codes))) for codes in stated_by.values()}
     expected |= {str(evidence.evidence_graph_name(code)) for code in ("V1", "V2", "V3")}
-    expected.add(str(reasoning.INFERRED_GRAPH))
+    expected |= {str(reasoning.INFERRED_GRAPH), str(catalogue.CATALOGUE_GRAPH)}
     assert set(names) == expected
+    assert str(graphs.release_graph_name("v1-v2-v3")) in names
 
 
-def test_store_triples_equal_the_source_files(built: Settings, repo: Path) -> None:
-    release = Graph().parse(repo / "data" / "ushmm" / "v2.ttl")
-    count = _count(
-        built,
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
-        f"<{graphs.release_graph_name('V2')}> {{ ?s ?p ?o }} }}",
-    )
-    assert count == len(release)
+def test_a_releases_statements_in_the_store_equal_its_file(built: Settings, repo: Path) -> None:
+    """The graphs the catalogue says hold V2's statements hold exactly the release file, each
+    statement once over all of them."""
+    release = _releases(repo)["V2"]
+    query = f"""SELECT ?s ?p ?o WHERE {{
+      ?g <{AKG.statementsOf}> <{iris.release("V2")}> . GRAPH ?g {{ ?s ?p ?o }} }}"""
+    with store.opened(built.store_root) as opened:
+        solutions = store.run_query(opened, query)
+        stored = [tuple(graphs.from_ox(term) for term in row) for row in solutions]  # type: ignore[union-attr]
+    assert len(stored) == len(set(stored)), "a statement of V2 in two of its graphs"
+    in_store = Graph()
+    for triple in stored:
+        in_store.add(triple)  # type: ignore[arg-type]
+    assert_isomorphic(release, in_store)
 
 
 def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:

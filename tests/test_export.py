@@ -74,9 +74,17 @@ def store_quads(build_folder: Path) -> dict[str, list[ox.Quad]]:
 
 
 def _graphs_of(key: str, names: Iterable[str]) -> list[str]:
+    """A release's dump: the graphs of statements the release makes (alone or with others:
+    ``ushmm-v1``, ``ushmm-v1-v2-v3``), its evidence and the catalogue."""
     if key == "all":
         return sorted(names)
-    return [f"{GRAPH}ushmm-{key}", f"{GRAPH}evidence-{key}"]
+    statements = [
+        name
+        for name in names
+        if name.startswith(f"{GRAPH}ushmm-")
+        and key in name.removeprefix(f"{GRAPH}ushmm-").split("-")
+    ]
+    return sorted([*statements, f"{GRAPH}evidence-{key}", f"{GRAPH}catalogue"])
 
 
 def _has_blank(triple: ox.Triple) -> bool:

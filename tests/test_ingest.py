@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from rdflib import Literal
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF
 
 from atrocity_kg import graphs, iris, pipeline, store
 from atrocity_kg.build import release_graph, tool_catalogue
@@ -31,7 +32,7 @@ def test_tiny_release_maps_to_the_model(tmp_path: Path, catalogue) -> None:  # t
     assert (iris.factor("Democracy"), RDF.type, AKG.ContextualFactor) in graph
     opposite = graph.value(commitment, AKG.oppositeFactor)
     assert opposite == iris.opposite_factor("Commitment")
-    assert graph.value(opposite, SKOS.prefLabel) == Literal("Uncommitted implementer", lang="en")
+    assert graph.value(opposite, AKG.reviewName) == Literal("Uncommitted implementer", lang="en")
     assert (opposite, AKG.oppositeFactor, commitment) in graph
     study = iris.study("Peace Ops.001")
     assert graph.value(study, DCTERMS.title) == Literal("Keeping the peace")
@@ -195,3 +196,109 @@ def test_failed_import_writes_nothing_and_leaves_the_store(
         ask = store.run_query(opened, "ASK { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }")
         assert bool(ask)
     assert sorted(p.name for p in written.parent.iterdir()) == ["v3.ttl"], "no stray temp files"
+
+
+def _interview_only(name: str, description: str = "NA") -> dict[str, str]:
+    """A ratings row as the files give a factor only practitioners cite: a name, no code."""
+    return {
+        "tool_name": "Targeted sanctions",
+        "Dedoose.name_tool": "Targeted sanctions_tool",
+        "Dedoose.name_factor": "NA",
+        "Name": name,
+        "Description": description,
+        "Inverse.factor": "NA",
+        "Contextual.or.design.factor": "Design",
+        "Family": "Implementer characteristics",
+        "count": "NA",
+        "practitioner_qualitative": "Moderate",
+        "count_practitioner": "5",
+        "number_practitioners": "10",
+        "proportion_practitioner": "0.5",
+    }
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _replaced(graph, old: str):  # type: ignore[no-untyped-def]
+    node = iris.factor(old)
+    return graph.value(node, DCTERMS.isReplacedBy), graph.value(node, AKG.matchBasis)
+
+
+def test_a_row_naming_a_code_book_factor_by_name_gets_its_iri(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+    def cite_by_name(tables: Tables) -> None:
+        tables["factors"].append(_interview_only("committed  Implementer"))
+
+    records = read_release(write_release(tmp_path, cite_by_name), "V3", catalogue)
+    assert ("targeted-sanctions", "Commitment") in records.practitioner
+    assert "committed  Implementer" not in records.factors
+    graph = release_graph(records)
+    assert _replaced(graph, "committed  Implementer") == (
+        iris.factor("Commitment"),
+        iris.concept("match-basis", "name"),
+    )
+    assert graph.value(iris.factor("committed  Implementer"), RDF.type) is None
+
+
+def test_a_row_with_a_code_book_description_gets_its_iri(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+    def describe(tables: Tables) -> None:
+        tables["guide"][1]["Description"] = "The one who acts means it."
+        tables["factors"].append(
+            _interview_only("Devoted implementer", "The one who acts  means it")
+        )
+
+    records = read_release(write_release(tmp_path, describe), "V3", catalogue)
+    graph = release_graph(records)
+    assert _replaced(graph, "Devoted implementer") == (
+        iris.factor("Commitment"),
+        iris.concept("match-basis", "description"),
+    )
+
+
+def test_a_factor_no_code_book_lists_is_its_own(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+    def cite_new(tables: Tables) -> None:
+        tables["factors"].append(_interview_only("Clear communication", "Says what it wants."))
+
+    records = read_release(write_release(tmp_path, cite_new), "V3", catalogue)
+    graph = release_graph(records)
+    assert (iris.factor("Clear communication"), RDF.type, AKG.DesignFactor) in graph
+    assert _replaced(graph, "Clear communication") == (None, None)
+
+
+def test_a_factor_renamed_since_an_earlier_release_keeps_its_first_iri(
+    tmp_path: Path,
+    catalogue,  # type: ignore[no-untyped-def]
+) -> None:
+    def renamed(tables: Tables) -> None:
+        tables["factors"].append(
+            _interview_only("Peacekeeping mission has a plan", "A plan,  agreed.")
+        )
+
+    root = write_release(tmp_path, renamed)
+    v2 = {"": "1", "Name": "PK mission has a plan", "Dedoose.name_factor": "NA"}
+    _write_csv(
+        root / "data" / "V2 - 2024" / "all_factors_2.csv", [v2 | {"Description": "A plan, agreed."}]
+    )
+    _write_csv(
+        root / "auxiliary" / "V2 - 2024" / "analytic_guide_2.csv",
+        [
+            {
+                "": "1",
+                "Name": "Peace operations",
+                "Type": "Tool",
+                "Dedoose name": "Peace operations_tool",
+            }
+        ],
+    )
+    records = read_release(root, "V3", catalogue)
+    assert ("targeted-sanctions", "PK mission has a plan") in records.practitioner
+    graph = release_graph(records)
+    assert _replaced(graph, "Peacekeeping mission has a plan") == (
+        iris.factor("PK mission has a plan"),
+        iris.concept("match-basis", "earlier-description"),
+    )

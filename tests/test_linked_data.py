@@ -92,8 +92,8 @@ def things(base: str) -> dict[str, str]:
     """One IRI of each kind, the data-dependent ones found with SPARQL."""
     finding = select(
         base,
-        "SELECT ?x WHERE { GRAPH <https://w3id.org/atrocity-kg/graph/ushmm-v3> "
-        "{ ?x a akg:FactorFinding } } ORDER BY ?x LIMIT 1",
+        "SELECT ?x WHERE { ?x a akg:FactorFinding ; akg:inRelease ?r . ?r akg:releaseCode 'V3' } "
+        "ORDER BY ?x LIMIT 1",
     )[0]["x"]
     assessment = select(
         base,
@@ -108,8 +108,8 @@ def things(base: str) -> dict[str, str]:
     study = select(
         base,
         "PREFIX bibo: <http://purl.org/ontology/bibo/>\n"
-        "SELECT ?x WHERE { GRAPH <https://w3id.org/atrocity-kg/graph/ushmm-v3> "
-        "{ ?x a akg:Study ; bibo:doi ?doi } } ORDER BY ?x LIMIT 1",
+        "SELECT ?x WHERE { ?x a akg:Study ; bibo:doi ?doi ; akg:inRelease ?r . "
+        "?r akg:releaseCode 'V3' } ORDER BY ?x LIMIT 1",
     )[0]["x"]
     return {
         "tool": ID + "tool/peace-operations",
@@ -269,8 +269,8 @@ def test_pages_of_each_kind(base: str, things: dict[str, str]) -> None:
 def test_thing_only_in_an_older_release_says_so(base: str) -> None:
     rows = select(
         base,
-        "SELECT ?x WHERE { GRAPH <https://w3id.org/atrocity-kg/graph/ushmm-v2> { ?x a akg:Study } "
-        "FILTER NOT EXISTS { GRAPH <https://w3id.org/atrocity-kg/graph/ushmm-v3> { ?x ?p ?o } } "
+        f"SELECT ?x WHERE {{ ?x a akg:Study ; akg:inRelease <{ID}release/v2> "
+        f"FILTER NOT EXISTS {{ ?x akg:inRelease <{ID}release/v3> }} "
         "} ORDER BY ?x LIMIT 1",
     )
     assert rows, "V2 has a study that V3 dropped"

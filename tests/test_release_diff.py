@@ -14,6 +14,7 @@ factors.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import unicodedata
@@ -103,6 +104,18 @@ def _coded_pairs(shared: Path, tools: dict[str, str], code: str) -> set[tuple[st
     }
 
 
+@functools.cache
+def _reconciled(shared: Path, code: str) -> dict[int, str]:
+    """Row number -> factor key, for every rating row the importer read (practitioner and
+    research ratings both carry their row)."""
+    records = read_release(
+        shared, code, build.tool_catalogue(graphs.load_curated(Settings(home=REPO)))
+    )
+    keys = {rating.row: factor for (_, factor), rating in records.practitioner.items()}
+    keys.update({rating.row: factor for (_, factor), rating in records.research.items()})
+    return keys
+
+
 def research_levels(shared: Path, tools: dict[str, str], code: str) -> dict[tuple[str, str], Level]:
     """(tool, factor) -> (research level, findings) from all_factors_N.csv, the factor keyed by
     its code (Dedoose.name_factor; Name where there is none, for practitioner-only factors)."""
@@ -126,7 +139,11 @@ def research_levels(shared: Path, tools: dict[str, str], code: str) -> dict[tupl
             assert row["number_practitioners"] != "NA", row[""]
             level = "None available"
         code_or_name = row["Dedoose.name_factor"]
-        key = (tool, f"{ID}factor/{_slug(code_or_name if code_or_name != 'NA' else row['Name'])}")
+        if code_or_name == "NA":
+            # A factor only practitioners cite, by name: the factor the importer reconciled the
+            # row to (tests/test_factor_identity.py checks the reconciliation against the files).
+            code_or_name = _reconciled(shared, code)[int(row[""])]
+        key = (tool, f"{ID}factor/{_slug(code_or_name)}")
         value = (level, 0 if count == "NA" else int(count))
         # A release may list the same tool and factor twice (V2 rows 382 and 426); they agree.
         assert levels.setdefault(key, value) == value, (code, row[""])

@@ -126,7 +126,9 @@ def _add_replaced(graph: Graph, old: URIRef, new: URIRef, former: FormerKey) -> 
     restate every fact about the factor under the old IRI too, and so double every count."""
     graph.add((old, DCTERMS.isReplacedBy, new))
     graph.add((old, AKG.matchBasis, iris.concept("match-basis", former.basis)))
-    _trace(graph, old, former.file, [former.row])
+    if not iris.is_opposite_factor(str(old)):
+        graph.add((old, AKG.reviewName, Literal(former.key, lang="en")))
+    _trace(graph, old, former.file, former.rows)
 
 
 def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
-from atrocity_kg import graphs, iris
+from atrocity_kg import catalogue, graphs, iris
 from atrocity_kg.errors import StoreError
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.namespaces import BASE, sparql_prologue
@@ -218,12 +218,22 @@ _PREFIX = sparql_prologue()
 Solution = dict[str, str | None]
 
 
-def _select(store: ox.Store, query: str, graph: URIRef | None = None) -> list[Solution]:
-    """Run a SELECT with the graph name bound as ?g; values come back as plain strings."""
+def _select(
+    store: ox.Store,
+    query: str,
+    graphs_read: Sequence[URIRef] | None = None,
+    **bound: URIRef,
+) -> list[Solution]:
+    """Run a SELECT over the merge of ``graphs_read`` (each statement is in one graph, so the
+    merge holds it once), or over the union of all graphs; ``bound`` values are bound, not
+    pasted. Values come back as plain strings."""
     text = _PREFIX + query
-    if graph is not None:
-        text = with_values(text, {ox.Variable("g"): ox.NamedNode(str(graph))})
-    answer = store.query(text, use_default_graph_as_union=True)
+    if bound:
+        text = with_values(text, {ox.Variable(k): ox.NamedNode(str(v)) for k, v in bound.items()})
+    if graphs_read is None:
+        answer = store.query(text, use_default_graph_as_union=True)
+    else:
+        answer = store.query(text, default_graph=[ox.NamedNode(str(g)) for g in graphs_read])
     if not isinstance(answer, ox.QuerySolutions):
         raise StoreError("expected SELECT results")
     names = [variable.value for variable in answer.variables]
@@ -249,55 +259,52 @@ def number_text(value: str | None) -> str:
 
 # --- the release layout --------------------------------------------------------------------------
 
+# Read over the merge of the graphs that hold one release's statements (or the curated graph).
 TOOLS_QUERY = """
 SELECT ?tool ?code ?label WHERE {
-  GRAPH ?g { ?tool a akg:PreventionTool ; skos:prefLabel ?label
-             OPTIONAL { ?tool akg:dedooseCode ?code } }
+  ?tool a akg:PreventionTool ; skos:prefLabel ?label OPTIONAL { ?tool akg:dedooseCode ?code }
 }"""
 STUDIES_QUERY = """
 SELECT ?study ?index ?year ?publication ?empirical WHERE {
-  GRAPH ?g { ?study a akg:Study ; akg:indexNumber ?index ; dct:issued ?year ;
-                    akg:publicationType ?publication ; akg:empiricalBasis ?empirical }
+  ?study a akg:Study ; akg:indexNumber ?index ; dct:issued ?year ;
+         akg:publicationType ?publication ; akg:empiricalBasis ?empirical
 }"""
 STUDY_VALUES_QUERY = """
 SELECT ?study ?property ?value WHERE {
-  GRAPH ?g { ?study a akg:Study ; ?property ?value
-             FILTER(?property IN (akg:usesMethod, dct:bibliographicCitation)) }
+  ?study a akg:Study ; ?property ?value
+  FILTER(?property IN (akg:usesMethod, dct:bibliographicCitation))
 }"""
 FACTORS_QUERY = """
 SELECT ?factor (MIN(?kinds) AS ?kind) (MIN(?labels) AS ?label) (MIN(?codes) AS ?code)
        (MIN(?families) AS ?family) (MIN(?opposites) AS ?opposite) WHERE {
-  GRAPH ?g {
-    ?factor a ?kinds ; skos:prefLabel ?labels
-    FILTER(?kinds IN (akg:ContextualFactor, akg:DesignFactor))
-    OPTIONAL { ?factor akg:dedooseCode ?codes }
-    OPTIONAL { ?factor akg:factorFamily/skos:prefLabel ?families }
-    OPTIONAL { ?factor akg:oppositeFactor/skos:prefLabel ?opposites }
-  }
+  ?factor a ?kinds ; akg:reviewName ?labels
+  FILTER(?kinds IN (akg:ContextualFactor, akg:DesignFactor))
+  OPTIONAL { ?factor akg:dedooseCode ?codes }
+  OPTIONAL { ?factor akg:factorFamily/skos:prefLabel ?families }
+  OPTIONAL { ?factor akg:oppositeFactor/akg:reviewName ?opposites }
 }
 GROUP BY ?factor"""
 FINDINGS_QUERY = """
 SELECT ?row ?kind ?study ?tool ?factor ?outcome ?direction WHERE {
-  GRAPH ?g {
-    ?finding a ?kind ; akg:sourceRow ?row ; akg:reportedIn ?study ; akg:aboutTool ?tool ;
-             akg:outcome ?outcome ; akg:direction ?direction
-    FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
-    OPTIONAL { ?finding akg:aboutFactor ?factor }
-  }
+  ?finding a ?kind ; akg:sourceRow ?row ; akg:reportedIn ?study ; akg:aboutTool ?tool ;
+           akg:outcome ?outcome ; akg:direction ?direction
+  FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
+  OPTIONAL { ?finding akg:aboutFactor ?factor }
 }"""
 ASSESSMENTS_QUERY = """
 SELECT ?row ?kind ?tool ?factor ?property ?value WHERE {
-  GRAPH ?g {
-    ?assessment a ?kind ; akg:sourceRow ?row ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
-                ?property ?value
-    FILTER(?kind IN (akg:ResearchAssessment, akg:PractitionerAssessment))
-  }
+  ?assessment a ?kind ; akg:sourceRow ?row ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
+              ?property ?value
+  FILTER(?kind IN (akg:ResearchAssessment, akg:PractitionerAssessment))
 }"""
-STATED_QUERY = "SELECT ?tool ?strategy WHERE { GRAPH ?g { ?tool akg:statedToSupport ?strategy } }"
+STATED_QUERY = "SELECT ?tool ?strategy WHERE { ?tool akg:statedToSupport ?strategy }"
+NAMED_ROWS_QUERY = """
+SELECT ?row ?name WHERE {
+  ?old dct:isReplacedBy ?factor ; akg:sourceRow ?row ; akg:reviewName ?name
+}"""
+"""Rows that named their factor without its code: the name they gave (ingest/factors.py)."""
 LEVELS_QUERY = """
-SELECT ?level ?notation WHERE {
-  GRAPH ?g { ?level a akg:EvidenceLevel ; skos:notation ?notation }
-}"""
+SELECT ?level ?notation WHERE { ?level a akg:EvidenceLevel ; skos:notation ?notation }"""
 
 
 @dataclass
@@ -326,11 +333,11 @@ def _tools(store: ox.Store) -> dict[str, tuple[str | None, str]]:
     """Tool IRI -> (the review's code, the review's name), from the curated graph."""
     return {
         str(s["tool"]): (s["code"], str(s["label"]))
-        for s in _select(store, TOOLS_QUERY, graphs.CURATED_GRAPH)
+        for s in _select(store, TOOLS_QUERY, [graphs.CURATED_GRAPH])
     }
 
 
-def _studies(store: ox.Store, graph: URIRef) -> dict[str, _Study]:
+def _studies(store: ox.Store, graph: Sequence[URIRef]) -> dict[str, _Study]:
     studies = {
         str(s["study"]): _Study(
             str(s["index"]), str(s["year"]), _key(s["publication"]), _key(s["empirical"])
@@ -348,7 +355,7 @@ def _studies(store: ox.Store, graph: URIRef) -> dict[str, _Study]:
     return studies
 
 
-def _factors(store: ox.Store, graph: URIRef) -> dict[str, _Factor]:
+def _factors(store: ox.Store, graph: Sequence[URIRef]) -> dict[str, _Factor]:
     return {
         str(s["factor"]): _Factor(
             FACTOR_KINDS[_key(s["kind"])], str(s["label"]), s["code"], s["family"], s["opposite"]
@@ -364,7 +371,7 @@ def _method_cell(study: _Study, column: str) -> str:
     return METHOD_COLUMNS[column][chosen[0]] if chosen else NA
 
 
-def _source_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, str]]:
+def _source_rows(store: ox.Store, graph: Sequence[URIRef], number: int) -> list[dict[str, str]]:
     tools = _tools(store)
     studies = _studies(store, graph)
     factors = _factors(store, graph)
@@ -395,16 +402,17 @@ def _source_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, 
     return [rows[number] for number in sorted(rows)]
 
 
-def _factor_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, str]]:
+def _factor_rows(store: ox.Store, graph: Sequence[URIRef], number: int) -> list[dict[str, str]]:
     tools = _tools(store)
     factors = _factors(store, graph)
     levels = {
         str(s["level"]): str(s["notation"])
-        for s in _select(store, LEVELS_QUERY, graphs.CURATED_GRAPH)
+        for s in _select(store, LEVELS_QUERY, [graphs.CURATED_GRAPH])
     }
     stated: dict[str, set[str]] = defaultdict(set)
     for s in _select(store, STATED_QUERY, graph):
         stated[str(s["tool"])].add(_key(s["strategy"]))
+    named = {int(str(s["row"])): str(s["name"]) for s in _select(store, NAMED_ROWS_QUERY, graph)}
     records: dict[int, dict[str, dict[str, str | None]]] = defaultdict(dict)
     for s in _select(store, ASSESSMENTS_QUERY, graph):
         record = records[int(str(s["row"]))]
@@ -426,8 +434,8 @@ def _factor_rows(store: ox.Store, graph: URIRef, number: int) -> list[dict[str, 
             "tool_name": name,
             "Tool": code or NA,
             "Dedoose.name_tool": code or NA,
-            "Name": factor.label,
-            "Dedoose.name_factor": factor.code or NA,
+            "Name": named.get(row_number, factor.label),
+            "Dedoose.name_factor": NA if row_number in named else factor.code or NA,
             "Inverse.factor": factor.opposite or NA,
             "Contextual.or.design.factor": factor.kind,
             "Family": factor.family or NA,
@@ -475,8 +483,9 @@ def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Pa
     spec = RELEASES.get(release_code)
     if spec is None:
         raise StoreError(f"unknown release {release_code!r}")
-    graph = graphs.release_graph_name(spec.code)
-    if str(graph) not in {n.value for n in store.named_graphs() if isinstance(n, ox.NamedNode)}:
+    names = [n.value for n in store.named_graphs() if isinstance(n, ox.NamedNode)]
+    graph = [URIRef(n) for n in sorted(names) if catalogue.releases_of(n, [spec.code])]
+    if not graph:
         raise StoreError(f"release {spec.code} is not in the store: import it and build")
     sources = folder / f"all_sources_{spec.number}.csv"
     factors = folder / f"all_factors_{spec.number}.csv"
@@ -487,24 +496,24 @@ def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Pa
 
 # --- schema.org ----------------------------------------------------------------------------------
 
+# Read over the union of the graphs, for the release bound as ?release.
 RELEASES_QUERY = """
-SELECT ?release ?code ?title ?issued ?g WHERE {
-  GRAPH ?g { ?release a akg:Release ; akg:releaseCode ?code ; dct:title ?title ;
-                      dct:issued ?issued }
+SELECT ?release ?code ?title ?issued WHERE {
+  ?release a akg:Release ; akg:releaseCode ?code ; dct:title ?title ; dct:issued ?issued
 } ORDER BY ?issued"""
 ARTICLES_QUERY = """
 SELECT ?study ?index ?title ?year ?doi WHERE {
-  GRAPH ?g { ?study a akg:Study ; akg:indexNumber ?index ; dct:issued ?year
-             OPTIONAL { ?study dct:title ?title } OPTIONAL { ?study bibo:doi ?doi } }
+  ?study a akg:Study ; akg:inRelease ?release ; akg:indexNumber ?index ; dct:issued ?year
+  OPTIONAL { ?study dct:title ?title } OPTIONAL { ?study bibo:doi ?doi }
 }"""
-CREATORS_QUERY = (
-    "SELECT ?study ?creator WHERE { GRAPH ?g { ?study a akg:Study ; dct:creator ?creator } }"
-)
+CREATORS_QUERY = """
+SELECT ?study ?creator WHERE { ?study a akg:Study ; akg:inRelease ?release ; dct:creator ?creator }
+"""
 CLAIMS_QUERY = """
 SELECT ?assessment ?tool ?factor ?level ?score ?inverted ?shown ?recomputed WHERE {
-  GRAPH ?g { ?assessment a akg:ResearchAssessment ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
-                         akg:evidenceLevel ?level ; akg:provisionalVoteScore ?published ;
-                         akg:inverted ?publishedInverted }
+  ?assessment a akg:ResearchAssessment ; akg:inRelease ?release ; akg:aboutTool ?tool ;
+              akg:aboutFactor ?factor ; akg:evidenceLevel ?level ;
+              akg:provisionalVoteScore ?published ; akg:inverted ?publishedInverted .
   OPTIONAL { ?recomputed akg:recomputes ?assessment ; akg:provisionalVoteScore ?signed ;
                          akg:inverted ?recomputedInverted ; akg:shownAsFactor ?shown }
   BIND(COALESCE(?signed, ?published) AS ?score)
@@ -512,11 +521,11 @@ SELECT ?assessment ?tool ?factor ?level ?score ?inverted ?shown ?recomputed WHER
 }"""
 RESTS_ON_QUERY = """
 SELECT DISTINCT ?recomputed ?study WHERE {
-  GRAPH ?g { ?assessment a akg:ResearchAssessment }
+  ?assessment a akg:ResearchAssessment ; akg:inRelease ?release .
   ?recomputed akg:recomputes ?assessment ; akg:restsOn ?finding .
   ?finding akg:reportedIn ?study .
 }"""
-LABELS_QUERY = "SELECT ?thing ?label WHERE { GRAPH ?g { ?thing skos:prefLabel ?label } }"
+LABELS_QUERY = "SELECT ?thing ?label WHERE { ?thing skos:prefLabel ?label }"
 
 
 def _claim_text(tool: str, factor: str, score: Decimal, inverted: bool, level: str) -> str:
@@ -563,10 +572,8 @@ def schema_org_graph(store: ox.Store) -> Graph:
         out.add(
             (release, SDO.isBasedOn, URIRef("https://github.com/ushmm/atrocity-prevention-data"))
         )
-    latest = releases[-1]
-    graph = URIRef(str(latest["g"]))
-    latest_release = URIRef(str(latest["release"]))
-    for s in _select(store, ARTICLES_QUERY, graph):
+    latest_release = URIRef(str(releases[-1]["release"]))
+    for s in _select(store, ARTICLES_QUERY, release=latest_release):
         article = URIRef(str(s["study"]))
         out.add((article, RDF.type, SDO.ScholarlyArticle))
         out.add((article, SDO.identifier, Literal(str(s["index"]))))
@@ -577,19 +584,13 @@ def schema_org_graph(store: ox.Store) -> Graph:
         if s["doi"]:
             out.add((article, SDO.identifier, Literal(f"doi:{s['doi']}")))
             out.add((article, SDO.sameAs, URIRef(f"https://doi.org/{s['doi']}")))
-    for s in _select(store, CREATORS_QUERY, graph):
+    for s in _select(store, CREATORS_QUERY, release=latest_release):
         out.add((URIRef(str(s["study"])), SDO.author, Literal(str(s["creator"]))))
-    labels = {str(s["thing"]): str(s["label"]) for s in _select(store, LABELS_QUERY, graph)}
-    labels.update(
-        {
-            str(s["thing"]): str(s["label"])
-            for s in _select(store, LABELS_QUERY, graphs.CURATED_GRAPH)
-        }
-    )
+    labels = {str(s["thing"]): str(s["label"]) for s in _select(store, LABELS_QUERY)}
     studies: dict[str, set[str]] = defaultdict(set)
-    for s in _select(store, RESTS_ON_QUERY, graph):
+    for s in _select(store, RESTS_ON_QUERY, release=latest_release):
         studies[str(s["recomputed"])].add(str(s["study"]))
-    for s in _select(store, CLAIMS_QUERY, graph):
+    for s in _select(store, CLAIMS_QUERY, release=latest_release):
         claim = URIRef(str(s["assessment"]))
         shown = str(s["shown"] or s["factor"])
         inverted = s["inverted"] in {"true", "1"} and shown != str(s["factor"])
@@ -626,12 +627,10 @@ def write_schema_org(store: ox.Store, path: Path) -> Path:
 GAP_MAP_QUERY = """
 SELECT ?code ?tool ?kind ?outcome ?direction
        (COUNT(DISTINCT ?finding) AS ?findings) (COUNT(DISTINCT ?study) AS ?studies) WHERE {
-  GRAPH ?g {
-    ?release a akg:Release ; akg:releaseCode ?code .
-    ?finding a ?kind ; akg:inRelease ?release ; akg:aboutTool ?tool ; akg:outcome ?outcome ;
-             akg:direction ?direction ; akg:reportedIn ?study
-    FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
-  }
+  ?release a akg:Release ; akg:releaseCode ?code .
+  ?finding a ?kind ; akg:inRelease ?release ; akg:aboutTool ?tool ; akg:outcome ?outcome ;
+           akg:direction ?direction ; akg:reportedIn ?study
+  FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
 }
 GROUP BY ?code ?tool ?kind ?outcome ?direction"""
 

@@ -174,15 +174,15 @@ class ToolCatalogue:
         raise row.fail(column, f"unknown tool {shown!r}: not among the tools in data/curated")
 
 
-@dataclass(frozen=True)
+@dataclass
 class FormerKey:
-    """A key a factor was published under before reconciliation (its name in a ratings row
-    with no code), why that row means this factor, and the row."""
+    """A key a factor was published under before reconciliation (its name in ratings rows
+    with no code), why those rows mean this factor, and the rows."""
 
     key: str
     basis: str
     file: str
-    row: int
+    rows: list[int]
 
 
 @dataclass
@@ -349,9 +349,11 @@ def _keep_factor(
             f"row {known.row}",
         )
     if match is not None and match.former_key is not None:
-        former = FormerKey(match.former_key, match.basis, row.file, row.record)
-        if all(f.key != former.key for f in known.former_keys):
-            known.former_keys.append(former)
+        former = next((f for f in known.former_keys if f.key == match.former_key), None)
+        if former is None:
+            known.former_keys.append(FormerKey(match.former_key, match.basis, row.file, []))
+            former = known.former_keys[-1]
+        former.rows.append(row.record)
     return record.key
 
 
