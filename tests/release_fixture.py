@@ -171,6 +171,7 @@ BIBLIOGRAPHY = [
         "Key": "ABCD1234",
         "Publication Year": "2015",
         "Author": "Doe, Jane; Roe, Richard",
+        "Editor": "",
         "Title": "Keeping the peace",
         "Publication Title": "Journal of Tests",
         "DOI": "https://doi.org/10.1234/tests.1",
@@ -179,13 +180,23 @@ BIBLIOGRAPHY = [
 ]
 
 Tables = dict[str, list[dict[str, str]]]
-V3 = "V3 - 2025_April"
-FILES = {
-    "guide": f"auxiliary/{V3}/analytic_guide_3.csv",
-    "factors": f"data/{V3}/all_factors_3.csv",
-    "sources": f"data/{V3}/all_sources_3.csv",
-    "bibliography": f"auxiliary/{V3}/zotero_3.csv",
-}
+FOLDERS = {"V1": "V1 - 2022", "V2": "V2 - 2024", "V3": "V3 - 2025_April"}
+
+
+def release_files(code: str) -> dict[str, str]:
+    """Where a release keeps each table; only V3 ships a bibliography."""
+    folder, number = FOLDERS[code], code[1]
+    files = {
+        "guide": f"auxiliary/{folder}/analytic_guide_{number}.csv",
+        "factors": f"data/{folder}/all_factors_{number}.csv",
+        "sources": f"data/{folder}/all_sources_{number}.csv",
+    }
+    if code == "V3":
+        files["bibliography"] = f"auxiliary/{folder}/zotero_{number}.csv"
+    return files
+
+
+FILES = release_files("V3")
 
 
 def default_tables() -> Tables:
@@ -197,18 +208,27 @@ def default_tables() -> Tables:
     }
 
 
-def write_release(root: Path, change: Callable[[Tables], None] | None = None) -> Path:
-    """Write the V3 files of a tiny release under root; `change` may spoil a value first."""
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(["", *[k for row in rows for k in row]]))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="NA")
+        writer.writeheader()
+        for number, row in enumerate(rows, start=1):
+            writer.writerow({"": str(number), **row})
+
+
+def write_release(
+    root: Path, change: Callable[[Tables], None] | None = None, codes: tuple[str, ...] = ("V3",)
+) -> Path:
+    """Write the files of a tiny release under root; `change` may spoil a value first.
+
+    V3 by default; with `codes`, V1 and V2 too, each with the same tables, except where `change`
+    gives a release its own (``tables["sources V2"]``)."""
     tables = default_tables()
     if change is not None:
         change(tables)
-    for name, rows in tables.items():
-        path = root / FILES[name]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        columns = list(dict.fromkeys(["", *[k for row in rows for k in row]]))
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, restval="NA")
-            writer.writeheader()
-            for number, row in enumerate(rows, start=1):
-                writer.writerow({"": str(number), **row})
+    for code in codes:
+        for name, relative in release_files(code).items():
+            _write(root / relative, tables.get(f"{name} {code}", tables[name]))
     return root

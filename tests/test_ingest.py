@@ -14,7 +14,7 @@ from atrocity_kg import graphs, iris, pipeline, store
 from atrocity_kg.build import release_graph, tool_catalogue
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import ReleaseFormatError
-from atrocity_kg.ingest.ushmm import parse_citation, read_release
+from atrocity_kg.ingest.ushmm import read_release
 from atrocity_kg.namespaces import AKG, BIBO
 from release_fixture import FILES, Tables, write_release
 
@@ -63,14 +63,6 @@ def test_identical_records_are_one_finding_with_both_rows(tmp_path: Path, catalo
         for r in graph.objects(f, AKG.sourceRow)
     }
     assert {1, 5} <= rows
-
-
-def test_citation_in_the_release_style() -> None:
-    parsed = parse_citation('Lee, A.; Kim, B.. "A title, with a comma," *Venue*, vol. 1')
-    assert parsed.creators == ["Lee, A.", "Kim, B."]
-    assert parsed.title == "A title, with a comma"
-    assert parsed.venue == "Venue"
-    assert parse_citation("no style at all").title is None
 
 
 def _set(table: str, row: int, column: str, value: str) -> Callable[[Tables], None]:

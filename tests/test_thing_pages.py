@@ -11,7 +11,7 @@ import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,8 @@ import yaml
 from rdflib import Graph, URIRef
 
 from atrocity_kg import iris
-from atrocity_kg.api import pages
+from atrocity_kg.api import linked_data, pages
+from atrocity_kg.citations import Piece
 from atrocity_kg.namespaces import AKG
 from browser import chromium
 from test_queries_against_sources import (
@@ -231,6 +232,74 @@ def test_study_page_shows_doi_and_findings(base: str, shared_release: Path) -> N
     assert "Watchdogs of Pause" in unescape(record)
 
 
+ZOTERO = "auxiliary/V3 - 2025_April/zotero_3.csv"
+
+
+def zotero_entry(shared: Path, index: str) -> dict[str, str]:
+    """The one bibliography row naming a document, read here with the csv module."""
+    with (shared / ZOTERO).open(encoding="utf-8-sig", newline="") as handle:
+        (entry,) = [
+            row
+            for row in csv.DictReader(handle)
+            if index in {n.strip() for n in row["Extra"].split(":", 1)[-1].split(";")}
+        ]
+    return entry
+
+
+def citation_html(html: str) -> str:
+    (citation,) = re.findall(r'<span class="citation">(.*?)</span>', part(html, "record", "</dl>"))
+    return citation
+
+
+def test_study_page_emphasises_the_venue(base: str, shared_release: Path) -> None:
+    """The graph keeps the citation as plain text; the page puts the journal in <em>, as the
+    release's '*Journal of Peace Research*' did, and an edited book's own title."""
+    article = "Targeted Sanctions.16"
+    venue = zotero_entry(shared_release, article)["Publication Title"]
+    citation = citation_html(get_html(base, f"/page/study/{iris.slug(article)}"))
+    assert "*" not in citation
+    assert re.findall(r"<em>(.*?)</em>", citation) == [escape(venue)]
+
+    book = "Mediation.60"
+    entry = zotero_entry(shared_release, book)
+    assert not entry["Author"], "an edited book: editors and no author"
+    assert entry["Editor"]
+    html = get_html(base, f"/page/study/{iris.slug(book)}")
+    assert re.findall(r"<em>(.*?)</em>", citation_html(html)) == [escape(entry["Title"])]
+    record = part(html, "record", "</dl>")
+    assert "<dt>Authors</dt>" not in record
+    editors = re.search(r"<dt>Editors</dt>\s*<dd>(.*?)</dd>", record)
+    assert editors is not None
+    assert unescape(editors[1]).split("; ") == sorted(
+        name.strip() for name in entry["Editor"].split(";")
+    )
+
+
+def test_study_page_citation_is_escaped_within_its_emphasis() -> None:
+    hostile = "<script>window.pwned=1</script>"
+    citation = linked_data.Term(
+        f"Doe, J. {hostile}", pieces=(Piece("Doe, J. "), Piece(hostile, emphasis=True))
+    )
+    section = linked_data.Section("study", record=[("Citation", [citation])])
+    item = linked_data.Resource(
+        iri=f"{ID}study/x",
+        path="study/x",
+        title="x",
+        types=[],
+        rows=[],
+        incoming=[],
+        incoming_count=0,
+        graphs=[],
+        latest=None,
+        former_releases=[],
+        formats=[],
+        section=section,
+    )
+    html = linked_data.render_resource(item)
+    assert hostile not in html
+    assert "Doe, J. <em>&lt;script&gt;window.pwned=1&lt;/script&gt;</em>" in citation_html(html)
+
+
 def test_strategy_page_lists_tools_with_mechanisms(
     base: str, shared_release: Path, facts: dict[str, Any]
 ) -> None:
@@ -331,3 +400,18 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
     assert page.locator("#gap-map svg .gap-cell circle").count() > 0
     page.close()
     assert [p for p in problems if "Content Security Policy" in p] == []
+
+
+def test_study_page_in_a_browser(base: str, shared_release: Path, browser: Browser) -> None:
+    """The venue reads in italics inside the citation, and the citation shows no asterisk."""
+    from playwright.sync_api import expect
+
+    index = "Targeted Sanctions.16"
+    venue = zotero_entry(shared_release, index)["Publication Title"]
+    page = browser.new_page(java_script_enabled=False)
+    page.goto(f"{base}/id/study/{iris.slug(index)}")
+    emphasis = page.locator("#record .citation em")
+    expect(emphasis).to_have_text(venue)
+    assert emphasis.evaluate("element => getComputedStyle(element).fontStyle") == "italic"
+    assert "*" not in page.locator("#record .citation").inner_text()
+    page.close()

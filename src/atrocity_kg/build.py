@@ -6,6 +6,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SDO, SKOS, XSD
 
 from atrocity_kg import iris
+from atrocity_kg.citations import parse_citation, plain_citation
 from atrocity_kg.evidence import COUNT_PROPERTIES, decimal_literal
 from atrocity_kg.ingest.ushmm import (
     FactorRecord,
@@ -16,7 +17,6 @@ from atrocity_kg.ingest.ushmm import (
     ResearchRating,
     StudyRecord,
     ToolCatalogue,
-    parse_citation,
 )
 from atrocity_kg.namespaces import AKG, BIBO, DCAT_VERSION, PRISM, bind_prefixes
 
@@ -132,26 +132,32 @@ def _add_replaced(graph: Graph, old: URIRef, new: URIRef, former: FormerKey) -> 
 
 
 def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
+    """A study as its bibliography entry describes it (the same in every release), else as the
+    release's citation does; the citations as plain text (the markers only guide the parse)."""
     node = iris.study(study.index_number)
     graph.add((node, RDF.type, AKG.Study))
     graph.add((node, AKG.indexNumber, Literal(study.index_number)))
     graph.add((node, AKG.inRelease, release))
-    graph.add((node, DCTERMS.issued, Literal(f"{study.year:04d}", datatype=XSD.gYear)))
+    graph.add((node, DCTERMS.issued, Literal(f"{study.issued:04d}", datatype=XSD.gYear)))
     graph.add((node, AKG.publicationType, iris.concept("publication-type", study.publication_type)))
     graph.add((node, AKG.empiricalBasis, iris.concept("empirical-basis", study.empirical_basis)))
     for method in sorted(study.methods):
         graph.add((node, AKG.usesMethod, iris.concept("analysis-method", method)))
-    for citation in study.citations:
-        graph.add((node, DCTERMS.bibliographicCitation, Literal(citation)))
+    for citation in dict.fromkeys(plain_citation(text) for text in study.citations):
+        if citation:
+            graph.add((node, DCTERMS.bibliographicCitation, Literal(citation)))
     parsed = parse_citation(study.citations[0])
     record = study.bibliography
     title = (record.title if record else None) or parsed.title
     creators = (record.creators if record else None) or parsed.creators
+    editors = (record.editors if record else None) or parsed.editors
     venue = (record.venue if record else None) or parsed.venue
     if title:
         graph.add((node, DCTERMS.title, Literal(title)))
     for creator in creators:
         graph.add((node, DCTERMS.creator, Literal(creator)))
+    for editor in editors:
+        graph.add((node, BIBO.editor, Literal(editor)))
     if venue:
         graph.add((node, PRISM.publicationName, Literal(venue)))
     if record is not None:

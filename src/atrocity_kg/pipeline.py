@@ -91,7 +91,8 @@ def import_ushmm(
     for code in codes:
         progress(f"reading release {code} from {folder}")
         records = read_release(folder, code, catalogue)
-        summary.quirks.extend(records.quirks)
+        # A file several releases read (the bibliography) reports its slips once.
+        summary.quirks.extend(q for q in records.quirks if q not in summary.quirks)
         new[code] = build.release_graph(records)
         summary.releases[code] = len(new[code])
     cache = validate.ValidationCache(settings.validation_cache)

@@ -45,6 +45,7 @@ from atrocity_kg.api.protocol import (
     stream,
 )
 from atrocity_kg.api.sparql import choose, format_parameter
+from atrocity_kg.citations import Piece, emphasis_pieces
 from atrocity_kg.namespaces import AKG as NS
 from atrocity_kg.namespaces import BASE, PREFIXES
 from atrocity_kg.negotiation import (
@@ -85,6 +86,7 @@ DESCRIPTIONS = (ox.NamedNode(DCT + "description"), ox.NamedNode(SKOS + "definiti
 DOI = ox.NamedNode("http://purl.org/ontology/bibo/doi")
 ISSUED = ox.NamedNode(DCT + "issued")
 CREATOR = ox.NamedNode(DCT + "creator")
+EDITOR = ox.NamedNode("http://purl.org/ontology/bibo/editor")
 RELEASE_CODE = ox.NamedNode(AKG + "releaseCode")
 RELEASE_CLASS = ox.NamedNode(AKG + "Release")
 CURATED_GRAPH = ox.NamedNode(str(iris.graph("curated")))
@@ -347,12 +349,14 @@ async def data(
 
 @dataclass(frozen=True)
 class Term:
-    """A value as the page shows it: its text, a link if it has one, the IRI it stands for."""
+    """A value as the page shows it: its text, a link if it has one, the IRI it stands for;
+    ``pieces`` cut the text where a part is emphasised (a citation's venue)."""
 
     text: str
     href: str | None = None
     iri: str | None = None
     note: str = ""
+    pieces: tuple[Piece, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -579,15 +583,16 @@ def schema_org(
         if doi:
             described["identifier"] = f"doi:{doi}"
             described["sameAs"] = doi_url(doi)
-        authors = sorted(
-            {
-                q.object.value
-                for q in store.quads_for_pattern(node, CREATOR, None, None)
-                if isinstance(q.object, ox.Literal)
-            }
-        )
-        if authors:
-            described["author"] = [{"@type": "Person", "name": name} for name in authors]
+        for key, predicate in (("author", CREATOR), ("editor", EDITOR)):
+            names = sorted(
+                {
+                    q.object.value
+                    for q in store.quads_for_pattern(node, predicate, None, None)
+                    if isinstance(q.object, ox.Literal)
+                }
+            )
+            if names:
+                described[key] = [{"@type": "Person", "name": name} for name in names]
     if schema_type == "Dataset":
         version = _first_literal(store, node, [RELEASE_CODE])
         if version:
@@ -1089,20 +1094,41 @@ def _linked(
     return sorted((labels.term(value) for value in values.values()), key=lambda t: t.text)
 
 
+def _citations(
+    store: GraphStore, node: ox.NamedNode, venue: list[Term], title: list[Term]
+) -> list[Term]:
+    """The study's citations (plain text in the graph), each cut where the page emphasises its
+    venue, or the title of a book or report, as the review's own citations do."""
+    return [
+        Term(
+            citation.text,
+            pieces=emphasis_pieces(
+                citation.text,
+                venue[0].text if venue else None,
+                title[0].text if title else None,
+            ),
+        )
+        for citation in _literals(store, node, CITATION)
+    ]
+
+
 def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
     dois = _literals(store, node, DOI)
+    title = _literals(store, node, ox.NamedNode(DCT + "title"))
+    venue = _literals(store, node, PUBLICATION_NAME)
     record = [
-        ("Title", _literals(store, node, ox.NamedNode(DCT + "title"))),
+        ("Title", title),
         ("Authors", _literals(store, node, CREATOR)),
+        ("Editors", _literals(store, node, EDITOR)),
         ("Year", _literals(store, node, ISSUED)),
-        ("Published in", _literals(store, node, PUBLICATION_NAME)),
+        ("Published in", venue),
         ("Publication type", _linked(store, labels, node, PUBLICATION_TYPE)),
         ("Empirical basis", _linked(store, labels, node, EMPIRICAL_BASIS)),
         ("Methods", _linked(store, labels, node, USES_METHOD)),
         ("DOI", [Term(d.text, doi_url(d.text), note="DOI") for d in dois]),
-        ("Citation", _literals(store, node, CITATION)),
+        ("Citation", _citations(store, node, venue, title)),
         ("Review index number", _literals(store, node, INDEX_NUMBER)),
         ("In releases", _linked(store, labels, node, IN_RELEASE)),
     ]

@@ -29,6 +29,7 @@ class ReleaseSpec:
 
     @property
     def bibliography_file(self) -> str | None:
+        """The bibliography this release ships (V3 on); every release uses the newest one."""
         return f"auxiliary/{self.folder}/zotero_{self.number}.csv" if self.number >= 3 else None
 
 

@@ -6,7 +6,6 @@ read (codes, names, numbers, titles, authors, DOIs); the review's prose columns 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +15,7 @@ from atrocity_kg.errors import ReleaseFormatError, SourceLocation
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.factors import Match, reconcile
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
+from atrocity_kg.ingest.zotero import BibliographicRecord, Bibliography, read_bibliography
 
 # Coded values of the release files -> the keys of the project's vocabularies (data/curated).
 OUTCOMES = {
@@ -78,17 +78,6 @@ STRATEGY_COLUMNS = {
     "transition": "transition",
 }
 
-DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:?\s*)", re.IGNORECASE)
-
-# Upstream values we know to be wrong, keyed by file, study and column, each with what is done.
-# Anything not listed here that fails a check stops the import.
-KNOWN_QUIRKS: dict[tuple[str, str, str], str] = {
-    ("zotero_3.csv", "Targeted Sanctions.22", "DOI"): (
-        "the DOI field holds an author's name ('Wallensteen'); the DOI is left out"
-    ),
-}
-
 SOURCE_COLUMNS_COMMON = (
     "Index.Number",
     "Tool",
@@ -143,15 +132,6 @@ GUIDE_COLUMNS = (
     "Contextual or design factor",
     "Family",
 )
-BIBLIOGRAPHY_COLUMNS = (
-    "Key",
-    "Publication Year",
-    "Author",
-    "Title",
-    "Publication Title",
-    "DOI",
-    "Extra",
-)
 
 
 @dataclass(frozen=True)
@@ -199,17 +179,6 @@ class FactorRecord:
 
 
 @dataclass
-class BibliographicRecord:
-    zotero_key: str
-    title: str | None
-    creators: list[str]
-    venue: str | None
-    doi: str | None
-    file: str
-    row: int
-
-
-@dataclass
 class StudyRecord:
     index_number: str
     year: int
@@ -220,6 +189,13 @@ class StudyRecord:
     file: str
     rows: list[int]
     bibliography: BibliographicRecord | None = None
+
+    @property
+    def issued(self) -> int:
+        """The year of publication: the bibliography's where it gives one, else the release's."""
+        if self.bibliography is not None and self.bibliography.year is not None:
+            return self.bibliography.year
+        return self.year
 
 
 @dataclass
@@ -287,9 +263,38 @@ def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
     _read_guide(root, records)
     _read_factors(root, records, tools)
     _read_sources(root, records, tools)
-    if records.spec.bibliography_file:
-        _read_bibliography(root, records)
+    relative = bibliography_file(root, records.spec)
+    if relative is not None:
+        _apply_bibliography(read_bibliography(root, relative), records)
     return records
+
+
+def bibliography_file(root: Path, spec: ReleaseSpec) -> str | None:
+    """The newest bibliography the folder has (it describes publications, which do not change
+    with the release), else the release's own, which must then be there, else none."""
+    for newer in sorted(RELEASES.values(), key=lambda r: r.number, reverse=True):
+        relative = newer.bibliography_file
+        if relative is not None and (root / relative).is_file():
+            return relative
+    return spec.bibliography_file
+
+
+def _apply_bibliography(bibliography: Bibliography, records: ReleaseRecords) -> None:
+    """Link each study to its entry; a year the release codes otherwise is reported, and the
+    bibliography's kept, so a study has one year in every release."""
+    records.files.append(bibliography.file)
+    records.quirks.extend(bibliography.quirks)
+    for study in records.studies.values():
+        record = bibliography.records.get(study.index_number)
+        if record is None:
+            continue
+        study.bibliography = record
+        if record.year is not None and record.year != study.year:
+            records.quirks.append(
+                f"{study.file}, row {study.rows[0]}, column Year: study {study.index_number!r} "
+                f"has {study.year} here but {record.year} in {record.file}, row {record.row}, "
+                "column Publication Year; the bibliography's year is kept"
+            )
 
 
 def _read_guide(root: Path, records: ReleaseRecords) -> None:
@@ -562,71 +567,3 @@ def _read_study(row: Row, records: ReleaseRecords) -> StudyRecord:
     if citation not in study.citations:
         study.citations.append(citation)
     return study
-
-
-_QUOTED_TITLE = re.compile(
-    r'^(?P<creators>.*?)\.\s+["\u201c](?P<title>.+?),?["\u201d],?\s*(?:\*(?P<venue>[^*]+)\*)?'
-)
-_ITALIC_TITLE = re.compile(r"^(?P<creators>.*?)\.\s+\*(?P<title>[^*]+)\*")
-
-
-@dataclass(frozen=True)
-class ParsedCitation:
-    creators: list[str]
-    title: str | None
-    venue: str | None
-
-
-def parse_citation(text: str) -> ParsedCitation:
-    """Creators, title and venue of a citation in the release's style: 'A; B. "Title," *Venue*'.
-
-    A citation that does not follow the style yields no title; the whole text is kept anyway.
-    """
-    match = _QUOTED_TITLE.match(text) or _ITALIC_TITLE.match(text)
-    if match is None:
-        return ParsedCitation([], None, None)
-    creators = [name.strip() for name in match.group("creators").split(";") if name.strip()]
-    title = match.group("title").strip().rstrip(",").strip()
-    venue = match.groupdict().get("venue")
-    return ParsedCitation(creators, title or None, venue.strip() if venue else None)
-
-
-def normalise_doi(value: str) -> str:
-    return _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".")
-
-
-def _read_bibliography(root: Path, records: ReleaseRecords) -> None:
-    relative = records.spec.bibliography_file
-    assert relative is not None
-    records.files.append(relative)
-    file_name = relative.rsplit("/", 1)[-1]
-    for row in read_rows(root, relative, BIBLIOGRAPHY_COLUMNS):
-        extra = row.text("Extra") or ""
-        match = re.search(r"documentName:\s*(.+)", extra)
-        if match is None:
-            continue
-        index_number = match.group(1).strip()
-        study = records.studies.get(index_number)
-        if study is None:
-            continue
-        doi = None
-        raw_doi = row.text("DOI")
-        if raw_doi is not None:
-            quirk = KNOWN_QUIRKS.get((file_name, index_number, "DOI"))
-            candidate = normalise_doi(raw_doi)
-            if quirk:
-                records.quirks.append(f"{relative}, row {row.record}: {quirk}")
-            elif DOI_PATTERN.match(candidate):
-                doi = candidate
-            else:
-                raise row.fail("DOI", f"{raw_doi!r} is not a DOI (10.<registrant>/<suffix>)")
-        creators = [name.strip() for name in (row.text("Author") or "").split(";") if name.strip()]
-        study.bibliography = BibliographicRecord(
-            zotero_key=row.required("Key"),
-            title=row.text("Title"),
-            creators=creators,
-            venue=row.text("Publication Title"),
-            doi=doi,
-            file=row.file,
-            row=row.record,
-        )
