@@ -27,7 +27,7 @@ from atrocity_kg import export, queries, store
 from atrocity_kg.api import create_app, pages, protocol
 from atrocity_kg.api.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from atrocity_kg.config import Settings
-from browser import chromium, unavailable
+from browser import chromium, new_page, unavailable
 from conftest import make_home
 from server import served, serving
 from test_pages import RECORD_VIOLATIONS
@@ -151,7 +151,7 @@ def browser() -> Iterator[Browser]:
 
 def watched_page(browser: Browser, dialogs: list[str], violations: list[str]) -> Page:
     """A page that dismisses and records every dialog, and records policy violations."""
-    page = browser.new_page()
+    page = new_page(browser)
     page.add_init_script(RECORD_VIOLATIONS)
 
     def on_dialog(dialog: Dialog) -> None:
