@@ -67,7 +67,7 @@ def ask(base: str, pattern: str) -> bool:
         f"{base}/sparql",
         params={"query": f"ASK {{ {pattern} }}"},
         headers={"Accept": "application/sparql-results+json"},
-        timeout=30,
+        timeout=HANG_GUARD_S,  # after a write, the query may wait for workers on the new build
     )
     assert response.status_code == 200, response.text
     answer: bool = response.json()["boolean"]
