@@ -559,8 +559,8 @@ def send_and_check(target: Target, send: Callable[[], httpx.Response], what: str
     start = time.monotonic()
     try:
         response = send()
-    except httpx.RemoteProtocolError as error:
-        cut: httpx.RemoteProtocolError | None = error
+    except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+        cut: httpx.TransportError | None = error
     except httpx.TimeoutException as error:
         raise AssertionError(f"no answer in {2 * HANG_GUARD_S:g} s ({error!r}): {what}") from None
     else:
