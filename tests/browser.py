@@ -1,6 +1,10 @@
 """Headless Chromium for the page tests: Debian's binary driven by Playwright, never a browser
 Playwright downloads. Skipped on a user's clone that lacks either; a failure in CI, which has both
-(.ci/run sets REQUIRE_BROWSER_TEST)."""
+(.ci/run sets REQUIRE_BROWSER_TEST).
+
+Playwright gives up waiting after 30 s (navigation, actions) and 5 s (``expect``), times a page
+can reach on CI's two loaded cores with nothing wrong; here every wait fails only past the hang
+guard, as everywhere in the tests: open pages with ``new_page``."""
 
 from __future__ import annotations
 
@@ -9,12 +13,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from server import HANG_GUARD_S
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
+
+HANG_GUARD_MS = HANG_GUARD_S * 1000
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +52,18 @@ def chromium() -> Iterator[Browser]:
         unavailable("playwright is not installed (a dev extra: pip install -e '.[dev]')")
     from playwright import sync_api
 
+    sync_api.expect.set_options(timeout=HANG_GUARD_MS)
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=HANG_GUARD_MS
+        )
         yield launched
         launched.close()
+
+
+def new_page(browser: Browser, **options: Any) -> Page:
+    """A page (``options`` as for Browser.new_page) whose waits fail only past the hang guard."""
+    page = browser.new_page(**options)
+    page.set_default_timeout(HANG_GUARD_MS)
+    page.set_default_navigation_timeout(HANG_GUARD_MS)
+    return page

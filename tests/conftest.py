@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from rdflib import Graph
 
 from atrocity_kg import graphs, pipeline, push
 from atrocity_kg.config import Settings
+from server import HANG_GUARD_S
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_RELEASE = REPO.parent / "shared" / "ushmm-data"
@@ -41,9 +44,42 @@ def shared_facts() -> Path:
     return SHARED_FACTS
 
 
+def _patient_http_clients() -> None:
+    """httpx gives up on an answer after 5 s unless told otherwise, and on CI's two loaded cores
+    an answer may take longer with nothing wrong: every request a test makes without a timeout
+    of its own waits up to HANG_GUARD_S instead, a guard against a hang only. (The code under
+    test always names its own timeouts, so its behaviour is not changed by this.)"""
+    patient = httpx.Timeout(HANG_GUARD_S)
+    for function in (
+        httpx.request,
+        httpx.stream,
+        httpx.get,
+        httpx.options,
+        httpx.head,
+        httpx.post,
+        httpx.put,
+        httpx.patch,
+        httpx.delete,
+        httpx.Client.__init__,
+        httpx.AsyncClient.__init__,
+    ):
+        defaults = inspect.unwrap(function).__kwdefaults__ or {}
+        assert "timeout" in defaults, f"httpx changed: {function} has no timeout default"
+        defaults["timeout"] = patient
+
+
+_patient_http_clients()
+
+
 # The tests send many requests from one address: no rate limit, except where a test sets one;
-# one query worker per server (each loads the store at start-up), except where a test needs two.
-TEST_LIMITS: dict[str, Any] = {"rate_limit_per_minute": 0, "query_workers": 1}
+# one query worker per server (each loads the store at start-up), except where a test needs two;
+# a query waits for a worker (one loading a new build after a write, say) as long as it takes:
+# on a loaded machine that is no failure, only a hang is.
+TEST_LIMITS: dict[str, Any] = {
+    "rate_limit_per_minute": 0,
+    "query_workers": 1,
+    "max_queue_wait": HANG_GUARD_S,
+}
 
 
 def make_home(root: Path, *, with_releases: bool) -> Settings:

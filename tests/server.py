@@ -1,50 +1,120 @@
-"""Serving the app for real: uvicorn on a free loopback port, in a thread, for HTTP clients."""
+"""Serving the app for real: uvicorn on a loopback port of the system's choosing, in a thread,
+for HTTP clients; Oxigraph's server in a process; and what tests wait with.
+
+No test here may depend on how fast a loaded machine is (CI runs on two shared cores): a test
+waits for an event it can observe, and HANG_GUARD_S only turns a hang into a failure.
+"""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from atrocity_kg.api import create_app
 from atrocity_kg.config import Settings
 
+HANG_GUARD_S = 300.0
+"""How long a test waits for anything (a server to start, an answer, a state) before it fails:
+only a guard against a hang, far beyond what any step takes on a loaded machine."""
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Return once ``condition()`` holds; fail (with ``what``) only past HANG_GUARD_S."""
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {HANG_GUARD_S:g} s"
+        time.sleep(0.02)
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+def closed_port() -> Iterator[int]:
+    """A loopback port where nothing listens, and nothing can start to while the test runs: it
+    is held by a socket bound to it that does not listen, so connecting is refused."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port: int = holder.getsockname()[1]
+        yield port
+
+
+@contextmanager
+def served(app: FastAPI, log_level: str = "warning") -> Iterator[str]:
+    """``app`` under uvicorn in a thread of this process; yields its base URL. The system
+    chooses the port when uvicorn binds it (port 0), so no other process can take it first."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), "the server did not start")
+    assert server.started, "the server stopped while starting"
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=HANG_GUARD_S)
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app made from ``settings``, served (see ``served``)."""
+    with served(create_app(settings)) as url:
+        yield url
 
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+BIND_ATTEMPTS = 5
+
+
+def _unused_port() -> int:
+    """A port free a moment ago. Another process may take it before ours binds it: callers
+    that cannot bind port 0 themselves try again when the bind fails."""
+    with closed_port() as port:
+        return port
+
+
+def _start_oxigraph(options: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`oxigraph serve` answering on a loopback port, and its base URL.
+
+    It cannot bind port 0 and say which port it got, so it is given one free a moment ago; if
+    another process took that port first, the server exits saying so (seen by its exit, not by
+    a delay) and is started again on another. Its messages go to a file, which cannot fill up
+    and stall it as a pipe nobody reads would."""
+    for _ in range(BIND_ATTEMPTS):
+        port = _unused_port()
+        command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}", *options]
+        with tempfile.TemporaryFile() as messages:
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=messages)
+            base = f"http://127.0.0.1:{port}"
+
+            def up(process: subprocess.Popen[bytes] = process, base: str = base) -> bool:
+                """Answering, or ended (then there is nothing to wait for). A probe that gets
+                no answer within a second is only tried again: it may have reached whoever
+                took the port, and the server's exit is what tells."""
+                if process.poll() is not None:
+                    return True
+                try:
+                    ask = httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1)
+                except httpx.TransportError:
+                    return False
+                return ask.status_code == 200
+
+            wait_until(up, "oxigraph serve did not answer")
+            if process.poll() is None:
+                return process, base
+            messages.seek(0)
+            error = messages.read().decode(errors="replace")
+        assert "Address already in use" in error, f"oxigraph serve exited: {error[:2000]}"
+    raise AssertionError(f"oxigraph serve found no free port in {BIND_ATTEMPTS} attempts")
 
 
 @contextmanager
@@ -52,28 +122,13 @@ def oxigraph_server(*, union_default_graph: bool = True) -> Iterator[str]:
     """`oxigraph serve` (in memory) on a free loopback port; yields its base URL. With
     ``union_default_graph`` its default graph is the union of the named graphs."""
     assert OXIGRAPH.is_file(), f"no {OXIGRAPH}: pip install -e '.[dev]' installs oxigraph"
-    port = free_port()
-    command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"]
-    if union_default_graph:
-        command.append("--union-default-graph")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    process, base = _start_oxigraph(["--union-default-graph"] if union_default_graph else [])
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "oxigraph serve exited"
-            try:
-                if httpx.get(f"{base}/query", params={"query": "ASK {}"}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "oxigraph serve did not answer in 30 s"
-            time.sleep(0.1)
         yield base
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=HANG_GUARD_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -6,14 +6,15 @@ Every write here goes to a copy of the session's store in tmp; the shared one is
 from __future__ import annotations
 
 import os
+import queue
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -28,7 +29,7 @@ from atrocity_kg import pipeline, store
 from atrocity_kg.config import Settings
 from atrocity_kg.writelock import LOCK_FILE
 from conftest import make_home
-from server import free_port, serving
+from server import HANG_GUARD_S, serving
 
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -66,7 +67,7 @@ def ask(base: str, pattern: str) -> bool:
         f"{base}/sparql",
         params={"query": f"ASK {{ {pattern} }}"},
         headers={"Accept": "application/sparql-results+json"},
-        timeout=30,
+        timeout=HANG_GUARD_S,  # after a write, the query may wait for workers on the new build
     )
     assert response.status_code == 200, response.text
     answer: bool = response.json()["boolean"]
@@ -483,106 +484,166 @@ def test_two_concurrent_writers_both_land(admin_base: str, admin_settings: Setti
 
 # --- a server killed during a write ---------------------------------------------------------------
 
+CLI = [sys.executable, "-m", "atrocity_kg.cli"]
+DRIVER = [sys.executable, str(Path(__file__).with_name("crash_driver.py"))]
+LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
 
 class ServerProcess:
-    """`atrocity-kg serve` in its own process, configured through the environment."""
+    """`atrocity-kg serve` in its own process and session (a kill reaches its query workers too),
+    configured through the environment. It binds port 0, and the port it got is read from its
+    log, where uvicorn names it: no other process can take the port first.
 
-    def __init__(self, settings: Settings, logs: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+    With ``held``, it runs through tests/crash_driver.py, which holds it at each step of a
+    write's commit (the dumps, each rename into the store) until the test lets it go on
+    (``wait_for``), so that a kill lands at a step the test has seen, never after a delay."""
+
+    def __init__(self, settings: Settings, logs: Path, *, held: bool = False) -> None:
+        self.logs = logs
+        self.holds: queue.Queue[str | None] = queue.Queue()
         environment = {
             **os.environ,
             "ATROCITY_KG_HOME": str(settings.home),
             "ATROCITY_KG_STORE_DIR": str(settings.store_root),
             "ATROCITY_KG_ADMIN_TOKEN": TOKEN,
-            "ATROCITY_KG_PORT": str(self.port),
+            "ATROCITY_KG_PORT": "0",
             "ATROCITY_KG_QUERY_WORKERS": "1",
             "ATROCITY_KG_ACCESS_LOG": "false",
+            "CRASH_WATCH": str(settings.store_root),
         }
-        with logs.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "atrocity_kg.cli", "serve"],
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 120
+        self.process = subprocess.Popen(
+            [*(DRIVER if held else CLI), "serve"],
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        ports: queue.Queue[int | None] = queue.Queue()
+        threading.Thread(target=self._read_log, args=(ports,), daemon=True).start()
+        threading.Thread(target=self._read_holds, daemon=True).start()
+        try:
+            port = ports.get(timeout=HANG_GUARD_S)
+        except queue.Empty:
+            port = None
+        if port is None:
+            self.kill()
+            pytest.fail(f"the server did not start: see {logs}")
+        self.base = f"http://127.0.0.1:{port}"
+
+    def _read_log(self, ports: queue.Queue[int | None]) -> None:
+        """Copy the server's log to ``logs``; hand over the port once uvicorn names it."""
+        assert self.process.stderr is not None
+        with self.logs.open("ab") as log:
+            for line in self.process.stderr:
+                log.write(line)
+                log.flush()
+                if found := LISTENING.search(line.decode(errors="replace")):
+                    ports.put(int(found[1]))
+        ports.put(None)  # ended: the port comes first if it came at all
+
+    def _read_holds(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            text = line.decode(errors="replace").strip()
+            if text.startswith("HOLD "):
+                self.holds.put(text)
+        self.holds.put(None)
+
+    def wait_for(self, wanted: Callable[[str], bool]) -> str:
+        """Let the holds go on until one that ``wanted`` accepts, where the server stays held."""
+        assert self.process.stdin is not None
         while True:
-            assert self.process.poll() is None, f"the server exited: see {logs}"
             try:
-                if httpx.get(f"{self.base}/sparql", params={"query": "ASK {}"}).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer in 120 s"
-            time.sleep(0.2)
+                item = self.holds.get(timeout=HANG_GUARD_S)
+            except queue.Empty:
+                item = None
+            if item is None:
+                pytest.fail(f"the server never reached the kill point: see {self.logs}")
+            if wanted(item):
+                return item
+            self.process.stdin.write(b"\n")
+            self.process.stdin.flush()
 
     def kill(self) -> None:
         """SIGKILL to the server and to any process it started (query workers)."""
         os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=HANG_GUARD_S)
+        assert self.process.stdin is not None
+        self.process.stdin.close()
 
 
-def timed_write(base: str, graph: str, triple: str) -> tuple[float, httpx.Response | None]:
-    """Send one insert; the seconds until its answer, and the answer (None if the connection
-    died first)."""
-    started = time.perf_counter()
+def write(base: str, graph: str, triple: str) -> httpx.Response | None:
+    """Send one insert; its answer, or None if the connection died first."""
     try:
-        response = update(base, f"INSERT DATA {{ GRAPH <{graph}> {{ {triple} }} }}")
+        return update(base, f"INSERT DATA {{ GRAPH <{graph}> {{ {triple} }} }}")
     except httpx.TransportError:
-        return time.perf_counter() - started, None
-    return time.perf_counter() - started, response
+        return None
 
 
-def write_and_kill(server: ServerProcess, graph: str, triple: str, delay: float) -> bool:
-    """Send an insert, SIGKILL the server ``delay`` seconds later; did the kill come before
-    the answer?"""
-    outcome: list[httpx.Response | None] = []
-    writer = threading.Thread(
-        target=lambda: outcome.append(timed_write(server.base, graph, triple)[1])
-    )
-    writer.start()
-    time.sleep(delay)
-    server.kill()
-    writer.join(timeout=WRITE_TIMEOUT)
-    return outcome == [None]
+def renaming(moment: str, verb: str, chosen: Callable[[Path, Path], bool]) -> Callable[[str], bool]:
+    """The hold ``<moment> <verb> <source> <destination>`` whose paths ``chosen`` accepts."""
+
+    def wanted(item: str) -> bool:
+        parts = item.split()
+        return parts[1:3] == [moment, verb] and chosen(Path(parts[3]), Path(parts[4]))
+
+    return wanted
 
 
+KILL_POINTS = [
+    pytest.param(
+        lambda item: item.startswith("HOLD dumps "), False, id="while the dumps are written"
+    ),
+    pytest.param(
+        renaming("before", "rename", lambda source, _: source.name.startswith(store.PARTIAL)),
+        False,
+        id="before the new build is renamed into place",
+    ),
+    pytest.param(
+        renaming("before", "replace", lambda _, target: target.name == store.CURRENT),
+        False,
+        id="before current points to the new build",
+    ),
+    pytest.param(
+        renaming("after", "replace", lambda _, target: target.name == store.CURRENT),
+        True,
+        id="after current points to the new build, before the answer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kill_point", "committed"), KILL_POINTS)
 def test_a_server_killed_during_a_write_leaves_the_old_store_or_the_new(
-    small: Settings, tmp_path: Path
+    small: Settings, tmp_path: Path, kill_point: Callable[[str], bool], committed: bool
 ) -> None:
     settings = copy_store(small, tmp_path)
     root, graph, logs = settings.store_root, f"{EX}killed", tmp_path / "serve.log"
+    triple = f"<{EX}killed-write> <{EX}n> 1"
+    before, _ = disk_state(root, graph, triple)
 
+    server = ServerProcess(settings, logs, held=True)
+    answers: list[httpx.Response | None] = []
+    writer = threading.Thread(target=lambda: answers.append(write(server.base, graph, triple)))
+    writer.start()
+    try:
+        server.wait_for(kill_point)
+    finally:
+        server.kill()
+    writer.join(timeout=WRITE_TIMEOUT)
+    assert answers == [None], "the write was answered, although the server was held in it"
+    expected = (before + 1, True) if committed else (before, False)
+    assert disk_state(root, graph, triple) == expected
+    assert store.current_path(root).is_dir()
+
+    # The lock died with the killed server: a new one writes (a lock still held would make it
+    # wait until the hang guard).
+    assert (root / LOCK_FILE).exists()
     server = ServerProcess(settings, logs)
     try:
-        count, _ = disk_state(root, graph, "?s ?p ?o")
-        duration, response = timed_write(server.base, graph, f"<{EX}whole> <{EX}n> 0")
+        response = write(server.base, graph, f"<{EX}after> <{EX}n> 9")
         assert response is not None
         assert response.status_code == 204, response.text
     finally:
         server.kill()
-    assert disk_state(root, graph, f"<{EX}whole> <{EX}n> 0") == (count + 1, True)
-
-    interrupted = 0
-    for n, fraction in enumerate((0.15, 0.5, 0.85), start=1):
-        triple = f"<{EX}killed-write> <{EX}n> {n}"
-        before, _ = disk_state(root, graph, triple)
-        interrupted += write_and_kill(
-            ServerProcess(settings, logs), graph, triple, fraction * duration
-        )
-        after, present = disk_state(root, graph, triple)
-        assert (after, present) in {(before, False), (before + 1, True)}, (fraction, before, after)
-        assert store.current_path(root).is_dir()
-    assert interrupted >= 2, "the kills should have come while the writes were running"
-
-    # The lock died with the killed server: a new one writes at once.
-    server = ServerProcess(settings, logs)
-    try:
-        assert (root / LOCK_FILE).exists()
-        _, response = timed_write(server.base, graph, f"<{EX}after> <{EX}n> 9")
-        assert response is not None
-        assert response.status_code == 204, response.text
-    finally:
-        server.kill()
+    assert disk_state(root, graph, f"<{EX}after> <{EX}n> 9") == (expected[0] + 1, True)

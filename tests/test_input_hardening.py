@@ -35,6 +35,7 @@ from atrocity_kg.safeparse import (
     read_rdf,
 )
 from release_fixture import FILES, write_release
+from server import HANG_GUARD_S
 
 LIMIT = 1024 * 1024
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -250,14 +251,15 @@ def peak_kib():
 
 document = sys.stdin.buffer.read()
 before = peak_kib()
-started = time.perf_counter()
+# CPU time, not the wall clock: the work the refusal took, which no load on the machine adds to.
+started = time.process_time()
 try:
     read_rdf(document, "application/rdf+xml", source="attack.rdf", max_bytes=64 << 20)
     outcome = "accepted"
 except UnsafeInputError as error:
     outcome = str(error)
-seconds = time.perf_counter() - started
-print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_kib": peak_kib(),
+cpu_seconds = time.process_time() - started
+print(json.dumps({"outcome": outcome, "cpu_seconds": cpu_seconds, "peak_kib": peak_kib(),
                   "before_kib": before}))
 """
 
@@ -267,7 +269,7 @@ def _refuse_in_a_capped_child(document: bytes) -> dict[str, Any]:
         [sys.executable, "-c", MEASURE],
         input=document,
         capture_output=True,
-        timeout=120,
+        timeout=HANG_GUARD_S,
         check=False,
     )
     assert finished.returncode == 0, finished.stderr.decode(errors="replace")[-2000:]
@@ -305,11 +307,11 @@ def test_expansion_attacks_refused_quickly_in_bounded_memory(
 ) -> None:
     build, problem = ATTACKS[attack]
     measured = _refuse_in_a_capped_child(build())
-    record_property("refusal_seconds", round(measured["seconds"], 4))
+    record_property("refusal_cpu_seconds", round(measured["cpu_seconds"], 4))
     record_property("peak_rss_kib", measured["peak_kib"])
     assert problem in measured["outcome"]
     assert measured["outcome"].startswith("attack.rdf: ")
-    assert measured["seconds"] < 5
+    assert measured["cpu_seconds"] < 5
     assert measured["peak_kib"] - measured["before_kib"] < 64 * 1024, "refusing costs < 64 MiB"
 
 
@@ -353,7 +355,7 @@ def context_server() -> Iterator[tuple[str, list[str]]]:
 def test_the_context_server_counts_requests(context_server: tuple[str, list[str]]) -> None:
     """The control for the tests below: a real fetch is seen, so "no request" means something."""
     base, seen = context_server
-    with urlopen(f"{base}/probe.jsonld", timeout=5) as response:
+    with urlopen(f"{base}/probe.jsonld", timeout=HANG_GUARD_S) as response:
         assert json.load(response)["@context"]["name"] == "http://example.org/name"
     assert seen == ["/probe.jsonld"]
 

@@ -20,7 +20,7 @@ from rdflib import RDF, Graph, URIRef
 from atrocity_kg import graphs, pipeline
 from atrocity_kg.api import linked_data
 from atrocity_kg.namespaces import AKG, DCTERMS
-from browser import chromium
+from browser import chromium, new_page
 from conftest import make_home
 from graphdiff import assert_isomorphic
 from release_fixture import write_release
@@ -379,7 +379,7 @@ def test_hostile_title_shows_as_text_in_a_browser(
 
     site, study = hostile
     problems: list[str] = []
-    page = browser.new_page()
+    page = new_page(browser)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{site}/id/{path_of(study)}")
     assert page.url == f"{site}/page/{path_of(study)}"

@@ -22,7 +22,7 @@ from atrocity_kg import store
 from atrocity_kg.api import create_app, pages
 from atrocity_kg.config import Settings
 from atrocity_kg.queries import load_catalogue
-from browser import chromium, unavailable
+from browser import chromium, new_page, unavailable
 from conftest import REPO, make_home
 from queries_support import load_expected, run_catalogue_query
 from server import serving
@@ -179,7 +179,7 @@ def test_editor_runs_a_catalogue_query_and_shows_an_error(
 
     requests: list[str] = []
     problems: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser, viewport={"width": 1280, "height": 900})
     page.add_init_script(RECORD_VIOLATIONS)
     page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda error: problems.append(str(error)))

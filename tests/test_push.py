@@ -17,7 +17,7 @@ from atrocity_kg.client import remote_select
 from atrocity_kg.config import Settings
 from atrocity_kg.results import Table
 from queries_support import run_catalogue_query
-from server import free_port, oxigraph_server
+from server import closed_port, oxigraph_server
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
@@ -177,9 +177,8 @@ def test_sparql_update_method_gives_the_same_store(built: Settings) -> None:
 
 
 def test_a_closed_port_fails_with_one_clear_line(built: Settings) -> None:
-    endpoint = f"http://127.0.0.1:{free_port()}/query"
-    with pytest.raises(push.RemoteUnreachableError) as caught:
-        push.push_store(built.store_root, push.Target(endpoint))
+    with closed_port() as port, pytest.raises(push.RemoteUnreachableError) as caught:
+        push.push_store(built.store_root, push.Target(f"http://127.0.0.1:{port}/query"))
     message = str(caught.value)
     assert "\n" not in message
     assert "/store" in message
@@ -191,8 +190,9 @@ def test_the_cli_reports_a_closed_port_in_one_line(
 ) -> None:
     monkeypatch.setenv("ATROCITY_KG_HOME", str(built.home))
     monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(built.store_root))
-    endpoint = f"http://127.0.0.1:{free_port()}/query"
-    result = CliRunner().invoke(app, ["push", "--endpoint", endpoint, "--method", "update"])
+    with closed_port() as port:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        result = CliRunner().invoke(app, ["push", "--endpoint", endpoint, "--method", "update"])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output

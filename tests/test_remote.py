@@ -18,7 +18,7 @@ from atrocity_kg.errors import StoreError
 from atrocity_kg.remote import RemoteStore
 from atrocity_kg.results import table_from_solutions
 from queries_support import as_plain, run_catalogue_query
-from server import free_port, oxigraph_server
+from server import closed_port, oxigraph_server
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
@@ -81,10 +81,11 @@ def test_the_stores_parser_message_comes_back_as_a_syntax_error(remote_endpoint:
 
 
 def test_an_unreachable_store_is_a_store_error_naming_it() -> None:
-    endpoint = f"http://127.0.0.1:{free_port()}/query"
-    remote = RemoteStore(endpoint, timeout=5)
-    with pytest.raises(StoreError) as caught:
-        remote.query("ASK {}")
+    with closed_port() as port:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        remote = RemoteStore(endpoint, timeout=5)
+        with pytest.raises(StoreError) as caught:
+            remote.query("ASK {}")
     assert endpoint in str(caught.value)
     remote.close()
 
@@ -93,7 +94,8 @@ def test_serve_refuses_to_start_on_an_unreachable_store(
     built: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ATROCITY_KG_HOME", str(built.home))
-    endpoint = f"http://127.0.0.1:{free_port()}/query"
-    result = CliRunner().invoke(app, ["serve", "--endpoint", endpoint])
+    with closed_port() as port:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        result = CliRunner().invoke(app, ["serve", "--endpoint", endpoint])
     assert result.exit_code == 1
     assert "did not answer" in result.output

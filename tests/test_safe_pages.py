@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,16 +21,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pyoxigraph as ox
 import pytest
-import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import Response
 
 from atrocity_kg import export, queries, store
 from atrocity_kg.api import create_app, pages, protocol
 from atrocity_kg.api.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from atrocity_kg.config import Settings
-from browser import chromium, unavailable
+from browser import chromium, new_page, unavailable
 from conftest import make_home
-from server import free_port, serving
+from server import served, serving
 from test_pages import RECORD_VIOLATIONS
 
 if TYPE_CHECKING:
@@ -77,25 +73,6 @@ def hostile_study(memory: ox.Store, settings: Settings) -> ox.NamedNode:
     study = next(iter(answer))["study"]
     assert isinstance(study, ox.NamedNode)
     return study
-
-
-@contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """``app`` (built here, with routes of the test's own) under uvicorn on a loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start in 30 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def page_path(iri: str) -> str:
@@ -174,7 +151,7 @@ def browser() -> Iterator[Browser]:
 
 def watched_page(browser: Browser, dialogs: list[str], violations: list[str]) -> Page:
     """A page that dismisses and records every dialog, and records policy violations."""
-    page = browser.new_page()
+    page = new_page(browser)
     page.add_init_script(RECORD_VIOLATIONS)
 
     def on_dialog(dialog: Dialog) -> None:
@@ -305,7 +282,7 @@ def failing_site(hostile: tuple[Settings, str]) -> Iterator[str]:
 
     app.add_api_route("/raising", raising)
     app.add_api_route("/streamed", streamed)
-    with served(app) as base:
+    with served(app, log_level="critical") as base:
         yield base
 
 

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from atrocity_kg.api import create_app
 from atrocity_kg.config import Settings
-from server import serving
+from server import HANG_GUARD_S, serving
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,9 @@ def test_the_server_serves_the_document_under_test(attacked_base: str) -> None:
 def test_every_operation_keeps_its_documented_contract(
     case: schemathesis.Case, attacked_base: str
 ) -> None:
-    response = case.call(base_url=attacked_base, timeout=QUERY_TIMEOUT_S + 5)
+    # The timeout only guards against a hang: how long an answer takes on a loaded machine is
+    # not part of the contract.
+    response = case.call(base_url=attacked_base, timeout=HANG_GUARD_S)
     where = f"{case.method} {case.formatted_path} -> {response.status_code}"
     assert response.status_code < 500 or response.status_code == 503, (
         f"{where}: server error\n{response.text[:500]}"

@@ -24,7 +24,7 @@ from atrocity_kg import iris
 from atrocity_kg.api import linked_data, pages
 from atrocity_kg.citations import Piece
 from atrocity_kg.namespaces import AKG
-from browser import chromium
+from browser import chromium, new_page
 from test_queries_against_sources import (
     LEVEL_LABELS,
     OUTCOME_LABELS,
@@ -379,7 +379,7 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
     mechanisms = set(curated.objects(URIRef(TOOL), AKG.hasMechanism))
     assert mechanisms
     problems: list[str] = []
-    page = browser.new_page(java_script_enabled=False)
+    page = new_page(browser, java_script_enabled=False)
     page.on("console", lambda message: problems.append(message.text))
     page.goto(f"{base}/id/tool/peace-operations")
     assert page.url == f"{base}/page/tool/peace-operations"

@@ -427,6 +427,7 @@ class QueryPool:
         self._generation = 0
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._waiting = 0
+        self._running = 0
         self._loop = asyncio.get_running_loop()
         self._closed = False
         self._workers: set[_Worker] = set()
@@ -465,6 +466,17 @@ class QueryPool:
         self._workers.discard(worker)
         threading.Thread(target=worker.kill, daemon=True).start()
 
+    @property
+    def running(self) -> int:
+        """How many queries hold a worker now. Read-only, for monitoring and for tests, which
+        must know that a query has reached a worker before they send the next one."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """How many queries wait for a free worker now (read-only, like ``running``)."""
+        return self._waiting
+
     async def started(self, timeout: float = 300) -> None:
         """Wait until every worker has loaded its store (the server starts answering then)."""
         deadline = time.monotonic() + timeout
@@ -481,7 +493,7 @@ class QueryPool:
             )
         self._waiting += 1
         try:
-            return await asyncio.wait_for(self._idle.get(), timeout=self.max_wait)
+            worker = await asyncio.wait_for(self._idle.get(), timeout=self.max_wait)
         except TimeoutError:
             raise BusyError(
                 f"no query worker became free within {self.max_wait:g} s",
@@ -489,11 +501,14 @@ class QueryPool:
             ) from None
         finally:
             self._waiting -= 1
+        self._running += 1
+        return worker
 
     def release(self, worker: _Worker, reusable: bool) -> None:
         """Give a worker back (from any thread); a stopped one is replaced by a fresh one."""
 
         def back() -> None:
+            self._running -= 1
             if reusable:
                 self._offer(worker)
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,12 +26,24 @@ class _Bucket:
 
 
 class RateLimit:
-    """At most ``burst`` requests at once per client, refilled at ``per_minute`` a minute."""
+    """At most ``burst`` requests at once per client, refilled at ``per_minute`` a minute.
 
-    def __init__(self, app: ASGIApp, *, per_minute: int, burst: int) -> None:
+    ``clock`` gives the seconds the buckets refill by (monotonic: a change of the wall clock
+    must not refill or drain them); a test passes its own to know the exact time.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: int,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.rate = per_minute / 60.0
         self.burst = float(burst)
+        self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -38,7 +51,7 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.take(client[0] if client else "unknown", time.monotonic())
+        wait = self.take(client[0] if client else "unknown", self._clock())
         if wait > 0:
             await _too_many(send, math.ceil(wait))
             return

@@ -68,6 +68,12 @@ class Serving:
         self._app.state.store = memory
 
     @property
+    def pool(self) -> QueryPool | None:
+        """The embedded store's query workers (None for a remote store), whose ``running`` and
+        ``waiting`` counts say where users' queries are."""
+        return self._pool
+
+    @property
     def build(self) -> Path | None:
         current: Path | None = self._app.state.build
         return current
