@@ -179,13 +179,24 @@ BIBLIOGRAPHY = [
 ]
 
 Tables = dict[str, list[dict[str, str]]]
-V3 = "V3 - 2025_April"
-FILES = {
-    "guide": f"auxiliary/{V3}/analytic_guide_3.csv",
-    "factors": f"data/{V3}/all_factors_3.csv",
-    "sources": f"data/{V3}/all_sources_3.csv",
-    "bibliography": f"auxiliary/{V3}/zotero_3.csv",
-}
+FOLDERS = {"V1": "V1 - 2022", "V2": "V2 - 2024", "V3": "V3 - 2025_April"}
+V3 = FOLDERS["V3"]
+
+
+def release_files(release: str = "V3") -> dict[str, str]:
+    """Where each table of a release lives in the folder; only V3 and later have a bibliography."""
+    folder, number = FOLDERS[release], int(release[1:])
+    files = {
+        "guide": f"auxiliary/{folder}/analytic_guide_{number}.csv",
+        "factors": f"data/{folder}/all_factors_{number}.csv",
+        "sources": f"data/{folder}/all_sources_{number}.csv",
+    }
+    if number >= 3:
+        files["bibliography"] = f"auxiliary/{folder}/zotero_{number}.csv"
+    return files
+
+
+FILES = release_files("V3")
 
 
 def default_tables() -> Tables:
@@ -197,13 +208,20 @@ def default_tables() -> Tables:
     }
 
 
-def write_release(root: Path, change: Callable[[Tables], None] | None = None) -> Path:
-    """Write the V3 files of a tiny release under root; `change` may spoil a value first."""
+def write_release(
+    root: Path, change: Callable[[Tables], None] | None = None, *, release: str = "V3"
+) -> Path:
+    """Write the files of a tiny release (V3 unless told) under root; `change` may spoil a value
+    first. Called once per release, it lays out several releases side by side; a release before
+    V3 has no bibliography of its own."""
     tables = default_tables()
     if change is not None:
         change(tables)
+    files = release_files(release)
     for name, rows in tables.items():
-        path = root / FILES[name]
+        if name not in files:
+            continue
+        path = root / files[name]
         path.parent.mkdir(parents=True, exist_ok=True)
         columns = list(dict.fromkeys(["", *[k for row in rows for k in row]]))
         with path.open("w", encoding="utf-8", newline="") as handle:
