@@ -181,17 +181,18 @@ BIBLIOGRAPHY = [
 
 Tables = dict[str, list[dict[str, str]]]
 FOLDERS = {"V1": "V1 - 2022", "V2": "V2 - 2024", "V3": "V3 - 2025_April"}
+V3 = FOLDERS["V3"]
 
 
-def release_files(code: str) -> dict[str, str]:
-    """Where a release keeps each table; only V3 ships a bibliography."""
-    folder, number = FOLDERS[code], code[1]
+def release_files(release: str = "V3") -> dict[str, str]:
+    """Where each table of a release lives in the folder; only V3 and later have a bibliography."""
+    folder, number = FOLDERS[release], int(release[1:])
     files = {
         "guide": f"auxiliary/{folder}/analytic_guide_{number}.csv",
         "factors": f"data/{folder}/all_factors_{number}.csv",
         "sources": f"data/{folder}/all_sources_{number}.csv",
     }
-    if code == "V3":
+    if number >= 3:
         files["bibliography"] = f"auxiliary/{folder}/zotero_{number}.csv"
     return files
 
@@ -219,16 +220,22 @@ def _write(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 def write_release(
-    root: Path, change: Callable[[Tables], None] | None = None, codes: tuple[str, ...] = ("V3",)
+    root: Path,
+    change: Callable[[Tables], None] | None = None,
+    codes: tuple[str, ...] = ("V3",),
+    *,
+    release: str | None = None,
 ) -> Path:
     """Write the files of a tiny release under root; `change` may spoil a value first.
 
-    V3 by default; with `codes`, V1 and V2 too, each with the same tables, except where `change`
-    gives a release its own (``tables["sources V2"]``)."""
+    V3 by default; with `codes`, other releases too, each with the same tables, except where
+    `change` gives a release its own (``tables["sources V2"]``); `release` names the one release
+    to write. Called once per release, it lays out several releases side by side; a release
+    before V3 has no bibliography of its own."""
     tables = default_tables()
     if change is not None:
         change(tables)
-    for code in codes:
+    for code in (release,) if release is not None else codes:
         for name, relative in release_files(code).items():
             _write(root / relative, tables.get(f"{name} {code}", tables[name]))
     return root

@@ -187,7 +187,9 @@ def test_failed_import_writes_nothing_and_leaves_the_store(
     with store.opened(empty_home.store_root) as opened:
         ask = store.run_query(opened, "ASK { ?s a <https://w3id.org/atrocity-kg/ontology#Study> }")
         assert bool(ask)
-    assert sorted(p.name for p in written.parent.iterdir()) == ["v3.ttl"], "no stray temp files"
+    assert sorted(p.name for p in written.parent.iterdir()) == ["quality.ttl", "v3.ttl"], (
+        "no stray temp files"
+    )
 
 
 def _interview_only(name: str, description: str = "NA") -> dict[str, str]:

@@ -50,6 +50,12 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class ReportFormat(StrEnum):
+    text = "text"
+    csv = "csv"
+    json = "json"
+
+
 @contextmanager
 def _reporting() -> Iterator[Callable[[str], None]]:
     """Show progress while work runs; turn our errors into a one-line reason and exit status 1."""
@@ -88,6 +94,9 @@ def import_ushmm(
         out.print(f"{code}: {triples} triples")
     for quirk in summary.quirks:
         out.print(f"upstream quirk handled: {escape(quirk)}", highlight=False)
+    found = sum(summary.quality.values())
+    kinds = sum(1 for count in summary.quality.values() if count)
+    out.print(f"quality report: {found} places in {kinds} kinds (atrocity-kg quality)")
     for file in summary.files:
         out.print(f"wrote {file}")
 
@@ -176,6 +185,29 @@ def evidence_command(
     if unexplained:
         err.print(f"[red]{unexplained} unexplained differences[/red]")
         raise typer.Exit(1)
+
+
+@app.command()
+def quality(
+    release: Annotated[
+        ReleaseChoice, typer.Option(help="the release whose files to report on")
+    ] = ReleaseChoice.all,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+) -> None:
+    """Report where the review's release files contradict themselves, each other or an earlier
+    release: file, row, column, kind, what the files say and what the graph does about it. Read
+    from the store when it holds the report (graph/quality), else from data/ushmm/quality.ttl;
+    stderr says which."""
+    chosen = None if release is ReleaseChoice.all else release.value
+    with _reporting():
+        report, source = pipeline.quality_report(Settings(), chosen)
+    err.print(f"quality report read from {escape(source)}", highlight=False, soft_wrap=True)
+    if fmt is ReportFormat.csv:
+        sys.stdout.write(report.to_csv())
+    elif fmt is ReportFormat.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        sys.stdout.write(report.to_text())
 
 
 def _tool_iri(settings: Settings, text: str) -> str:

@@ -18,6 +18,8 @@ from atrocity_kg.namespaces import bind_prefixes
 ONTOLOGY_GRAPH = iris.graph("ontology")
 CURATED_GRAPH = iris.graph("curated")
 SHAPES_GRAPH = iris.graph("shapes")
+QUALITY_GRAPH = iris.graph("quality")
+"""The quality annotations on the release files (atrocity_kg.quality): data/ushmm/quality.ttl."""
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -27,6 +29,12 @@ def release_graph_name(code: str) -> URIRef:
 
 def release_file(settings: Settings, code: str) -> Path:
     return settings.ushmm_dir / f"{code.lower()}.ttl"
+
+
+def quality_file(settings: Settings) -> Path:
+    """The quality annotations, written by the import beside the release graphs (and replaced
+    with them, all or nothing)."""
+    return settings.ushmm_dir / "quality.ttl"
 
 
 def from_ox(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
@@ -104,6 +112,13 @@ def load_releases(settings: Settings) -> dict[str, Graph]:
     for path in sorted(settings.ushmm_dir.glob("v*.ttl")):
         releases[path.stem.upper()] = parse_turtle(path)
     return releases
+
+
+def load_quality(settings: Settings) -> Graph | None:
+    """The committed quality annotations, or None before an import has written them."""
+    durable.recover(settings.ushmm_dir)
+    path = quality_file(settings)
+    return parse_turtle(path) if path.is_file() else None
 
 
 def write_turtle_files(graphs: dict[Path, Graph]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from rdflib import URIRef
 
@@ -99,6 +99,69 @@ def recomputed_assessment(release_code: str, basis: str, tool_iri: str, factor_i
 def justification(tool_iri: str, strategy_iri: str) -> URIRef:
     """Why a tool supports a strategy: one node per inferred link, keyed by its two ends."""
     return _id("justification", key(tool_iri), key(strategy_iri))
+
+
+def quality_kind(key: str) -> URIRef:
+    """A kind of slip in the review's files (a quality rule's ``# kind:``), a SKOS concept."""
+    return concept("quality-kind", key)
+
+
+def quality_annotation(kind: str, file: str, row: int, column: str | None, found: str) -> URIRef:
+    """One quality annotation: a kind of slip at one place (file, row, column) with what was
+    found there. A digest of them keeps the path short and identical from one import to the
+    next; the fields themselves are stored on the node."""
+    key = "\x1f".join((kind, file, str(row), column or "", found))
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return _id("quality", slug(kind), digest)
+
+
+# --- the records graph: release files as read, for the quality rules (never stored) ---------
+
+COLUMN_BASE = f"{BASE}id/column/"
+COLUMN_PART_BASE = f"{BASE}id/column-part/"
+TABLE_BASE = f"{BASE}id/table/"
+RECORD_FACT_BASE = f"{BASE}id/record-fact/"
+
+
+def record(file: str, row: int) -> URIRef:
+    """One data record of a release file (its path inside the release folder, its number from 1
+    after the header), as the quality rules see it: .../id/record/data/v3-2025-april/..."""
+    return _id("record", *(slug(part) for part in file.split("/")), str(row))
+
+
+def table(kind: str) -> URIRef:
+    """The class of the records of one kind of release file: sources, factors, guide,
+    bibliography."""
+    return URIRef(TABLE_BASE + slug(kind))
+
+
+def column(name: str) -> URIRef:
+    """The property holding a column's value in the records graph, named by its header exactly
+    as the file spells it ('Dedoose name' -> .../id/column/Dedoose%20name), so that a rule can
+    write ``col:Dedoose%20name`` and the same header in every release is one property."""
+    if not name:
+        raise ValueError("a column needs a name")
+    return URIRef(COLUMN_BASE + quote(name, safe=""))
+
+
+def column_name(iri: str) -> str | None:
+    """The header a column property stands for, or None for any other IRI."""
+    text = str(iri)
+    return unquote(text.removeprefix(COLUMN_BASE)) if text.startswith(COLUMN_BASE) else None
+
+
+def record_fact(name: str) -> URIRef:
+    """A fact the quality rules' preparation (``rules/prepare.ru``) derives about a record, such
+    as the factor a row is about once reconciled (``record-fact/factor``)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+        raise ValueError(f"not a record fact name: {name!r}")
+    return URIRef(RECORD_FACT_BASE + name)
+
+
+def column_part(name: str, part: str) -> URIRef:
+    """A value derived from a column rather than the column itself: the documents an ``Extra``
+    cell names (``Extra.documentName``), the digest of a prose cell (``Description.digest``)."""
+    return URIRef(COLUMN_PART_BASE + quote(name, safe="") + "." + quote(part, safe=""))
 
 
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"

@@ -43,6 +43,7 @@ class AKG(DefinedNamespace):
     PreventionTool: URIRef
     PreventionType: URIRef
     PublicationType: URIRef
+    QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
     Release: URIRef
     ResearchAssessment: URIRef
@@ -88,11 +89,13 @@ class AKG(DefinedNamespace):
     viaMechanism: URIRef
 
     # datatype properties
+    action: URIRef
     adverseCount: URIRef
     dedooseCode: URIRef
     displayed: URIRef
     evidenceReviewed: URIRef
     findingCount: URIRef
+    found: URIRef
     greaterCount: URIRef
     indexNumber: URIRef
     inverted: URIRef
@@ -111,6 +114,7 @@ class AKG(DefinedNamespace):
     relatedOutcomeNoOrMixedCount: URIRef
     releaseCode: URIRef
     reviewName: URIRef
+    sourceColumn: URIRef
     sourceFile: URIRef
     sourceRow: URIRef
     voteScore: URIRef
@@ -121,6 +125,9 @@ BIBO = Namespace("http://purl.org/ontology/bibo/")
 PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 VANN = Namespace("http://purl.org/vocab/vann/")
+# W3C Data Quality Vocabulary and Web Annotation: the quality report's annotations.
+DQV = Namespace("http://www.w3.org/ns/dqv#")
+OA = Namespace("http://www.w3.org/ns/oa#")
 ID = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 # DCAT 3 terms that rdflib's closed DCAT namespace does not list yet.
@@ -140,6 +147,8 @@ PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
     "schema": SDO,
     "bibo": BIBO,
     "prism": PRISM,
+    "dqv": DQV,
+    "oa": OA,
 }
 
 

@@ -28,6 +28,9 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.ingest.ushmm import read_release
+from atrocity_kg.quality import report as quality_report_module
+from atrocity_kg.quality.check import check_folder
+from atrocity_kg.remote import RemoteStore
 
 Progress = Callable[[str], None]
 
@@ -41,6 +44,7 @@ class ImportSummary:
     releases: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     quirks: list[str] = field(default_factory=list)
+    quality: dict[str, int] = field(default_factory=dict)
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
 
 
@@ -52,11 +56,15 @@ class BuildSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def validation_jobs(releases: dict[str, Graph], curated: Graph) -> list[tuple[URIRef, Graph]]:
-    """The curated data, and each release (validated with the curated data as context: the
-    tools and vocabularies it points into)."""
+def validation_jobs(
+    releases: dict[str, Graph], curated: Graph, quality: Graph | None = None
+) -> list[tuple[URIRef, Graph]]:
+    """The curated data, each release and the quality annotations (validated with the curated
+    data as context: the tools and vocabularies they point into)."""
     jobs = [(graphs.CURATED_GRAPH, curated)]
     jobs += [(graphs.release_graph_name(code), graph) for code, graph in releases.items()]
+    if quality is not None:
+        jobs.append((graphs.QUALITY_GRAPH, quality))
     return jobs
 
 
@@ -67,9 +75,10 @@ def validate_release_graphs(
     shapes: Graph,
     progress: Progress,
     cache: validate.ValidationCache | None = None,
+    quality: Graph | None = None,
 ) -> validate.ValidationReport:
     progress("validating curated data and releases " + ", ".join(releases))
-    jobs = validation_jobs(releases, curated)
+    jobs = validation_jobs(releases, curated, quality)
     return validate.validate_many(jobs, shapes, ontology, context=curated, cache=cache)
 
 
@@ -95,11 +104,19 @@ def import_ushmm(
         summary.quirks.extend(q for q in records.quirks if q not in summary.quirks)
         new[code] = build.release_graph(records)
         summary.releases[code] = len(new[code])
+    # Every release in the folder, whichever are imported: the rules compare releases.
+    progress(f"checking the release files in {folder} (quality rules)")
+    checked = check_folder(folder, curated)
+    quality = checked.graph
+    summary.quality = checked.counts()
     cache = validate.ValidationCache(settings.validation_cache)
-    summary.report = validate_release_graphs(new, curated, ontology, shapes, progress, cache)
+    summary.report = validate_release_graphs(
+        new, curated, ontology, shapes, progress, cache, quality
+    )
     if not summary.report.conforms:
         raise GraphValidationError(f"import stopped, nothing written: {summary.report.summary()}")
     files = {graphs.release_file(settings, code): graph for code, graph in new.items()}
+    files[graphs.quality_file(settings)] = quality
     progress("writing " + ", ".join(str(path) for path in sorted(files)))
     graphs.write_turtle_files(files)
     summary.files = sorted(files)
@@ -146,10 +163,11 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     shapes = graphs.load_shapes(settings)
     curated = graphs.load_curated(settings)
     releases = graphs.load_releases(settings)
+    quality = graphs.load_quality(settings)
     summary.timings["load"] = time.perf_counter() - clock
     clock = time.perf_counter()
     progress("validating curated data and releases " + ", ".join(releases) + " (in the background)")
-    jobs = validation_jobs(releases, curated)
+    jobs = validation_jobs(releases, curated, quality)
     cache = validate.ValidationCache(settings.validation_cache)
     with validate.validating(jobs, shapes, ontology, context=curated, cache=cache) as report:
         progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
@@ -170,6 +188,8 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     statements = catalogue.statement_graphs(releases)
     named.update(statements)
     named[catalogue.CATALOGUE_GRAPH] = catalogue.catalogue_graph(releases, statements)
+    if quality is not None:
+        named[graphs.QUALITY_GRAPH] = quality
     named.update(derived)
     catalogue.check_each_statement_once(named)
     progress("writing the store and its dumps")
@@ -225,11 +245,48 @@ def validate_files(
     chosen = list(paths)
     if not chosen:
         return validate_release_graphs(
-            graphs.load_releases(settings), curated, ontology, shapes, progress
+            graphs.load_releases(settings),
+            curated,
+            ontology,
+            shapes,
+            progress,
+            quality=graphs.load_quality(settings),
         )
     progress("validating " + ", ".join(map(str, chosen)))
     jobs = [(URIRef(path.resolve().as_uri()), graphs.parse_turtle(path)) for path in chosen]
     return validate.validate_many(jobs, shapes, ontology, context=curated)
+
+
+def quality_report(
+    settings: Settings, release: str | None = None
+) -> tuple[quality_report_module.QualityReport, str]:
+    """The quality report and where it was read: the store the server reads (a remote one when
+    configured, else the embedded build) when it holds graph/quality; otherwise the committed
+    data/ushmm/quality.ttl, so the report is there before any build."""
+    name = str(graphs.QUALITY_GRAPH)
+    if settings.sparql_endpoint:
+        remote = RemoteStore(settings.sparql_endpoint, union=settings.remote_union)
+        try:
+            if name in remote.graph_names():
+                return quality_report_module.read_report(remote, release), settings.sparql_endpoint
+        finally:
+            remote.close()
+    else:
+        try:
+            with store.opened(settings.store_root) as opened:
+                if opened.contains_named_graph(ox.NamedNode(name)):
+                    report = quality_report_module.read_report(opened, release)
+                    return report, f"the store {store.current_path(settings.store_root)}"
+        except StoreError:
+            pass
+    graph = graphs.load_quality(settings)
+    if graph is None:
+        raise StoreError(
+            f"no quality report: neither the store nor {graphs.quality_file(settings)} holds "
+            "one; run `atrocity-kg import ushmm PATH`"
+        )
+    memory = store.memory_store({graphs.QUALITY_GRAPH: graph})
+    return quality_report_module.read_report(memory, release), str(graphs.quality_file(settings))
 
 
 ALL_RELEASES = tuple(RELEASES)

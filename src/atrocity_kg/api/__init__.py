@@ -17,6 +17,7 @@ from atrocity_kg.api import (
     graph_store,
     linked_data,
     pages,
+    quality,
     queries,
     sparql,
 )
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
+    app.include_router(quality.router)
     app.include_router(linked_data.router)
     if settings.admin_token is not None:
         # Writes exist only when switched on; otherwise /admin/... is a plain 404.

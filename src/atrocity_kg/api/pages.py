@@ -77,6 +77,11 @@ _TEMPLATES = Environment(
 )
 
 
+def render(template: str, **values: Any) -> str:
+    """A page from the site's templates (autoescaped), for the other routers' HTML pages."""
+    return _TEMPLATES.get_template(template).render(static_url=STATIC_URL, **values)
+
+
 @dataclass(frozen=True)
 class GraphCounts:
     """What the home page reports about the graph being served."""
