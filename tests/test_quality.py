@@ -17,7 +17,9 @@ from rdflib.namespace import RDF, SKOS
 from atrocity_kg import graphs, iris
 from atrocity_kg.build import tool_catalogue
 from atrocity_kg.config import Settings
-from atrocity_kg.ingest.ushmm import KNOWN_QUIRKS, RELEASES, read_release
+from atrocity_kg.ingest.quirks import KNOWN_QUIRKS
+from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.ushmm import read_release
 from atrocity_kg.namespaces import AKG, DQV, OA
 from atrocity_kg.quality.check import QualityCheck, check_folder
 from atrocity_kg.quality.rules import Issue, load_rules
