@@ -8,7 +8,7 @@ scripts go on running after the rename."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,16 +79,25 @@ class CatalogueQuery:
         return result
 
 
+def header_lines(text: str) -> Iterator[str]:
+    """The comment lines a query file opens with (its header), stripped; the header ends at the
+    first line that is neither blank nor a comment."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return
+        if stripped:
+            yield stripped
+
+
 def parse_query_file(path: Path) -> CatalogueQuery:
     text = path.read_text(encoding="utf-8")
     title = description = ""
     parameters = []
     replaces: list[str] = []
-    for line in text.splitlines():
-        match = _HEADER.match(line.strip())
+    for line in header_lines(text):
+        match = _HEADER.match(line)
         if match is None:
-            if line.strip() and not line.lstrip().startswith("#"):
-                break
             continue
         key, value = match.group("key"), match.group("value").strip()
         if key == "title":

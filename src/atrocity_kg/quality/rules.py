@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from atrocity_kg import iris
 from atrocity_kg.errors import QueryError
+from atrocity_kg.queries import header_lines
 
 _HEADER = re.compile(r"^#\s*(?P<key>title|kind|description|action)\s*:\s*(?P<value>.*)$")
 _REQUIRED = ("title", "kind", "description", "action")
@@ -71,11 +72,9 @@ def parse_rule(path: Path) -> Rule:
     """A rule file: its header, checked, and its text."""
     text = path.read_text(encoding="utf-8")
     header: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _HEADER.match(line.strip())
+    for line in header_lines(text):
+        match = _HEADER.match(line)
         if match is None:
-            if line.strip() and not line.lstrip().startswith("#"):
-                break
             continue
         key, value = match.group("key"), match.group("value").strip()
         header[key] = f"{header.get(key, '')} {value}".strip()
