@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from atrocity_kg import build, graphs, pipeline, store, validate
+from atrocity_kg import build, catalogue, graphs, pipeline, store, validate
 from atrocity_kg.config import Settings
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.ingest.ushmm import read_release
@@ -37,12 +37,12 @@ def main() -> None:
     shapes = timed("load shapes", lambda: graphs.load_shapes(settings))
     curated = timed("load curated data", lambda: graphs.load_curated(settings))
     if (args.release_folder / "data").is_dir():
-        catalogue = build.tool_catalogue(curated)
+        tools = build.tool_catalogue(curated)
         for code in RELEASES:
             records = timed(
                 f"read release {code} (CSV)",
                 lambda c=code: read_release(  # type: ignore[misc]
-                    args.release_folder, c, catalogue
+                    args.release_folder, c, tools
                 ),
             )
             timed(f"map release {code} to RDF", lambda r=records: build.release_graph(r))  # type: ignore[misc]
@@ -75,7 +75,14 @@ def main() -> None:
         graphs.SHAPES_GRAPH: shapes,
         graphs.CURATED_GRAPH: curated,
     }
-    named |= {graphs.release_graph_name(c): g for c, g in releases.items()}
+    statements = timed(
+        "re-cut the releases: each statement once", lambda: catalogue.statement_graphs(releases)
+    )
+    named |= statements
+    named[catalogue.CATALOGUE_GRAPH] = timed(
+        "the catalogue (one label per factor)",
+        lambda: catalogue.catalogue_graph(releases, statements),
+    )
     named |= derived
     with tempfile.TemporaryDirectory() as folder:
         timed("write the on-disk store", lambda: store.write_store(Path(folder), named))
