@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -149,6 +150,46 @@ def test_a_relative_graph_iri_is_a_400(endpoint: str, name: str) -> None:
     response = httpx.get(endpoint, params={"query": TOOLS, name: "graph/curated"})
     assert response.status_code == 400
     assert "absolute IRI" in response.text
+
+
+def bindings(response: httpx.Response) -> dict[str, str]:
+    """The values of the one solution of a SELECT answered in SPARQL JSON."""
+    assert response.status_code == 200, response.text
+    (row,) = response.json()["results"]["bindings"]
+    return {name: term["value"] for name, term in row.items()}
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_relative_iris_resolve_against_the_endpoint_url(endpoint: str, method: str) -> None:
+    """A query without BASE was retrieved from the endpoint's URL, its base (RFC 3986, 5.1.3):
+    ``<>`` is the endpoint itself, ``<s>`` a sibling of it, ``<#x>`` a fragment of it.
+    (urljoin resolves as RFC 3986 says, independently of the server.)"""
+    query = "SELECT (<> AS ?here) (<s> AS ?sibling) (<#x> AS ?fragment) WHERE {}"
+    assert bindings(ask(endpoint, method, query)) == {
+        "here": endpoint,
+        "sibling": urljoin(endpoint, "s"),
+        "fragment": urljoin(endpoint, "#x"),
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_a_query_s_own_base_comes_first(endpoint: str, method: str) -> None:
+    """An absolute BASE replaces the endpoint's URL; a relative one is resolved against it."""
+    absolute = "BASE <http://example.org/a/> SELECT (<s> AS ?s) WHERE {}"
+    assert bindings(ask(endpoint, method, absolute)) == {"s": "http://example.org/a/s"}
+    relative = "BASE <data/> SELECT (<s> AS ?s) WHERE {}"
+    assert bindings(ask(endpoint, method, relative)) == {"s": urljoin(endpoint, "data/s")}
+
+
+def test_the_base_is_the_url_as_the_client_addressed_it(endpoint: str) -> None:
+    """The host is the one the client named (a proxy's name, say), not the socket's address;
+    and it is the URL the service description gives as the endpoint."""
+    named = {"Host": "kg.example.org:8443"}
+    here = "http://kg.example.org:8443/sparql"
+    response = httpx.get(endpoint, params={"query": "SELECT (<> AS ?here) WHERE {}"}, headers=named)
+    assert bindings(response) == {"here": here}
+    description = Graph().parse(data=httpx.get(endpoint, headers=named).content, format="turtle")
+    assert set(description.objects(None, SD.endpoint)) == {URIRef(here)}
 
 
 # --- content negotiation ------------------------------------------------------------------------

@@ -13,6 +13,10 @@ The dataset of a query, most specific first:
 - else the query's own FROM / FROM NAMED;
 - else the default graph is the union of all named graphs (``sd:UnionDefaultGraph``) and every
   named graph can be reached with GRAPH.
+
+Relative IRIs in a query without BASE are resolved against the endpoint's URL as the client
+addressed it (scheme, host, path: the URL the service description gives as ``sd:endpoint``), the
+URL the query was retrieved from in RFC 3986's terms.
 """
 
 from __future__ import annotations
@@ -309,6 +313,24 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def endpoint_url(request: Request) -> str:
+    """This endpoint's URL as the client addressed it: scheme, host (from the Host header, or
+    from the proxy's headers when uvicorn is told to trust them) and path, without the query."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+def base_iri(request: Request) -> str | None:
+    """What relative IRIs in the request's query resolve against: the endpoint's URL, or None
+    when a strange Host header makes no IRI of it (relative IRIs are then refused, as a query
+    cannot be said to come from a URL that is no IRI)."""
+    url = endpoint_url(request)
+    try:
+        ox.NamedNode(url)
+    except ValueError:
+        return None
+    return url
+
+
 async def answer(
     request: Request,
     text: str,
@@ -328,6 +350,7 @@ async def answer(
         formats=tuple(formats),
         max_rows=settings.max_result_rows,
         head=request.method == "HEAD",
+        base_iri=base_iri(request),
     )
     produce = await request.app.state.serving.prepare(job)
 
@@ -415,7 +438,7 @@ def _integer(value: int) -> ox.Literal:
 
 async def describe(request: Request, store: GraphStore, formats: Iterable[str]) -> Response:
     accept = request.headers.get("accept")
-    endpoint = str(request.url.replace(query="", fragment=""))
+    endpoint = endpoint_url(request)
     description_format = choose(RDF_FORMATS, accept, formats)
 
     def write(output: Any) -> None:
