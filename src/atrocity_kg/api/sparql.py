@@ -16,7 +16,8 @@ The dataset of a query, most specific first:
 
 Relative IRIs in a query without BASE are resolved against the endpoint's URL as the client
 addressed it (scheme, host, path: the URL the service description gives as ``sd:endpoint``), the
-URL the query was retrieved from in RFC 3986's terms.
+URL the query was retrieved from in RFC 3986's terms. A query body must be UTF-8, the only charset
+the protocol allows: a body declaring another is refused (415) rather than decoded.
 """
 
 from __future__ import annotations
@@ -191,6 +192,19 @@ def _content_type(request: Request) -> tuple[str, dict[str, str]]:
     return media.lower(), options
 
 
+def _check_charset(media: str, options: Mapping[str, str]) -> None:
+    """A query body is UTF-8, the only charset the protocol allows (for a form too: its
+    percent-encoded bytes are UTF-8). A body declared in another is refused, not decoded: a
+    server that decoded it would accept what other endpoints refuse."""
+    charset = options.get("charset")
+    if charset is not None and charset.lower() != "utf-8":
+        raise ProtocolError(
+            415,
+            f"unsupported charset {charset!r} in the {media} body: "
+            "the SPARQL Protocol takes queries in UTF-8 only",
+        )
+
+
 def body_limit(settings: Settings) -> int:
     """The largest body a query may come in: room for a percent-encoded query and parameters."""
     return 3 * settings.max_query_bytes + 64 * 1024
@@ -218,14 +232,16 @@ async def read_post(request: Request) -> PostedQuery:
     if media == SPARQL_QUERY:
         if "query" in url:
             raise ProtocolError(400, "the query is the request body: no 'query' parameter too")
+        _check_charset(media, options)
         try:
-            text = (await _body(request)).decode(options.get("charset", "utf-8"))
-        except (LookupError, UnicodeDecodeError) as error:
-            raise ProtocolError(400, f"cannot decode the query: {error}") from None
+            text = (await _body(request)).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the query is not UTF-8: {error}") from None
         parameters = url
         text = _one_query([text])
         check_size(text, _settings(request))
     elif media == FORM:
+        _check_charset(media, options)
         try:
             form = parse_qs((await _body(request)).decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError as error:
@@ -569,7 +585,8 @@ async def sparql_get(
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         415: {
-            "description": "Any other Content-Type (SPARQL Update included)",
+            "description": "Any other Content-Type (SPARQL Update included), or a charset "
+            "other than UTF-8",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
     },
