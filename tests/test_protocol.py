@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urljoin
 
 import httpx
 import pytest
@@ -149,6 +150,46 @@ def test_a_relative_graph_iri_is_a_400(endpoint: str, name: str) -> None:
     response = httpx.get(endpoint, params={"query": TOOLS, name: "graph/curated"})
     assert response.status_code == 400
     assert "absolute IRI" in response.text
+
+
+def bindings(response: httpx.Response) -> dict[str, str]:
+    """The values of the one solution of a SELECT answered in SPARQL JSON."""
+    assert response.status_code == 200, response.text
+    (row,) = response.json()["results"]["bindings"]
+    return {name: term["value"] for name, term in row.items()}
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_relative_iris_resolve_against_the_endpoint_url(endpoint: str, method: str) -> None:
+    """A query without BASE was retrieved from the endpoint's URL, its base (RFC 3986, 5.1.3):
+    ``<>`` is the endpoint itself, ``<s>`` a sibling of it, ``<#x>`` a fragment of it.
+    (urljoin resolves as RFC 3986 says, independently of the server.)"""
+    query = "SELECT (<> AS ?here) (<s> AS ?sibling) (<#x> AS ?fragment) WHERE {}"
+    assert bindings(ask(endpoint, method, query)) == {
+        "here": endpoint,
+        "sibling": urljoin(endpoint, "s"),
+        "fragment": urljoin(endpoint, "#x"),
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "form", "direct"])
+def test_a_query_s_own_base_comes_first(endpoint: str, method: str) -> None:
+    """An absolute BASE replaces the endpoint's URL; a relative one is resolved against it."""
+    absolute = "BASE <http://example.org/a/> SELECT (<s> AS ?s) WHERE {}"
+    assert bindings(ask(endpoint, method, absolute)) == {"s": "http://example.org/a/s"}
+    relative = "BASE <data/> SELECT (<s> AS ?s) WHERE {}"
+    assert bindings(ask(endpoint, method, relative)) == {"s": urljoin(endpoint, "data/s")}
+
+
+def test_the_base_is_the_url_as_the_client_addressed_it(endpoint: str) -> None:
+    """The host is the one the client named (a proxy's name, say), not the socket's address;
+    and it is the URL the service description gives as the endpoint."""
+    named = {"Host": "kg.example.org:8443"}
+    here = "http://kg.example.org:8443/sparql"
+    response = httpx.get(endpoint, params={"query": "SELECT (<> AS ?here) WHERE {}"}, headers=named)
+    assert bindings(response) == {"here": here}
+    description = Graph().parse(data=httpx.get(endpoint, headers=named).content, format="turtle")
+    assert set(description.objects(None, SD.endpoint)) == {URIRef(here)}
 
 
 # --- content negotiation ------------------------------------------------------------------------
@@ -393,20 +434,54 @@ def test_too_large_a_body_is_a_413(endpoint: str) -> None:
     assert response.status_code == 413
 
 
-def test_the_request_charset_is_honoured(endpoint: str) -> None:
-    query = 'SELECT ("Côte d’Ivoire" AS ?x) WHERE {}'
-    for charset, data in (("utf-8", query.encode()), ("utf-16", query.encode("utf-16"))):
+COTE = 'SELECT ("Côte d’Ivoire" AS ?x) WHERE {}'
+
+
+@pytest.mark.parametrize("charset", [None, "utf-8", "UTF-8", "Utf-8", '"utf-8"'])
+def test_a_utf8_body_is_read_whatever_the_spelling_of_its_charset(
+    endpoint: str, charset: str | None
+) -> None:
+    declared = f"; charset={charset}" if charset else ""
+    for content_type, data in (
+        ("application/sparql-query", COTE.encode()),
+        ("application/x-www-form-urlencoded", urlencode({"query": COTE}).encode()),
+    ):
         response = httpx.post(
-            endpoint,
-            content=data,
-            headers={"Content-Type": f"application/sparql-query; charset={charset}"},
+            endpoint, content=data, headers={"Content-Type": content_type + declared}
         )
         assert response.status_code == 200, response.text
         assert response.json()["results"]["bindings"][0]["x"]["value"] == "Côte d’Ivoire"
+
+
+@pytest.mark.parametrize("charset", ["UTF-16", "iso-8859-1", "utf8", "us-ascii"])
+def test_a_body_in_another_charset_is_a_415_naming_it(endpoint: str, charset: str) -> None:
+    """The protocol allows UTF-8 only; even a body whose bytes happen to be UTF-8 (ASCII) is
+    refused when it says it is something else, as the next endpoint would refuse it too."""
+    python_codec = {"utf8": "utf-8", "us-ascii": "ascii"}.get(charset, charset)
+    query = "ASK {}" if charset == "us-ascii" else 'SELECT ("Côte" AS ?x) WHERE {}'
+    for content_type, data in (
+        ("application/sparql-query", query.encode(python_codec)),
+        (
+            "application/x-www-form-urlencoded",
+            urlencode({"query": query}, encoding=python_codec).encode(),
+        ),
+    ):
+        response = httpx.post(
+            endpoint, content=data, headers={"Content-Type": f"{content_type}; charset={charset}"}
+        )
+        assert response.status_code == 415, (content_type, response.text)
+        assert media(response) == "text/plain"
+        assert f"charset '{charset}'" in response.text
+        assert "UTF-8" in response.text
+        assert response.text.count("\n") == 1
+
+
+def test_a_body_that_is_not_utf8_is_a_400(endpoint: str) -> None:
     response = httpx.post(
         endpoint, content=b"\xff\xfe\xfa", headers={"Content-Type": "application/sparql-query"}
     )
     assert response.status_code == 400
+    assert "not UTF-8" in response.text
 
 
 def test_other_methods_are_a_405_naming_the_allowed_ones(endpoint: str) -> None:

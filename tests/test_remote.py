@@ -15,7 +15,7 @@ from atrocity_kg import push, queries, store
 from atrocity_kg.cli import app
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import StoreError
-from atrocity_kg.remote import RemoteStore
+from atrocity_kg.remote import RemoteStore, with_base
 from atrocity_kg.results import table_from_solutions
 from queries_support import as_plain, run_catalogue_query
 from server import closed_port, oxigraph_server
@@ -99,3 +99,40 @@ def test_serve_refuses_to_start_on_an_unreachable_store(
         result = CliRunner().invoke(app, ["serve", "--endpoint", endpoint])
     assert result.exit_code == 1
     assert "did not answer" in result.output
+
+
+def test_a_base_iri_goes_to_the_remote_store_as_a_base_declaration(remote_endpoint: str) -> None:
+    """The protocol has no parameter for a base: it travels as BASE (only when the query has a
+    relative IRI), and a query's own BASE still comes first."""
+    remote = RemoteStore(remote_endpoint)
+    base = "http://example.org/dir/endpoint"
+    query = "SELECT (<> AS ?here) (<s> AS ?s) WHERE {}"
+    answer = remote.query(query, base_iri=base)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [(row["here"].value, row["s"].value) for row in answer] == [
+        (base, "http://example.org/dir/s")
+    ]
+    answer = remote.query("BASE <http://example.net/> SELECT (<s> AS ?s) WHERE {}", base_iri=base)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [row["s"].value for row in answer] == ["http://example.net/s"]
+    # Without it, the remote store resolves against its own URL, not ours.
+    answer = remote.query(query)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [row["here"].value for row in answer] == [remote_endpoint]
+    with pytest.raises(ValueError, match="Invalid"):
+        remote.query(query, base_iri="not absolute")
+    remote.close()
+
+
+def test_a_base_that_is_not_needed_leaves_the_error_positions_alone(remote_endpoint: str) -> None:
+    remote = RemoteStore(remote_endpoint)
+    with pytest.raises(SyntaxError) as caught:
+        remote.query("SELECT WHERE nonsense", base_iri="http://example.org/sparql")
+    assert "error at 1:" in str(caught.value)
+    assert with_base("ASK { <http://example.org/a> ?p ?o }", "http://example.org/") == (
+        "ASK { <http://example.org/a> ?p ?o }"
+    )
+    assert with_base("ASK { <a> ?p ?o }", "http://example.org/") == (
+        "BASE <http://example.org/>\nASK { <a> ?p ?o }"
+    )
+    remote.close()

@@ -18,11 +18,18 @@ A remote store is asked for that in one of two ways (``Settings.remote_union``):
 Bound values are sent as a VALUES block at the top of the query's outer WHERE group (terms built
 by pyoxigraph, never pasted into patterns). Blank nodes cannot be named across requests, so
 ``quads_for_pattern`` with a blank node finds nothing.
+
+A base IRI (pyoxigraph's ``base_iri``: for a client's query, the URL of our endpoint) cannot be
+sent as a parameter of the protocol: it goes as a BASE declaration in front of the query, the
+standard way, and only when the query has a relative IRI to resolve, so that the remote parser's
+error positions are those of the text the client wrote whenever the BASE is not needed. A query's
+own BASE comes after ours and wins; a relative one is resolved against ours, as RFC 3986 says.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,6 +53,10 @@ QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 HAS_GRAPH = "ASK WHERE { GRAPH ?g { } }"
 QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+# SPARQL's IRIREF token, and the scheme that makes an IRI absolute (RFC 3987).
+_IRI_REF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class RemoteStore:
@@ -80,14 +91,18 @@ class RemoteStore:
         default_graph: Iterable[ox.NamedNode] | ox.NamedNode | None = None,
         named_graphs: Iterable[ox.NamedNode] | None = None,
         substitutions: Mapping[ox.Variable, Term] | None = None,
+        base_iri: str | None = None,
     ) -> QueryAnswer:
         """Run a query; SELECT and ASK give pyoxigraph's own result objects, CONSTRUCT and
         DESCRIBE an iterator of triples. A query the store rejects raises SyntaxError, as the
-        embedded store does, with the store's message."""
+        embedded store does, with the store's message; a base IRI that is not an absolute IRI
+        raises ValueError, as there."""
         if substitutions:
             if any(isinstance(term, ox.BlankNode) for term in substitutions.values()):
                 raise ValueError("a blank node cannot be bound in a query to a remote store")
             query = with_values(query, substitutions)  # type: ignore[arg-type]
+        if base_iri is not None:
+            query = with_base(query, base_iri)
         parameters: list[tuple[str, str]] = [("query", query)]
         if default_graph is not None or named_graphs is not None:
             defaults = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph
@@ -214,6 +229,15 @@ class _Body(io.RawIOBase):
         if not self.closed:
             self._response.close()
         super().close()
+
+
+def with_base(query: str, base_iri: str) -> str:
+    """The query with ``BASE <base_iri>`` in front when it has a relative IRI reference (see the
+    module's notes). The scan may count an IRI-like piece of a string or a comment too: the
+    BASE added for it changes nothing but the line numbers of the remote's error messages."""
+    declaration = str(ox.NamedNode(base_iri))  # refuses what is not an absolute IRI
+    relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
+    return f"BASE {declaration}\n{query}" if relative else query
 
 
 def _form(parameters: list[tuple[str, str]]) -> dict[str, list[str]]:

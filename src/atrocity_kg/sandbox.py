@@ -72,6 +72,9 @@ class QueryJob:
     formats: tuple[str, ...] = ()
     max_rows: int = 100_000
     head: bool = False
+    base_iri: str | None = None
+    """What the query's relative IRIs resolve against when it has no BASE of its own (the
+    endpoint's URL, for a client's query); None leaves them unresolved, so they are refused."""
 
     def dataset_arguments(self) -> dict[str, Any]:
         if self.default_graphs or self.named_graphs:
@@ -241,7 +244,7 @@ def answer(store: Any, job: QueryJob, emit: Emit) -> None:
 
     try:
         try:
-            result = store.query(job.text, **job.dataset_arguments())
+            result = store.query(job.text, base_iri=job.base_iri, **job.dataset_arguments())
         except SyntaxError as error:
             emit(("error", 400, f"malformed query: {error}", {}))
             return

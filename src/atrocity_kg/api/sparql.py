@@ -13,6 +13,11 @@ The dataset of a query, most specific first:
 - else the query's own FROM / FROM NAMED;
 - else the default graph is the union of all named graphs (``sd:UnionDefaultGraph``) and every
   named graph can be reached with GRAPH.
+
+Relative IRIs in a query without BASE are resolved against the endpoint's URL as the client
+addressed it (scheme, host, path: the URL the service description gives as ``sd:endpoint``), the
+URL the query was retrieved from in RFC 3986's terms. A query body must be UTF-8, the only charset
+the protocol allows: a body declaring another is refused (415) rather than decoded.
 """
 
 from __future__ import annotations
@@ -187,6 +192,19 @@ def _content_type(request: Request) -> tuple[str, dict[str, str]]:
     return media.lower(), options
 
 
+def _check_charset(media: str, options: Mapping[str, str]) -> None:
+    """A query body is UTF-8, the only charset the protocol allows (for a form too: its
+    percent-encoded bytes are UTF-8). A body declared in another is refused, not decoded: a
+    server that decoded it would accept what other endpoints refuse."""
+    charset = options.get("charset")
+    if charset is not None and charset.lower() != "utf-8":
+        raise ProtocolError(
+            415,
+            f"unsupported charset {charset!r} in the {media} body: "
+            "the SPARQL Protocol takes queries in UTF-8 only",
+        )
+
+
 def body_limit(settings: Settings) -> int:
     """The largest body a query may come in: room for a percent-encoded query and parameters."""
     return 3 * settings.max_query_bytes + 64 * 1024
@@ -214,14 +232,16 @@ async def read_post(request: Request) -> PostedQuery:
     if media == SPARQL_QUERY:
         if "query" in url:
             raise ProtocolError(400, "the query is the request body: no 'query' parameter too")
+        _check_charset(media, options)
         try:
-            text = (await _body(request)).decode(options.get("charset", "utf-8"))
-        except (LookupError, UnicodeDecodeError) as error:
-            raise ProtocolError(400, f"cannot decode the query: {error}") from None
+            text = (await _body(request)).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the query is not UTF-8: {error}") from None
         parameters = url
         text = _one_query([text])
         check_size(text, _settings(request))
     elif media == FORM:
+        _check_charset(media, options)
         try:
             form = parse_qs((await _body(request)).decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError as error:
@@ -309,6 +329,24 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def endpoint_url(request: Request) -> str:
+    """This endpoint's URL as the client addressed it: scheme, host (from the Host header, or
+    from the proxy's headers when uvicorn is told to trust them) and path, without the query."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+def base_iri(request: Request) -> str | None:
+    """What relative IRIs in the request's query resolve against: the endpoint's URL, or None
+    when a strange Host header makes no IRI of it (relative IRIs are then refused, as a query
+    cannot be said to come from a URL that is no IRI)."""
+    url = endpoint_url(request)
+    try:
+        ox.NamedNode(url)
+    except ValueError:
+        return None
+    return url
+
+
 async def answer(
     request: Request,
     text: str,
@@ -328,6 +366,7 @@ async def answer(
         formats=tuple(formats),
         max_rows=settings.max_result_rows,
         head=request.method == "HEAD",
+        base_iri=base_iri(request),
     )
     produce = await request.app.state.serving.prepare(job)
 
@@ -415,7 +454,7 @@ def _integer(value: int) -> ox.Literal:
 
 async def describe(request: Request, store: GraphStore, formats: Iterable[str]) -> Response:
     accept = request.headers.get("accept")
-    endpoint = str(request.url.replace(query="", fragment=""))
+    endpoint = endpoint_url(request)
     description_format = choose(RDF_FORMATS, accept, formats)
 
     def write(output: Any) -> None:
@@ -546,7 +585,8 @@ async def sparql_get(
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         415: {
-            "description": "Any other Content-Type (SPARQL Update included)",
+            "description": "Any other Content-Type (SPARQL Update included), or a charset "
+            "other than UTF-8",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
     },
