@@ -48,6 +48,7 @@ TRIPLES = "application/n-triples"
 ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
 GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
@@ -88,9 +89,9 @@ class RemoteStore:
         query: str,
         *,
         use_default_graph_as_union: bool = False,
-        default_graph: Iterable[ox.NamedNode] | ox.NamedNode | None = None,
-        named_graphs: Iterable[ox.NamedNode] | None = None,
-        substitutions: Mapping[ox.Variable, Term] | None = None,
+        default_graph: GraphName | Iterable[GraphName] | None = None,
+        named_graphs: Iterable[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, Term | ox.Triple] | None = None,
         base_iri: str | None = None,
     ) -> QueryAnswer:
         """Run a query; SELECT and ASK give pyoxigraph's own result objects, CONSTRUCT and
@@ -98,16 +99,24 @@ class RemoteStore:
         embedded store does, with the store's message; a base IRI that is not an absolute IRI
         raises ValueError, as there."""
         if substitutions:
-            if any(isinstance(term, ox.BlankNode) for term in substitutions.values()):
-                raise ValueError("a blank node cannot be bound in a query to a remote store")
-            query = with_values(query, substitutions)  # type: ignore[arg-type]
+            bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
+            for variable, term in substitutions.items():
+                if not isinstance(term, ox.NamedNode | ox.Literal):
+                    kind = "blank node" if isinstance(term, ox.BlankNode) else "triple"
+                    raise ValueError(f"a {kind} cannot be bound in a query to a remote store")
+                bound[variable] = term
+            query = with_values(query, bound)
         if base_iri is not None:
             query = with_base(query, base_iri)
         parameters: list[tuple[str, str]] = [("query", query)]
         if default_graph is not None or named_graphs is not None:
-            defaults = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph
-            parameters += [("default-graph-uri", g.value) for g in defaults or ()]
-            parameters += [("named-graph-uri", g.value) for g in named_graphs or ()]
+            defaults = (
+                [default_graph]
+                if isinstance(default_graph, ox.NamedNode | ox.BlankNode | ox.DefaultGraph)
+                else list(default_graph or ())
+            )
+            parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults]
+            parameters += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
         elif use_default_graph_as_union and self.union == "protocol":
             names = self.graph_names()
             parameters += [("default-graph-uri", name) for name in names]
@@ -238,6 +247,14 @@ def with_base(query: str, base_iri: str) -> str:
     declaration = str(ox.NamedNode(base_iri))  # refuses what is not an absolute IRI
     relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
     return f"BASE {declaration}\n{query}" if relative else query
+
+
+def _graph_iri(graph: GraphName) -> str:
+    """A graph named in a dataset, as the protocol names it: by IRI only (a blank node or the
+    default graph cannot be named across requests)."""
+    if not isinstance(graph, ox.NamedNode):
+        raise ValueError("only graphs named by an IRI can be sent to a remote store")
+    return graph.value
 
 
 def _form(parameters: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -19,16 +19,50 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from atrocity_kg import durable
 from atrocity_kg.errors import QueryError, StoreError
-from atrocity_kg.remote import RemoteStore
 
-GraphStore = ox.Store | RemoteStore
-"""What the app reads: the embedded store, or a remote one answering the same calls."""
+Bindable = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]
+
+
+class GraphStore(Protocol):
+    """What the app reads a store through: the four calls of ``pyoxigraph.Store`` it makes.
+
+    The embedded store (``ox.Store``) has them, and ``remote.RemoteStore`` answers them over the
+    SPARQL 1.1 Protocol, so that every route and page works on either. CONSTRUCT and DESCRIBE
+    give pyoxigraph's triples, or an iterator of triples from a remote store.
+    """
+
+    def query(
+        self,
+        query: str,
+        *,
+        use_default_graph_as_union: bool = False,
+        default_graph: GraphName | list[GraphName] | None = None,
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: dict[ox.Variable, Bindable] | None = None,
+        base_iri: str | None = None,
+    ) -> QueryAnswer: ...
+
+    def quads_for_pattern(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        object: ox.NamedNode | ox.BlankNode | ox.Literal | None,
+        graph_name: ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None = None,
+    ) -> Iterator[ox.Quad]: ...
+
+    def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]: ...
+
+    def contains_named_graph(self, graph_name: ox.NamedNode | ox.BlankNode) -> bool: ...
+
 
 CURRENT = "current"
 PREVIOUS = "previous"
@@ -241,9 +275,7 @@ def graph_names(store: ox.Store) -> list[str]:
     return sorted(node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode))
 
 
-def run_query(
-    store: GraphStore, text: str
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]:
+def run_query(store: GraphStore, text: str) -> QueryAnswer:
     """Run a SPARQL query; the default graph is the union of the named graphs."""
     try:
         return store.query(text, use_default_graph_as_union=True)
