@@ -8,6 +8,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SDO, SKOS, XSD
 from atrocity_kg import iris
 from atrocity_kg.citations import parse_citation, plain_citation
 from atrocity_kg.evidence import COUNT_PROPERTIES, decimal_literal
+from atrocity_kg.ingest.codebook import class_of, code_book
 from atrocity_kg.ingest.ushmm import (
     FactorRecord,
     FindingRecord,
@@ -26,8 +27,6 @@ PUBLISHER = (
     "United States Holocaust Memorial Museum, Simon-Skjodt Center for the Prevention of Genocide"
 )
 
-_FINDING_CLASS = {"overall": AKG.OverallEffectFinding, "factor": AKG.FactorFinding}
-_FACTOR_CLASS = {"contextual": AKG.ContextualFactor, "design": AKG.DesignFactor}
 _RESEARCH_COUNTS = COUNT_PROPERTIES
 
 
@@ -42,7 +41,7 @@ def tool_catalogue(curated: Graph) -> ToolCatalogue:
             by_code[str(code)] = tool_slug
         for label in curated.objects(tool, SKOS.prefLabel):
             by_name[str(label).lower()] = tool_slug
-    return ToolCatalogue(by_code, by_name)
+    return ToolCatalogue(by_code, by_name, code_book(curated))
 
 
 def release_graph(records: ReleaseRecords) -> Graph:
@@ -92,7 +91,7 @@ def _add_factor(graph: Graph, factor: FactorRecord) -> None:
     akg:reviewName here; the one preferred label, unique across factors, is the build's
     (catalogue.py), since releases rename factors and reuse one name for several."""
     node = iris.factor(factor.key)
-    kind = _FACTOR_CLASS[factor.kind]
+    kind = class_of("factor kind", factor.kind)
     graph.add((node, RDF.type, kind))
     graph.add((node, AKG.reviewName, Literal(factor.name, lang="en")))
     if factor.code:
@@ -171,7 +170,7 @@ def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
 def _add_finding(graph: Graph, finding: FindingRecord, code: str, release: URIRef) -> None:
     node = iris.finding(code, *finding.key)
     study = iris.study(finding.study)
-    graph.add((node, RDF.type, _FINDING_CLASS[finding.kind]))
+    graph.add((node, RDF.type, class_of("effects_type", finding.kind)))
     graph.add((node, AKG.inRelease, release))
     graph.add((node, AKG.reportedIn, study))
     graph.add((study, AKG.reportsFinding, node))

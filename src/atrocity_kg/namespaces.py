@@ -120,6 +120,9 @@ class AKG(DefinedNamespace):
     voteScore: URIRef
     zoteroKey: URIRef
 
+    # annotation properties
+    factorEffectNotation: URIRef
+
 
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")

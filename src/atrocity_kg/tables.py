@@ -27,8 +27,10 @@ from rdflib.namespace import RDF, XSD
 
 from atrocity_kg import catalogue, graphs, iris
 from atrocity_kg.errors import StoreError
+from atrocity_kg.evidence import NONE_AVAILABLE
+from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_spellings, read_code_book
 from atrocity_kg.ingest.releases import RELEASES
-from atrocity_kg.namespaces import BASE, sparql_prologue
+from atrocity_kg.namespaces import AKG, BASE, sparql_prologue
 from atrocity_kg.queries import with_values
 
 SDO = Namespace("https://schema.org/")
@@ -129,52 +131,6 @@ FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-# Our vocabularies' keys -> the strings the release files use (V3's spelling).
-EFFECT_TYPES = {"OverallEffectFinding": "Average", "FactorFinding": "Contextual or design"}
-_REDUCING = "the tool in reducing mass atrocities or CROs"
-FACTOR_EFFECTS = {
-    "greater-effectiveness": f"The factor is associated with greater effectiveness of {_REDUCING}",
-    "lesser-effectiveness": f"The factor is associated with lesser effectiveness of {_REDUCING}",
-    "no-or-mixed": f"The factor has no or mixed effects on the effectiveness of {_REDUCING}",
-}
-OVERALL_EFFECTS = {
-    "decreases": "Decreases mass atrocities or CROs",
-    "increases": "Increases mass atrocities or CROs",
-    "no-or-mixed": "No or mixed effects",
-}
-OUTCOMES = {
-    "mass-atrocities": "Mass atrocities",
-    "violence-against-civilians": "Violence against civilians",
-    "conflict": "Conflict",
-    "human-rights-violations": "Human rights violations",
-    "adverse-consequences": "Adverse consequences",
-}
-PUBLICATION_TYPES = {
-    "peer-reviewed-journal-article": "Peer-reviewed journal article",
-    "organizational-publication": "Organizational publication",
-    "book-chapter": "Book chapter",
-    "unpublished-manuscript": "Unpublished manuscript",
-}
-EMPIRICAL_BASES = {
-    "one-case-study": "One case study",
-    "comparison-of-greater-than-one-case": "Comparison of greater than one case",
-    "unclear": "Unclear",
-}
-METHOD_COLUMNS: dict[str, dict[str, str]] = {
-    "Qual": {
-        "process-tracing": "Process tracing",
-        "structured-case-comparison": "Structured case comparison",
-    },
-    "Quant": {
-        "multivariate-regression": "Multivariate regression",
-        "regression": "Regression",
-        "statistics-with-an-identification-strategy": "Statistics with an identification strategy",
-        "fixed-or-random-effects": "Fixed or random effects",
-        "simple-probability": "Simple probability",
-    },
-    "Method": {"no-discernible-method": "No discernible method"},
-}
-FACTOR_KINDS = {"ContextualFactor": "Contextual", "DesignFactor": "Design"}
 STRATEGY_COLUMNS = ("dissuade", "degrade", "protect", "transition")
 RESEARCH_COLUMNS = {
     "count": "findingCount",
@@ -199,9 +155,6 @@ PRACTITIONER_COLUMNS = {
     "no_mixed_practitioner": "noOrMixedCount",
     "proportion_practitioner": "practitionerShare",
 }
-NONE_AVAILABLE = "None available"
-"""The review's research level for a factor practitioners cite and no reviewed study does."""
-
 GAP_MAP_COLUMNS = (
     "release",
     "tool",
@@ -303,8 +256,6 @@ SELECT ?row ?name WHERE {
   ?old dct:isReplacedBy ?factor ; akg:sourceRow ?row ; akg:reviewName ?name
 }"""
 """Rows that named their factor without its code: the name they gave (ingest/factors.py)."""
-LEVELS_QUERY = """
-SELECT ?level ?notation WHERE { ?level a akg:EvidenceLevel ; skos:notation ?notation }"""
 
 
 @dataclass
@@ -356,59 +307,63 @@ def _studies(store: ox.Store, graph: Sequence[URIRef]) -> dict[str, _Study]:
 
 
 def _factors(store: ox.Store, graph: Sequence[URIRef]) -> dict[str, _Factor]:
+    kinds = class_spellings("factor kind")
     return {
         str(s["factor"]): _Factor(
-            FACTOR_KINDS[_key(s["kind"])], str(s["label"]), s["code"], s["family"], s["opposite"]
+            kinds[str(s["kind"])], str(s["label"]), s["code"], s["family"], s["opposite"]
         )
         for s in _select(store, FACTORS_QUERY, graph)
     }
 
 
-def _method_cell(study: _Study, column: str) -> str:
+def _method_cell(study: _Study, column: str, codes: CodeBook) -> str:
     """The graph keeps a study's methods, not each record's: a study coded with two methods of
     the same column on different records gives the first of them in order on every record."""
-    chosen = sorted(key for key in study.methods if key in METHOD_COLUMNS[column])
-    return METHOD_COLUMNS[column][chosen[0]] if chosen else NA
+    spellings = codes.written(column)
+    chosen = sorted(key for key in study.methods if key in spellings)
+    return spellings[chosen[0]] if chosen else NA
 
 
-def _source_rows(store: ox.Store, graph: Sequence[URIRef], number: int) -> list[dict[str, str]]:
+def _source_rows(
+    store: ox.Store, graph: Sequence[URIRef], number: int, codes: CodeBook
+) -> list[dict[str, str]]:
     tools = _tools(store)
     studies = _studies(store, graph)
     factors = _factors(store, graph)
+    effect_types = class_spellings("effects_type")
     header = SOURCES_HEADERS[number]
     rows: dict[int, dict[str, str]] = {}
     for s in _select(store, FINDINGS_QUERY, graph):
         study = studies[str(s["study"])]
-        kind = _key(s["kind"])
         direction = _key(s["direction"])
         factor = factors.get(str(s["factor"])) if s["factor"] else None
-        overall = kind == "OverallEffectFinding"
+        overall = s["kind"] == str(AKG.OverallEffectFinding)
         known = {
             "": str(s["row"]),
-            "effects_type": EFFECT_TYPES[kind],
+            "effects_type": effect_types[str(s["kind"])],
             "Index.Number": study.index,
             "Tool": tools[str(s["tool"])][0] or NA,
             "Year": study.year,
             "CD": NA if factor is None else (factor.code or factor.label),
-            "Outcome": OUTCOMES[_key(s["outcome"])],
-            "Factor_effect": NA if overall else FACTOR_EFFECTS[direction],
-            "overall": OVERALL_EFFECTS[direction] if overall else NA,
-            "Publication": PUBLICATION_TYPES[study.publication],
-            "Empirical": EMPIRICAL_BASES[study.empirical],
+            "Outcome": codes.written("Outcome")[_key(s["outcome"])],
+            "Factor_effect": NA if overall else codes.written("Factor_effect")[direction],
+            "overall": codes.written("overall")[direction] if overall else NA,
+            "Publication": codes.written("Publication")[study.publication],
+            "Empirical": codes.written("Empirical")[study.empirical],
             "full_citation": study.citations[0] if study.citations else NA,
-            **{column: _method_cell(study, column) for column in METHOD_COLUMNS},
+            **{column: _method_cell(study, column, codes) for column in METHOD_COLUMNS},
         }
         rows[int(str(s["row"]))] = {column: known.get(column, "") for column in header}
     return [rows[number] for number in sorted(rows)]
 
 
-def _factor_rows(store: ox.Store, graph: Sequence[URIRef], number: int) -> list[dict[str, str]]:
+def _factor_rows(
+    store: ox.Store, graph: Sequence[URIRef], number: int, codes: CodeBook
+) -> list[dict[str, str]]:
     tools = _tools(store)
     factors = _factors(store, graph)
-    levels = {
-        str(s["level"]): str(s["notation"])
-        for s in _select(store, LEVELS_QUERY, [graphs.CURATED_GRAPH])
-    }
+    research_levels = codes.written("research_qualitative")
+    practitioner_levels = codes.written("practitioner_qualitative")
     stated: dict[str, set[str]] = defaultdict(set)
     for s in _select(store, STATED_QUERY, graph):
         stated[str(s["tool"])].add(_key(s["strategy"]))
@@ -452,15 +407,18 @@ def _factor_rows(store: ox.Store, graph: Sequence[URIRef], number: int) -> list[
             known["inversion_with_neg_strength"] = (
                 "1" if research.get("inverted") in {"true", "1"} else "0"
             )
-            known["research_qualitative"] = levels[str(research["evidenceLevel"])]
+            known["research_qualitative"] = research_levels[_key(research["evidenceLevel"])]
         elif practitioner is not None:
-            known["research_qualitative"] = NONE_AVAILABLE
+            # Practitioners cite the factor and no reviewed study does.
+            known["research_qualitative"] = research_levels[NONE_AVAILABLE]
             for column in (*RESEARCH_COLUMNS, "count_without_adverse"):
                 known[column] = NA
         if practitioner is not None:
             for column, name_of in PRACTITIONER_COLUMNS.items():
                 known[column] = number_text(practitioner.get(name_of))
-            known["practitioner_qualitative"] = levels[str(practitioner["evidenceLevel"])]
+            known["practitioner_qualitative"] = practitioner_levels[
+                _key(practitioner["evidenceLevel"])
+            ]
         else:
             for column in PRACTITIONER_COLUMNS:
                 known[column] = NA
@@ -487,10 +445,15 @@ def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Pa
     graph = [URIRef(n) for n in sorted(names) if catalogue.releases_of(n, [spec.code])]
     if not graph:
         raise StoreError(f"release {spec.code} is not in the store: import it and build")
+    codes = read_code_book(store)
     sources = folder / f"all_sources_{spec.number}.csv"
     factors = folder / f"all_factors_{spec.number}.csv"
-    _write_csv(sources, SOURCES_HEADERS[spec.number], _source_rows(store, graph, spec.number))
-    _write_csv(factors, FACTORS_HEADERS[spec.number], _factor_rows(store, graph, spec.number))
+    _write_csv(
+        sources, SOURCES_HEADERS[spec.number], _source_rows(store, graph, spec.number, codes)
+    )
+    _write_csv(
+        factors, FACTORS_HEADERS[spec.number], _factor_rows(store, graph, spec.number, codes)
+    )
     return [sources, factors]
 
 

@@ -17,6 +17,12 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_CHARS = 1024 * 1024
 
 
+def fold(value: str) -> str:
+    """A coded value as values are compared: spaces collapsed, case ignored (the code book's
+    spellings and the cells of the files alike)."""
+    return " ".join(value.split()).lower()
+
+
 @dataclass(frozen=True)
 class Row:
     """One data record of a release file, with where it came from."""
@@ -87,7 +93,7 @@ class Row:
         value = self.text(column)
         if value is None:
             return None
-        key = allowed.get(" ".join(value.split()).lower())
+        key = allowed.get(fold(value))
         if key is None:
             known = ", ".join(sorted({k for k in allowed}))
             raise self.fail(column, f"unknown value {value!r} (expected one of: {known})")

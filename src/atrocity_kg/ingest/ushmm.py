@@ -12,65 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from atrocity_kg.errors import ReleaseFormatError, SourceLocation
+from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_reading
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.factors import Match, reconcile
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
 from atrocity_kg.ingest.zotero import BibliographicRecord, Bibliography, read_bibliography
 
-# Coded values of the release files -> the keys of the project's vocabularies (data/curated).
-OUTCOMES = {
-    "mass atrocities": "mass-atrocities",
-    "violence against civilians": "violence-against-civilians",
-    "conflict": "conflict",
-    "conflict_outcome": "conflict",
-    "human rights violations": "human-rights-violations",
-    "adverse consequences": "adverse-consequences",
-}
-OVERALL_DIRECTIONS = {
-    "decreases mass atrocities or cros": "decreases",
-    "increases mass atrocities or cros": "increases",
-    "no or mixed effects": "no-or-mixed",
-}
-FACTOR_DIRECTIONS = {
-    "the factor is associated with greater effectiveness of the tool in reducing mass atrocities "
-    "or cros": "greater-effectiveness",
-    "the factor is associated with lesser effectiveness of the tool in reducing mass atrocities "
-    "or cros": "lesser-effectiveness",
-    "the factor has no or mixed effects on the effectiveness of the tool in reducing mass "
-    "atrocities or cros": "no-or-mixed",
-}
-PUBLICATION_TYPES = {
-    "peer-reviewed journal article": "peer-reviewed-journal-article",
-    "peer reviewed journal article": "peer-reviewed-journal-article",
-    "organizational publication": "organizational-publication",
-    "book chapter": "book-chapter",
-    "unpublished manuscript": "unpublished-manuscript",
-}
-EMPIRICAL_BASES = {
-    "one case study": "one-case-study",
-    "comparison of greater than one case": "comparison-of-greater-than-one-case",
-    "unclear": "unclear",
-}
-QUALITATIVE_METHODS = {
-    "process tracing": "process-tracing",
-    "structured case comparison": "structured-case-comparison",
-}
-QUANTITATIVE_METHODS = {
-    "multivariate regression": "multivariate-regression",
-    "regression": "regression",
-    "statistics with an identification strategy": "statistics-with-an-identification-strategy",
-    "fixed or random effects": "fixed-or-random-effects",
-    "simple probability": "simple-probability",
-}
-OTHER_METHODS = {"no discernible method": "no-discernible-method"}
-EVIDENCE_LEVELS = {
-    "stronger": "relatively-strong",
-    "moderate": "moderate",
-    "weaker": "relatively-weak",
-    "none available": "none-available",
-}
-FACTOR_KINDS = {"contextual": "contextual", "context": "contextual", "design": "design"}
-EFFECT_TYPES = {"average": "overall", "contextual or design": "factor"}
 STRATEGY_COLUMNS = {
     "dissuade": "dissuade",
     "degrade": "degrade",
@@ -136,10 +83,12 @@ GUIDE_COLUMNS = (
 
 @dataclass(frozen=True)
 class ToolCatalogue:
-    """The tools the curated data knows, by the review's code and by name (both -> tool slug)."""
+    """What the import needs of the curated data: the tools it knows, by the review's code and
+    by name (both -> tool slug), and the code book of the coded values (``codebook.py``)."""
 
     by_code: Mapping[str, str]
     by_name: Mapping[str, str]
+    codes: CodeBook
 
     def resolve(self, row: Row, code_columns: tuple[str, ...], name_column: str) -> str:
         for column in code_columns:
@@ -308,7 +257,7 @@ def _read_guide(root: Path, records: ReleaseRecords) -> None:
 
 
 def _factor_kind(row: Row, column: str) -> str:
-    kind = row.choice(column, FACTOR_KINDS)
+    kind = row.choice(column, class_reading("factor kind"))
     if kind is None:
         raise row.fail(column, "a factor must be Contextual or Design")
     return kind
@@ -377,8 +326,8 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
                 )
             continue
         key = _keep_factor(row, RATING_FACTOR_COLUMNS, records, unlabelled.get(row.record))
-        _read_research_rating(row, tool, key, records)
-        _read_practitioner_rating(row, tool, key, records)
+        _read_research_rating(row, tool, key, records, tools.codes)
+        _read_practitioner_rating(row, tool, key, records, tools.codes)
 
 
 def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> None:
@@ -394,7 +343,9 @@ def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> Non
         )
 
 
-def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
+def _read_research_rating(
+    row: Row, tool: str, key: str, records: ReleaseRecords, codes: CodeBook
+) -> None:
     count = row.count("count")
     if count is None:
         return
@@ -419,7 +370,7 @@ def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords
         counts[name] = value
     provisional = row.number("temp_vote_count_factor")
     score = row.number("vote_count_factor")
-    level = row.choice("research_qualitative", EVIDENCE_LEVELS)
+    level = row.choice("research_qualitative", codes.reading("research_qualitative"))
     if provisional is None or score is None or level is None:
         missing = (
             "temp_vote_count_factor"
@@ -441,13 +392,15 @@ def _read_research_rating(row: Row, tool: str, key: str, records: ReleaseRecords
     _keep_once(records.research, (tool, key), rating, row)
 
 
-def _read_practitioner_rating(row: Row, tool: str, key: str, records: ReleaseRecords) -> None:
+def _read_practitioner_rating(
+    row: Row, tool: str, key: str, records: ReleaseRecords, codes: CodeBook
+) -> None:
     interviewed = row.count("number_practitioners")
     if interviewed is None:
         return
     citing = row.number("count_practitioner")
     share = row.number("proportion_practitioner")
-    level = row.choice("practitioner_qualitative", EVIDENCE_LEVELS)
+    level = row.choice("practitioner_qualitative", codes.reading("practitioner_qualitative"))
     if share is None or level is None:
         raise row.fail(
             "proportion_practitioner" if share is None else "practitioner_qualitative",
@@ -490,18 +443,21 @@ def _keep_once(
 def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
     relative = records.spec.sources_file
     records.files.append(relative)
+    codes = tools.codes
     for row in read_rows(root, relative, SOURCE_COLUMNS_COMMON):
-        study = _read_study(row, records)
+        study = _read_study(row, records, codes)
         tool = tools.resolve(row, ("Tool",), "Tool")
         kind = (
-            row.choice("effects_type", EFFECT_TYPES) if "effects_type" in row.values else "factor"
+            row.choice("effects_type", class_reading("effects_type"))
+            if "effects_type" in row.values
+            else "factor"
         )
-        outcome = row.choice("Outcome", OUTCOMES)
+        outcome = row.choice("Outcome", codes.reading("Outcome"))
         if outcome is None:
             raise row.fail("Outcome", "a finding needs an outcome")
         if kind == "overall":
             factor = None
-            direction = row.choice("overall", OVERALL_DIRECTIONS)
+            direction = row.choice("overall", codes.reading("overall"))
             direction_column = "overall"
         else:
             factor = row.required("CD")
@@ -509,7 +465,7 @@ def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
                 raise row.fail(
                     "CD", f"factor {factor!r} is not described in {records.spec.factors_file}"
                 )
-            direction = row.choice("Factor_effect", FACTOR_DIRECTIONS)
+            direction = row.choice("Factor_effect", codes.reading("Factor_effect"))
             direction_column = "Factor_effect"
         if direction is None:
             raise row.fail(direction_column, "a finding needs a direction")
@@ -528,22 +484,18 @@ def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
             known.rows.append(row.record)
 
 
-def _read_study(row: Row, records: ReleaseRecords) -> StudyRecord:
+def _read_study(row: Row, records: ReleaseRecords, codes: CodeBook) -> StudyRecord:
     index_number = row.required("Index.Number")
     year = row.integer("Year")
     if year is None:
         raise row.fail("Year", "a study needs its year")
     methods = {
         method
-        for column, table in (
-            ("Qual", QUALITATIVE_METHODS),
-            ("Quant", QUANTITATIVE_METHODS),
-            ("Method", OTHER_METHODS),
-        )
-        if (method := row.choice(column, table)) is not None
+        for column in METHOD_COLUMNS
+        if (method := row.choice(column, codes.reading(column))) is not None
     }
-    publication = row.choice("Publication", PUBLICATION_TYPES)
-    empirical = row.choice("Empirical", EMPIRICAL_BASES)
+    publication = row.choice("Publication", codes.reading("Publication"))
+    empirical = row.choice("Empirical", codes.reading("Empirical"))
     if publication is None or empirical is None:
         raise row.fail(
             "Publication" if publication is None else "Empirical",
