@@ -7,8 +7,9 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, SDO, SKOS, XSD
 
 from atrocity_kg import iris
 from atrocity_kg.citations import parse_citation, plain_citation
-from atrocity_kg.evidence import COUNT_PROPERTIES, decimal_literal
+from atrocity_kg.evidence import decimal_literal
 from atrocity_kg.ingest.codebook import class_of, code_book
+from atrocity_kg.ingest.columns import COUNT_PROPERTIES
 from atrocity_kg.ingest.ushmm import (
     FactorRecord,
     FindingRecord,
@@ -26,8 +27,6 @@ USHMM = URIRef("https://www.ushmm.org/")
 PUBLISHER = (
     "United States Holocaust Memorial Museum, Simon-Skjodt Center for the Prevention of Genocide"
 )
-
-_RESEARCH_COUNTS = COUNT_PROPERTIES
 
 
 def tool_catalogue(curated: Graph) -> ToolCatalogue:
@@ -201,7 +200,7 @@ def _add_research_rating(graph: Graph, rating: ResearchRating, code: str, releas
     _add_assessment_core(
         graph, node, AKG.ResearchAssessment, "research", rating.tool, rating.factor, release
     )
-    for name, prop in _RESEARCH_COUNTS.items():
+    for name, prop in COUNT_PROPERTIES.items():
         graph.add((node, prop, Literal(rating.counts[name], datatype=XSD.nonNegativeInteger)))
     graph.add((node, AKG.provisionalVoteScore, _decimal(rating.provisional_score)))
     graph.add((node, AKG.voteScore, _decimal(rating.score)))

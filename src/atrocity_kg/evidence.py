@@ -20,6 +20,7 @@ from rdflib.namespace import PROV, RDF, XSD
 from rdflib.term import Node
 
 from atrocity_kg import iris
+from atrocity_kg.ingest.columns import COUNT_PROPERTIES
 from atrocity_kg.namespaces import AKG, BASE, bind_prefixes
 
 MASS_ATROCITIES = "mass-atrocities"
@@ -127,20 +128,6 @@ _SHORT_DIRECTION = {GREATER: "greater", LESSER: "lesser", NO_OR_MIXED: "no-or-mi
 
 RUBRIC = URIRef(BASE + "id/activity/evidence-rubric")
 """The activity that generates every recomputed assessment: this module's rubric."""
-
-COUNT_PROPERTIES = {
-    "finding": AKG.findingCount,
-    "greater": AKG.greaterCount,
-    "lesser": AKG.lesserCount,
-    "no-or-mixed": AKG.noOrMixedCount,
-    "adverse": AKG.adverseCount,
-    "ma-greater": AKG.massAtrocityGreaterCount,
-    "ma-lesser": AKG.massAtrocityLesserCount,
-    "ma-no-or-mixed": AKG.massAtrocityNoOrMixedCount,
-    "cro-greater": AKG.relatedOutcomeGreaterCount,
-    "cro-lesser": AKG.relatedOutcomeLesserCount,
-    "cro-no-or-mixed": AKG.relatedOutcomeNoOrMixedCount,
-}
 
 
 def evidence_graph_name(code: str) -> URIRef:

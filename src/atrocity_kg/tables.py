@@ -29,6 +29,7 @@ from atrocity_kg import catalogue, graphs, iris
 from atrocity_kg.errors import StoreError
 from atrocity_kg.evidence import NONE_AVAILABLE
 from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_spellings, read_code_book
+from atrocity_kg.ingest.columns import PRACTITIONER_NUMBERS, RESEARCH_NUMBERS, STRATEGY_COLUMNS
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.namespaces import AKG, BASE, sparql_prologue
 from atrocity_kg.queries import with_values
@@ -131,30 +132,6 @@ FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-STRATEGY_COLUMNS = ("dissuade", "degrade", "protect", "transition")
-RESEARCH_COLUMNS = {
-    "count": "findingCount",
-    "greater_findings": "greaterCount",
-    "lesser_findings": "lesserCount",
-    "no_mixed_findings": "noOrMixedCount",
-    "count_adverse": "adverseCount",
-    "ma_focus_greater_count_factor": "massAtrocityGreaterCount",
-    "ma_focus_lesser_count_factor": "massAtrocityLesserCount",
-    "ma_focus_no_mixed_count_factor": "massAtrocityNoOrMixedCount",
-    "cro_focus_greater_count_factor": "relatedOutcomeGreaterCount",
-    "cro_focus_lesser_count_factor": "relatedOutcomeLesserCount",
-    "cro_focus_no_mixed_count_factor": "relatedOutcomeNoOrMixedCount",
-    "temp_vote_count_factor": "provisionalVoteScore",
-    "vote_count_factor": "voteScore",
-}
-PRACTITIONER_COLUMNS = {
-    "number_practitioners": "practitionersInterviewed",
-    "count_practitioner": "practitionersCitingNet",
-    "greater_practitioner": "greaterCount",
-    "lesser_practitioner": "lesserCount",
-    "no_mixed_practitioner": "noOrMixedCount",
-    "proportion_practitioner": "practitionerShare",
-}
 GAP_MAP_COLUMNS = (
     "release",
     "tool",
@@ -373,7 +350,7 @@ def _factor_rows(
         record = records[int(str(s["row"]))]
         basis = "research" if _key(s["kind"]) == "ResearchAssessment" else "practitioner"
         values = record.setdefault(basis, {"tool": s["tool"], "factor": s["factor"]})
-        values[_key(s["property"])] = s["value"]
+        values[str(s["property"])] = s["value"]
     header = FACTORS_HEADERS[number]
     rows = []
     for row_number in sorted(records):
@@ -399,29 +376,30 @@ def _factor_rows(
             for column in STRATEGY_COLUMNS:
                 known[column] = "1" if column in stated[tool] else "0"
         if research is not None:
-            for column, name_of in RESEARCH_COLUMNS.items():
-                known[column] = number_text(research.get(name_of))
-            count, adverse = research.get("findingCount"), research.get("adverseCount")
+            for cell in RESEARCH_NUMBERS:
+                known[cell.header] = number_text(research.get(str(cell.property)))
+            count = research.get(str(AKG.findingCount))
+            adverse = research.get(str(AKG.adverseCount))
             if count is not None and adverse is not None:
                 known["count_without_adverse"] = str(int(count) - int(adverse))
             known["inversion_with_neg_strength"] = (
-                "1" if research.get("inverted") in {"true", "1"} else "0"
+                "1" if research.get(str(AKG.inverted)) in {"true", "1"} else "0"
             )
-            known["research_qualitative"] = research_levels[_key(research["evidenceLevel"])]
+            level = research[str(AKG.evidenceLevel)]
+            known["research_qualitative"] = research_levels[_key(level)]
         elif practitioner is not None:
             # Practitioners cite the factor and no reviewed study does.
             known["research_qualitative"] = research_levels[NONE_AVAILABLE]
-            for column in (*RESEARCH_COLUMNS, "count_without_adverse"):
+            for column in (*(c.header for c in RESEARCH_NUMBERS), "count_without_adverse"):
                 known[column] = NA
         if practitioner is not None:
-            for column, name_of in PRACTITIONER_COLUMNS.items():
-                known[column] = number_text(practitioner.get(name_of))
-            known["practitioner_qualitative"] = practitioner_levels[
-                _key(practitioner["evidenceLevel"])
-            ]
+            for cell in PRACTITIONER_NUMBERS:
+                known[cell.header] = number_text(practitioner.get(str(cell.property)))
+            level = practitioner[str(AKG.evidenceLevel)]
+            known["practitioner_qualitative"] = practitioner_levels[_key(level)]
         else:
-            for column in PRACTITIONER_COLUMNS:
-                known[column] = NA
+            for cell in PRACTITIONER_NUMBERS:
+                known[cell.header] = NA
             known["practitioner_qualitative"] = NA
         rows.append({column: known.get(column, "") for column in header})
     return rows

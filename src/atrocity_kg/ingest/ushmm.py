@@ -13,17 +13,22 @@ from pathlib import Path
 
 from atrocity_kg.errors import ReleaseFormatError, SourceLocation
 from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_reading
+from atrocity_kg.ingest.columns import (
+    CITING_NET,
+    INTERVIEWED,
+    PRACTITIONER_GREATER,
+    PRACTITIONER_LESSER,
+    PRACTITIONER_NO_OR_MIXED,
+    PROVISIONAL_SCORE,
+    RESEARCH_COUNTS,
+    SCORE,
+    SHARE,
+    STRATEGY_COLUMNS,
+)
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.factors import Match, reconcile
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
 from atrocity_kg.ingest.zotero import BibliographicRecord, Bibliography, read_bibliography
-
-STRATEGY_COLUMNS = {
-    "dissuade": "dissuade",
-    "degrade": "degrade",
-    "protect": "protect",
-    "transition": "transition",
-}
 
 SOURCE_COLUMNS_COMMON = (
     "Index.Number",
@@ -331,7 +336,7 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
 
 
 def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> None:
-    flags = {key: row.flag(column) for column, key in STRATEGY_COLUMNS.items()}
+    flags = {column: row.flag(column) for column in STRATEGY_COLUMNS}
     if all(flag is None for flag in flags.values()):
         return
     stated = {key for key, flag in flags.items() if flag}
@@ -346,36 +351,23 @@ def _read_stated_strategies(row: Row, tool: str, records: ReleaseRecords) -> Non
 def _read_research_rating(
     row: Row, tool: str, key: str, records: ReleaseRecords, codes: CodeBook
 ) -> None:
-    count = row.count("count")
+    count = row.count(RESEARCH_COUNTS[0].header)
     if count is None:
         return
-    columns = {
-        "finding": "count",
-        "greater": "greater_findings",
-        "lesser": "lesser_findings",
-        "no-or-mixed": "no_mixed_findings",
-        "adverse": "count_adverse",
-        "ma-greater": "ma_focus_greater_count_factor",
-        "ma-lesser": "ma_focus_lesser_count_factor",
-        "ma-no-or-mixed": "ma_focus_no_mixed_count_factor",
-        "cro-greater": "cro_focus_greater_count_factor",
-        "cro-lesser": "cro_focus_lesser_count_factor",
-        "cro-no-or-mixed": "cro_focus_no_mixed_count_factor",
-    }
     counts = {}
-    for name, column in columns.items():
-        value = row.count(column)
+    for column in RESEARCH_COUNTS:
+        value = row.count(column.header)
         if value is None:
-            raise row.fail(column, "a count is required where the factor has findings")
-        counts[name] = value
-    provisional = row.number("temp_vote_count_factor")
-    score = row.number("vote_count_factor")
+            raise row.fail(column.header, "a count is required where the factor has findings")
+        counts[column.key] = value
+    provisional = row.number(PROVISIONAL_SCORE.header)
+    score = row.number(SCORE.header)
     level = row.choice("research_qualitative", codes.reading("research_qualitative"))
     if provisional is None or score is None or level is None:
         missing = (
-            "temp_vote_count_factor"
+            PROVISIONAL_SCORE.header
             if provisional is None
-            else ("vote_count_factor" if score is None else "research_qualitative")
+            else (SCORE.header if score is None else "research_qualitative")
         )
         raise row.fail(missing, "a rated factor needs its provisional score, score and level")
     rating = ResearchRating(
@@ -395,25 +387,29 @@ def _read_research_rating(
 def _read_practitioner_rating(
     row: Row, tool: str, key: str, records: ReleaseRecords, codes: CodeBook
 ) -> None:
-    interviewed = row.count("number_practitioners")
+    interviewed = row.count(INTERVIEWED.header)
     if interviewed is None:
         return
-    citing = row.number("count_practitioner")
-    share = row.number("proportion_practitioner")
+    citing = row.number(CITING_NET.header)
+    share = row.number(SHARE.header)
     level = row.choice("practitioner_qualitative", codes.reading("practitioner_qualitative"))
     if share is None or level is None:
         raise row.fail(
-            "proportion_practitioner" if share is None else "practitioner_qualitative",
+            SHARE.header if share is None else "practitioner_qualitative",
             "an interview result needs its share and level",
         )
+    greater, lesser, no_or_mixed = (
+        row.count(column.header) if column.header in row.values else None
+        for column in (PRACTITIONER_GREATER, PRACTITIONER_LESSER, PRACTITIONER_NO_OR_MIXED)
+    )
     rating = PractitionerRating(
         tool,
         key,
         interviewed,
         citing,
-        row.count("greater_practitioner") if "greater_practitioner" in row.values else None,
-        row.count("lesser_practitioner") if "lesser_practitioner" in row.values else None,
-        row.count("no_mixed_practitioner") if "no_mixed_practitioner" in row.values else None,
+        greater,
+        lesser,
+        no_or_mixed,
         share,
         level,
         row.file,
