@@ -34,7 +34,7 @@ from atrocity_kg import catalogue
 from atrocity_kg.catalogue import CATALOGUE_GRAPH
 from atrocity_kg.errors import StoreError
 from atrocity_kg.namespaces import GRAPH
-from atrocity_kg.negotiation import FORMATS_NS, output_prefixes
+from atrocity_kg.negotiation import JSON_LD, N_QUADS, N_TRIPLES, TURTLE, Format, output_prefixes
 
 DUMPS = "dumps"
 """The folder of a build (beside the store's own files) that holds its dumps."""
@@ -46,31 +46,8 @@ _RELEASE_GRAPH = re.compile(re.escape(str(GRAPH)) + r"ushmm-(v\d+(?:-v\d+)*)$")
 _EVIDENCE_GRAPH = re.compile(re.escape(str(GRAPH)) + r"evidence-(v\d+)$")
 
 
-@dataclass(frozen=True)
-class DumpFormat:
-    """One serialisation of a dump: file extension, names, media type and writer."""
-
-    extension: str
-    name: str
-    media_type: str
-    iri: str
-    oxigraph: ox.RdfFormat
-
-    @property
-    def keeps_graph_names(self) -> bool:
-        return self.oxigraph.supports_datasets and self.oxigraph is not ox.RdfFormat.JSON_LD
-
-
-DUMP_FORMATS: tuple[DumpFormat, ...] = (
-    DumpFormat("ttl", "turtle", "text/turtle", FORMATS_NS + "Turtle", ox.RdfFormat.TURTLE),
-    DumpFormat(
-        "nt", "ntriples", "application/n-triples", FORMATS_NS + "N-Triples", ox.RdfFormat.N_TRIPLES
-    ),
-    DumpFormat("nq", "nquads", "application/n-quads", FORMATS_NS + "N-Quads", ox.RdfFormat.N_QUADS),
-    DumpFormat(
-        "jsonld", "jsonld", "application/ld+json", FORMATS_NS + "JSON-LD", ox.RdfFormat.JSON_LD
-    ),
-)
+DUMP_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, JSON_LD)
+"""The dumps' syntaxes (from the one format table): each dump's name ends with its extension."""
 GZIP_MEDIA_TYPE = "application/gzip"
 COMPRESSION = 6
 
@@ -121,7 +98,7 @@ class Selection:
     graphs: tuple[str, ...]
 
 
-def dump_name(key: str, fmt: DumpFormat) -> str:
+def dump_name(key: str, fmt: Format) -> str:
     return f"{PREFIX}-{key}.{fmt.extension}.gz"
 
 
@@ -154,8 +131,8 @@ def _release_codes(name: str) -> list[str]:
     return match.group(1).split("-") if match else []
 
 
-_NT = ox.RdfFormat.N_TRIPLES
-_NQ = ox.RdfFormat.N_QUADS
+_NT = N_TRIPLES.rdf_format
+_NQ = N_QUADS.rdf_format
 
 
 def _nt_lines(triples: Iterable[ox.Triple]) -> list[str]:
@@ -201,15 +178,15 @@ def _text(lines: list[str]) -> bytes:
     return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
-def _serialise(fmt: DumpFormat, nt: bytes, nq: bytes) -> bytes:
+def _serialise(fmt: Format, nt: bytes, nq: bytes) -> bytes:
     """N-Triples and N-Quads are the sorted lines themselves; Turtle and JSON-LD are written by
     pyoxigraph from the sorted triples, so they come in the same order."""
-    if fmt.oxigraph is _NT:
+    if fmt.rdf_format is _NT:
         return nt
-    if fmt.oxigraph is _NQ:
+    if fmt.rdf_format is _NQ:
         return nq
-    prefixes = output_prefixes() if fmt.oxigraph is ox.RdfFormat.TURTLE else None
-    written = ox.serialize(ox.parse(nt, format=_NT), None, fmt.oxigraph, prefixes=prefixes)
+    prefixes = output_prefixes() if fmt.rdf_format is ox.RdfFormat.TURTLE else None
+    written = ox.serialize(ox.parse(nt, format=_NT), None, fmt.rdf_format, prefixes=prefixes)
     assert written is not None
     return written
 
@@ -339,7 +316,7 @@ def read_manifest(folder: Path) -> list[DumpFile]:
         raise StoreError(f"unreadable dump manifest {path}: {error}") from error
 
 
-def dump_format(name: str) -> DumpFormat:
+def dump_format(name: str) -> Format:
     for fmt in DUMP_FORMATS:
         if fmt.name == name:
             return fmt

@@ -4,7 +4,9 @@ Every face that writes RDF or SPARQL results (the SPARQL endpoint, the graph sto
 description) picks its format here, from the request's ``Accept`` header (RFC 9110 section
 12.5.1: q-values, wildcards, the most specific range wins) or from a ``format`` parameter, which
 browsers and links can set where they cannot set a header. The table is the single place where
-a media type, its aliases, its W3C format IRI and its pyoxigraph serialiser meet.
+a media type, its aliases, its names, its file extension, its W3C format IRI and its pyoxigraph
+serialiser meet: the dumps (``export.py``), the parser of untrusted input (``safeparse.py``),
+the per-format URLs of /data/ and the ontology's documentation all take theirs from it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 
 class Kind(enum.Enum):
-    """What a response carries: SPARQL results (SELECT, ASK) or an RDF graph."""
+    """What a response carries: SPARQL results (SELECT, ASK) or an RDF graph; or, for files
+    and uploads only, an RDF dataset (named graphs), which no answer is negotiated in."""
 
     RESULTS = "results"
     GRAPH = "graph"
+    DATASET = "dataset"
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,27 @@ class Format:
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     boolean: bool = False
+    extension: str = ""
+    """The file extension: of the dump files, and of /data/ URLs that name one format."""
+    label: str = ""
+    """How the format is named for people, in links."""
 
     @property
     def media_types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """The pyoxigraph RDF format (parser and serialiser) of an RDF syntax."""
+        if not isinstance(self.oxigraph, ox.RdfFormat):
+            raise TypeError(f"{self.name} is not an RDF format")
+        return self.oxigraph
+
+    @property
+    def keeps_graph_names(self) -> bool:
+        """Does a file in this syntax keep each statement's graph (N-Quads, TriG)? JSON-LD can,
+        but the dumps write it as one graph, as Turtle."""
+        return self.rdf_format.supports_datasets and self.rdf_format is not ox.RdfFormat.JSON_LD
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -67,10 +88,8 @@ class Format:
     ) -> None:
         """Write triples as they come, with prefixes (the project's by default) where the
         syntax has them."""
-        if not isinstance(self.oxigraph, ox.RdfFormat):
-            raise TypeError(f"{self.name} is not an RDF format")
         chosen = dict(prefixes) if prefixes is not None else output_prefixes()
-        ox.serialize(triples, output, self.oxigraph, prefixes=chosen)
+        ox.serialize(triples, output, self.rdf_format, prefixes=chosen)
 
 
 def output_prefixes() -> dict[str, str]:
@@ -89,6 +108,8 @@ SPARQL_JSON = Format(
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.JSON,
     boolean=True,
+    extension="srj",
+    label="SPARQL JSON",
 )
 SPARQL_XML = Format(
     name="xml",
@@ -99,6 +120,8 @@ SPARQL_XML = Format(
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.XML,
     boolean=True,
+    extension="srx",
+    label="SPARQL XML",
 )
 SPARQL_CSV = Format(
     name="csv",
@@ -107,6 +130,8 @@ SPARQL_CSV = Format(
     iri=FORMATS_NS + "SPARQL_Results_CSV",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.CSV,
+    extension="csv",
+    label="CSV",
 )
 SPARQL_TSV = Format(
     name="tsv",
@@ -115,6 +140,8 @@ SPARQL_TSV = Format(
     iri=FORMATS_NS + "SPARQL_Results_TSV",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.TSV,
+    extension="tsv",
+    label="TSV",
 )
 TURTLE = Format(
     name="turtle",
@@ -126,6 +153,8 @@ TURTLE = Format(
     iri=FORMATS_NS + "Turtle",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.TURTLE,
+    extension="ttl",
+    label="Turtle",
 )
 N_TRIPLES = Format(
     name="ntriples",
@@ -135,6 +164,8 @@ N_TRIPLES = Format(
     iri=FORMATS_NS + "N-Triples",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.N_TRIPLES,
+    extension="nt",
+    label="N-Triples",
 )
 JSON_LD = Format(
     name="jsonld",
@@ -146,6 +177,8 @@ JSON_LD = Format(
     iri=FORMATS_NS + "JSON-LD",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.JSON_LD,
+    extension="jsonld",
+    label="JSON-LD",
 )
 RDF_XML = Format(
     name="rdfxml",
@@ -155,6 +188,28 @@ RDF_XML = Format(
     iri=FORMATS_NS + "RDF_XML",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.RDF_XML,
+    extension="rdf",
+    label="RDF/XML",
+)
+N_QUADS = Format(
+    name="nquads",
+    media_type="application/n-quads",
+    content_type="application/n-quads",
+    iri=FORMATS_NS + "N-Quads",
+    kind=Kind.DATASET,
+    oxigraph=ox.RdfFormat.N_QUADS,
+    extension="nq",
+    label="N-Quads",
+)
+TRIG = Format(
+    name="trig",
+    media_type="application/trig",
+    content_type="application/trig",
+    iri=FORMATS_NS + "TriG",
+    kind=Kind.DATASET,
+    oxigraph=ox.RdfFormat.TRIG,
+    extension="trig",
+    label="TriG",
 )
 
 # The table. Within a kind, the order is the server's preference: the first is the default.
@@ -173,6 +228,8 @@ RESULT_FORMATS = tuple(f for f in FORMATS if f.kind is Kind.RESULTS)
 BOOLEAN_FORMATS = tuple(f for f in RESULT_FORMATS if f.boolean)
 RDF_FORMATS = tuple(f for f in FORMATS if f.kind is Kind.GRAPH)
 FORMAT_NAMES = frozenset(name for f in FORMATS for name in f.all_names)
+DATASET_FORMATS: tuple[Format, ...] = (N_QUADS, TRIG)
+"""Syntaxes with named graphs: no answer is negotiated in them, files and uploads use them."""
 
 
 class NotAcceptableError(AtrocityKGError):

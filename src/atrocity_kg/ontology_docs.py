@@ -23,14 +23,6 @@ from rdflib.term import BNode, Literal, Node, URIRef
 from atrocity_kg.namespaces import DCAT_VERSION, ID, PREFIXES, VANN
 from atrocity_kg.negotiation import RDF_FORMATS
 
-# How the format links read; a format missing here is shown by its negotiation name.
-FORMAT_LABELS = {
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF/XML",
-}
-
 # Nested class expressions deeper than this are cut short: a hostile or broken graph must not
 # make the page recurse without end.
 MAX_DEPTH = 12
@@ -588,8 +580,7 @@ def build_page(ontology: Graph, *, base_path: str = "/ontology") -> Page:
         for text in _preferred(ontology.objects(iri, predicate))
     ]
     formats = tuple(
-        FormatLink(FORMAT_LABELS.get(f.name, f.name), f"{base_path}?format={f.name}", f.media_type)
-        for f in RDF_FORMATS
+        FormatLink(f.label, f"{base_path}?format={f.name}", f.media_type) for f in RDF_FORMATS
     )
     return Page(
         title=page_title,

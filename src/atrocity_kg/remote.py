@@ -39,12 +39,13 @@ import httpx
 import pyoxigraph as ox
 
 from atrocity_kg.errors import StoreError
+from atrocity_kg.negotiation import N_TRIPLES, SPARQL_JSON
 from atrocity_kg.queries import with_values
 
 UnionMode = Literal["protocol", "native"]
 GRAPHS_TTL = 30.0
-RESULTS = "application/sparql-results+json"
-TRIPLES = "application/n-triples"
+RESULTS = SPARQL_JSON.media_type
+TRIPLES = N_TRIPLES.media_type
 ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal

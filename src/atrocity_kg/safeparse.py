@@ -11,14 +11,12 @@ from xml.parsers import expat
 
 import pyoxigraph as ox
 
+from atrocity_kg.negotiation import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE
+
 ACCEPTED_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
+    fmt.media_type: fmt.rdf_format for fmt in (TURTLE, N_TRIPLES, N_QUADS, TRIG, RDF_XML, JSON_LD)
 }
+"""Each RDF syntax of the format table, by its media type (aliases are not accepted)."""
 
 _ENTITY_DECLARATION = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 _XML_DECLARED_ENCODING = re.compile(

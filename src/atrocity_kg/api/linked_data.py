@@ -48,15 +48,7 @@ from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.citations import Piece, emphasis_pieces
 from atrocity_kg.namespaces import AKG as NS
 from atrocity_kg.namespaces import BASE, PREFIXES
-from atrocity_kg.negotiation import (
-    JSON_LD,
-    N_TRIPLES,
-    RDF_FORMATS,
-    RDF_XML,
-    TURTLE,
-    Format,
-    preferred_media_type,
-)
+from atrocity_kg.negotiation import RDF_FORMATS, Format, preferred_media_type
 from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
@@ -66,9 +58,7 @@ ID_BASE = BASE + "id/"
 HTML = "text/html"
 XHTML = "application/xhtml+xml"
 # One URL per format: the extension names the format.
-EXTENSIONS: dict[str, Format] = {"ttl": TURTLE, "nt": N_TRIPLES, "jsonld": JSON_LD, "rdf": RDF_XML}
-EXTENSION_OF = {fmt.name: ext for ext, fmt in EXTENSIONS.items()}
-FORMAT_LABELS = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF/XML"}
+EXTENSIONS: dict[str, Format] = {fmt.extension: fmt for fmt in RDF_FORMATS}
 INCOMING_CAP = 200
 CLOSE_MATCHES = 10
 
@@ -277,7 +267,7 @@ def thing(
             headers=headers,
         )
     fmt = _format_for(chosen)
-    target = page_url(path) if fmt is None else data_url(path, EXTENSION_OF[fmt.name])
+    target = page_url(path) if fmt is None else data_url(path, fmt.extension)
     return PlainTextResponse(
         f"303 See Other: {target}\n", 303, headers={**headers, "Location": target}
     )
@@ -320,7 +310,7 @@ async def data(
     node = thing_node(thing_path)
     if fixed is not None:
         chosen = fixed
-        current = data_url(thing_path, EXTENSION_OF[fixed.name])
+        current = data_url(thing_path, fixed.extension)
         headers = document_headers(thing_path, ID_BASE + thing_path, current)
     else:
         chosen = choose(RDF_FORMATS, request.headers.get("accept"), format_ or ())
@@ -328,7 +318,7 @@ async def data(
         headers = {
             **VARY,
             **document_headers(thing_path, ID_BASE + thing_path, current),
-            "Content-Location": data_url(thing_path, EXTENSION_OF[chosen.name]),
+            "Content-Location": data_url(thing_path, chosen.extension),
         }
 
     def prepare() -> Plan:
@@ -679,8 +669,7 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
         latest=latest,
         former_releases=former,
         formats=[
-            (FORMAT_LABELS[ext], data_url(path, ext), fmt.media_type)
-            for ext, fmt in EXTENSIONS.items()
+            (fmt.label, data_url(path, ext), fmt.media_type) for ext, fmt in EXTENSIONS.items()
         ],
         schema=schema_org(store, node, title, type_iris, page),
         section=section(store, node, type_iris, known),
