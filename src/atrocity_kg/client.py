@@ -1,4 +1,12 @@
-"""Remote SPARQL 1.1 endpoints, through SPARQLWrapper: the same queries against another store."""
+"""Remote SPARQL 1.1 endpoints for ``atrocity-kg query --endpoint``: the same queries against
+another store, sent through SPARQLWrapper.
+
+SPARQLWrapper is the client here on purpose: it is the SPARQL client researchers use from their
+own Python (the README's "Pointing at a remote store" names it), so the command sends what their
+scripts send (a POST, SPARQL JSON results) and running it checks that an endpoint answers that
+client. Everything else of the project that speaks HTTP uses one stack, httpx: the server's
+remote store (``remote.py``: streamed answers, a pool of connections) and ``push.py`` (uploads,
+credentials, and its checks of the remote's graphs, through ``remote.py``)."""
 
 from __future__ import annotations
 

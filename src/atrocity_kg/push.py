@@ -21,11 +21,12 @@ import httpx
 import pyoxigraph as ox
 
 from atrocity_kg import store
-from atrocity_kg.client import remote_select
 from atrocity_kg.errors import AtrocityKGError
-from atrocity_kg.namespaces import BASE
+from atrocity_kg.namespaces import GRAPH
+from atrocity_kg.negotiation import N_TRIPLES
+from atrocity_kg.remote import RemoteStore
 
-GRAPH_BASE = f"{BASE}graph/"
+GRAPH_BASE = str(GRAPH)
 """Remote graphs under this IRI belong to the project: a push drops those we no longer have."""
 
 BATCH = 5000
@@ -34,7 +35,9 @@ BATCH = 5000
 USER_VARIABLE = "ATROCITY_KG_PUSH_USER"
 PASSWORD_VARIABLE = "ATROCITY_KG_PUSH_PASSWORD"  # noqa: S105 (a variable name)
 _CHUNK = 1 << 20
-_NT = "application/n-triples"
+SELECT_TIMEOUT = 60.0
+"""Seconds a check of the remote's graphs may take."""
+_NT = N_TRIPLES.media_type
 
 
 class PushError(AtrocityKGError):
@@ -244,14 +247,25 @@ def _send(
 
 
 def _select(endpoint: str, text: str) -> list[dict[str, str]]:
+    """A SELECT on the remote, through the same httpx client as the writes (``remote.py``);
+    each row holds its bound variables' values as text."""
+    remote = RemoteStore(endpoint, union="native", timeout=SELECT_TIMEOUT)
     try:
-        answer = remote_select(endpoint, text)
-    except AtrocityKGError as error:
+        answer = remote.query(text)
+        if not isinstance(answer, ox.QuerySolutions):
+            raise PushError(f"{endpoint} answered a SELECT query with a boolean")
+        names = [variable.value for variable in answer.variables]
+        return [
+            {name: term.value for name in names if (term := row[name]) is not None}
+            for row in answer
+        ]
+    except (AtrocityKGError, SyntaxError) as error:
+        if isinstance(error, PushError):
+            raise
         first = str(error).strip().splitlines()
         raise RemoteUnreachableError(first[0] if first else f"{endpoint} failed") from None
-    if isinstance(answer, bool):
-        raise PushError(f"{endpoint} answered a SELECT query with a boolean")
-    return answer.plain_rows()
+    finally:
+        remote.close()
 
 
 def remote_project_graphs(endpoint: str) -> list[str]:
