@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from rdflib import Graph
 
-from atrocity_kg import export, iris
+from atrocity_kg import export, iris, sparql
 from atrocity_kg.api import answers, failures
 from atrocity_kg.api.linked_data import wants_html
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
@@ -44,9 +44,6 @@ from atrocity_kg.ontology_docs import render_ontology_html
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["downloads"], route_class=PlainErrorRoute)
-
-SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-
 
 ONTOLOGY_ANSWERS: answers.Declared = {
     200: answers.answer(
@@ -171,18 +168,14 @@ def dumps(request: Request, store: Annotated[GraphStore, Depends(get_store)]) ->
     row per named graph: its IRI, its number of triples and a link per RDF format."""
     files = dump_files(request)
     rows = []
-    for solution in store.query(SIZES):  # type: ignore[union-attr]
-        graph, size = solution["g"], solution["n"]
-        if not isinstance(graph, ox.NamedNode) or size is None:
-            continue
+    for graph, size in sparql.graph_sizes(store).items():
         links = " ".join(
-            f'<a href="/graph-store?{html.escape(_query(graph.value, f.name))}">'
-            f"{html.escape(f.name)}</a>"
+            f'<a href="/graph-store?{html.escape(_query(graph, f.name))}">{html.escape(f.name)}</a>'
             for f in RDF_FORMATS
         )
         rows.append(
-            f"<tr><td><code>{html.escape(graph.value)}</code></td>"
-            f'<td class="number">{html.escape(size.value)}</td><td>{links}</td></tr>'
+            f"<tr><td><code>{html.escape(graph)}</code></td>"
+            f'<td class="number">{size}</td><td>{links}</td></tr>'
         )
     if files:
         dump_table = (
@@ -271,8 +264,8 @@ PROJECT = str(iris.PROJECT)
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 IANA = "https://www.iana.org/assignments/media-types/"
 LINK_TARGETS = (
-    ("doi", "https://doi.org/", "https://doi.org/"),
-    ("wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/"),
+    ("doi", iris.DOI_RESOLVER, iris.DOI_RESOLVER),
+    ("wikidata", iris.WIKIDATA_ENTITY, "https://www.wikidata.org/"),
 )
 """Outgoing link sets: (key, object IRI prefix, the target dataset)."""
 RIGHTS = (
@@ -321,16 +314,6 @@ def _count(store: GraphStore, text: str) -> int:
     return 0
 
 
-def _sizes(store: GraphStore) -> dict[str, int]:
-    solutions = store.query(SIZES)
-    assert isinstance(solutions, ox.QuerySolutions)
-    return {
-        solution["g"].value: int(solution["n"].value)
-        for solution in solutions
-        if isinstance(solution["g"], ox.NamedNode)
-    }
-
-
 def _release_facts(store: GraphStore, code: str) -> dict[str, list[ox.NamedNode | ox.Literal]]:
     """What the release's graph says of the release node: title, issued, version."""
     node = ox.NamedNode(str(iris.release(code)))
@@ -365,7 +348,7 @@ def dataset_description(
         return _literal(value, XSD + "nonNegativeInteger")
 
     endpoint = base + "sparql"
-    sizes = _sizes(store)
+    sizes = sparql.graph_sizes(store)
     releases = [s for s in export.selections(sizes) if s.release is not None]
 
     # the whole graph

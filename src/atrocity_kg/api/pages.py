@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atrocity_kg import __version__, iris, queries, store
+from atrocity_kg import __version__, iris, queries, sparql, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.namespaces import PREFIXES, sparql_prologue
@@ -37,27 +37,6 @@ YASGUI_URL = "/static/vendor/yasgui"
 # content security policy.
 SWAGGER_PACKAGE = Path("node_modules") / "swagger-ui-dist"
 SWAGGER_URL = "/static/vendor/swagger-ui"
-
-# The default graph is the union of the release graphs, where a study or factor appears once per
-# release that has it: hence DISTINCT everywhere. Factors are those the review coded (in a finding
-# or in one of its own ratings), not the opposite values the build mints beside them.
-COUNTS_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-SELECT ?releases ?tools ?reviewedTools ?studies ?findings ?factors WHERE {
-  { SELECT (COUNT(DISTINCT ?r) AS ?releases) WHERE { ?r a akg:Release } }
-  { SELECT (COUNT(DISTINCT ?t) AS ?tools) WHERE { ?t a akg:PreventionTool } }
-  { SELECT (COUNT(DISTINCT ?t) AS ?reviewedTools) WHERE { ?t a akg:ReviewedTool } }
-  { SELECT (COUNT(DISTINCT ?s) AS ?studies) WHERE { ?s a akg:Study } }
-  { SELECT (COUNT(DISTINCT ?f) AS ?findings) WHERE {
-      VALUES ?kind { akg:OverallEffectFinding akg:FactorFinding } ?f a ?kind } }
-  { SELECT (COUNT(DISTINCT ?x) AS ?factors) WHERE { ?about akg:aboutFactor ?x } }
-}"""
-
-RELEASES_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?code ?issued WHERE {
-  ?release a akg:Release ; akg:releaseCode ?code .
-  OPTIONAL { ?release dct:issued ?issued }
-} ORDER BY ?code"""
 
 INITIAL_QUERY = """SELECT ?tool ?label (COUNT(DISTINCT ?mechanism) AS ?mechanisms) WHERE {
   ?tool a akg:ReviewedTool ;
@@ -165,22 +144,9 @@ GAP_ROW = 34
 GAP_HEADER = 56
 GAP_RADIUS = 15.0
 
-# Every finding of one release: its tool, outcome, direction and factor (as coded), if any.
-GAP_FINDINGS_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-SELECT DISTINCT ?release ?finding ?tool ?outcome ?direction ?factor WHERE {
-  ?finding akg:inRelease ?release ; akg:aboutTool ?tool ; akg:outcome ?outcome ;
-           akg:direction ?direction .
-  OPTIONAL { ?finding akg:aboutFactor ?factor }
-}"""
-
-REVIEWED_TOOLS_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?tool ?label WHERE { ?tool a akg:ReviewedTool ; skos:prefLabel ?label }"""
-
-LATEST_RELEASE_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?release ?code WHERE { ?release a akg:Release ; akg:releaseCode ?code ; dct:issued ?issued }
-ORDER BY DESC(STR(?issued)) LIMIT 1"""
+REVIEWED_TOOLS_QUERY = (
+    "SELECT DISTINCT ?tool ?label WHERE { ?tool a akg:ReviewedTool ; skos:prefLabel ?label }"
+)
 
 
 @dataclass(frozen=True)
@@ -315,35 +281,27 @@ def favourable(finding: GapFinding, inverted: bool = False) -> bool:
 
 
 def latest_release(current: GraphStore) -> tuple[ox.NamedNode, str] | None:
-    answer = store.run_query(current, LATEST_RELEASE_QUERY)
-    assert isinstance(answer, ox.QuerySolutions)
-    for solution in answer:
-        release, code = solution["release"], solution["code"]
-        if isinstance(release, ox.NamedNode) and code is not None:
-            return release, code.value
+    """The newest release with a date, and its code."""
+    for release in sparql.releases(current):
+        if release.issued:
+            return ox.NamedNode(release.iri), release.code
     return None
 
 
 def gap_findings(current: GraphStore, release: ox.NamedNode) -> list[GapFinding]:
     """The release's findings; the release is a bound value, never pasted into the text."""
-    answer = current.query(
-        GAP_FINDINGS_QUERY,
-        use_default_graph_as_union=True,
-        substitutions={ox.Variable("release"): release},
-    )
-    assert isinstance(answer, ox.QuerySolutions)
     found = {}
-    for s in answer:
+    for s in sparql.select(current, sparql.load("gap-findings"), {"release": release}):
         finding, tool, outcome, direction = s["finding"], s["tool"], s["outcome"], s["direction"]
         if finding is None or tool is None or outcome is None or direction is None:
             continue
         factor = s["factor"]
-        found[finding.value] = GapFinding(
-            finding.value,
-            tool.value,
-            outcome.value,
-            direction.value,
-            factor.value if factor is not None else None,
+        found[str(sparql.text_of(finding))] = GapFinding(
+            str(sparql.text_of(finding)),
+            str(sparql.text_of(tool)),
+            str(sparql.text_of(outcome)),
+            str(sparql.text_of(direction)),
+            sparql.text_of(factor),
         )
     return sorted(found.values(), key=lambda f: f.iri)
 
@@ -382,9 +340,11 @@ def tools_gap_map(current: GraphStore) -> GapMap | None:
     if latest is None:
         return None
     release, code = latest
-    answer = store.run_query(current, REVIEWED_TOOLS_QUERY)
-    assert isinstance(answer, ox.QuerySolutions)
-    tools = {s["tool"].value: s["label"].value for s in answer if s["tool"] and s["label"]}
+    tools = {
+        str(sparql.text_of(s["tool"])): str(sparql.text_of(s["label"]))
+        for s in sparql.select(current, REVIEWED_TOOLS_QUERY)
+        if s["tool"] and s["label"]
+    }
     rows = [
         GapRow(label, "/id/" + iri.split("/id/", 1)[1], iri)
         for iri, label in sorted(tools.items(), key=lambda item: item[1].lower())
@@ -400,15 +360,12 @@ def tools_gap_map(current: GraphStore) -> GapMap | None:
     return fill_map(gap, [[f for f in findings if f.tool == row.key] for row in rows])
 
 
-def _integer(solution: ox.QuerySolution, name: str) -> int:
-    term = solution[name]
-    return int(term.value) if term is not None else 0
+def _integer(solution: sparql.Solution, name: str) -> int:
+    return int(sparql.text_of(solution[name]) or 0)
 
 
 def graph_counts(current: GraphStore) -> GraphCounts:
-    answer = store.run_query(current, COUNTS_QUERY)
-    assert isinstance(answer, ox.QuerySolutions)
-    solution = next(iter(answer))
+    solution = sparql.select(current, sparql.load("home-counts"))[0]
     return GraphCounts(
         releases=_integer(solution, "releases"),
         tools=_integer(solution, "tools"),
@@ -420,18 +377,9 @@ def graph_counts(current: GraphStore) -> GraphCounts:
 
 
 def release_lines(current: GraphStore) -> list[ReleaseLine]:
-    answer = store.run_query(current, RELEASES_QUERY)
-    assert isinstance(answer, ox.QuerySolutions)
-    lines = []
-    for solution in answer:
-        code, issued = solution["code"], solution["issued"]
-        lines.append(
-            ReleaseLine(
-                code.value if code is not None else "",
-                issued.value if issued is not None else "",
-            )
-        )
-    return lines
+    """The releases by code."""
+    found = sorted(sparql.releases(current), key=lambda release: release.code)
+    return [ReleaseLine(release.code, release.issued) for release in found]
 
 
 def editor_examples(settings: Settings) -> list[Example]:

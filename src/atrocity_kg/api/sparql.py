@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from atrocity_kg import sparql
 from atrocity_kg.api.protocol import (
     PlainErrorRoute,
     Plan,
@@ -399,15 +400,7 @@ def _sizes(store: GraphStore) -> tuple[int, dict[str, int]]:
         "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
         use_default_graph_as_union=True,
     )
-    per_graph = _select(
-        store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    )
-    sizes = {
-        solution["g"].value: int(solution["n"].value)
-        for solution in per_graph
-        if isinstance(solution["g"], ox.NamedNode)
-    }
-    return int(total["n"].value), sizes
+    return int(total["n"].value), sparql.graph_sizes(store)
 
 
 def service_description(store: GraphStore, endpoint: str) -> list[ox.Triple]:

@@ -171,7 +171,8 @@ def from_solutions(solutions: list[sparql.Solution]) -> CodeBook:
 
 def read_code_book(store: GraphStore) -> CodeBook:
     """The code book of the curated graph of a store (the graph it was built from)."""
-    return from_solutions(sparql.select(store, "codebook", graphs=[str(graphs.CURATED_GRAPH)]))
+    found = sparql.select(store, sparql.load("codebook"), graphs=[str(graphs.CURATED_GRAPH)])
+    return from_solutions(found)
 
 
 def code_book(curated: Graph) -> CodeBook:
