@@ -34,7 +34,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atrocity_kg import catalogue, evidence, iris
+from atrocity_kg import catalogue, evidence, iris, sparql
 from atrocity_kg.api import answers, pages
 from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
@@ -94,14 +94,6 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-# The releases (sorted newest first in Python, by dct:issued); no user input here.
-RELEASES_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?release ?code ?issued WHERE {
-  ?release a akg:Release ; akg:releaseCode ?code .
-  OPTIONAL { ?release dct:issued ?issued }
-}"""
 
 # Things of one kind whose IRI starts as the unknown one does; the prefix is a bound value.
 CLOSE_QUERY = """SELECT DISTINCT ?thing ?prefix WHERE {
@@ -527,16 +519,7 @@ class Labels:
 
 def releases(store: GraphStore) -> list[Release]:
     """The releases in the store, newest (greatest dct:issued) first."""
-    answer = store.query(RELEASES_QUERY, use_default_graph_as_union=True)
-    assert isinstance(answer, ox.QuerySolutions)
-    found = {}
-    for solution in answer:
-        release, code, issued = solution["release"], solution["code"], solution["issued"]
-        if isinstance(release, ox.NamedNode) and code is not None:
-            found[release.value] = Release(
-                release.value, code.value, issued.value if issued is not None else ""
-            )
-    return sorted(found.values(), key=lambda r: (r.issued, r.code), reverse=True)
+    return [Release(r.iri, r.code, r.issued) for r in sparql.releases(store)]
 
 
 def _first_literal(
@@ -591,7 +574,7 @@ def schema_org(
 
 
 def doi_url(doi: str) -> str:
-    return "https://doi.org/" + quote(doi, safe="/:;()._-")
+    return str(iris.doi(doi))
 
 
 def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) -> Resource:
@@ -679,12 +662,6 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
 
 # --- sections for people: what a tool, factor, study, strategy or release page adds ------------
 
-PROLOGUE = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-"""
 RESEARCH = str(iris.concept("evidence basis", "research"))
 LEVEL_RANK = {
     key: rank
@@ -692,72 +669,6 @@ LEVEL_RANK = {
         ("relatively-strong", "moderate", "relatively-weak", "none-available")
     )
 }
-
-MECHANISMS_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?mechanism ?strategy WHERE {
-  ?thing akg:hasMechanism ?mechanism . ?mechanism akg:advancesStrategy ?strategy .
-}"""
-)
-# Recomputed research ratings shown on the review's site (two or more findings); ?about is the
-# tool (on a tool page) or the factor as shown (on a factor page), bound, never pasted.
-EVIDENCE_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?research ?assessment ?release ?tool ?coded ?shown ?level ?findings ?vote
-WHERE {
-  ?assessment a akg:RecomputedAssessment ; akg:evidenceBasis ?research ; akg:displayed true ;
-              akg:inRelease ?release ; akg:aboutTool ?tool ; akg:aboutFactor ?coded ;
-              akg:shownAsFactor ?shown ; akg:evidenceLevel ?level ; akg:findingCount ?findings ;
-              akg:voteScore ?vote .
-}"""
-)
-TOOL_STUDIES_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?study ?release WHERE {
-  ?finding akg:aboutTool ?thing ; akg:reportedIn ?study ; akg:inRelease ?release .
-}"""
-)
-FACTOR_STUDIES_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?study ?release ?tool WHERE {
-  { ?finding akg:aboutFactor ?thing }
-  UNION { ?thing akg:oppositeFactor ?coded . ?finding akg:aboutFactor ?coded }
-  ?finding akg:reportedIn ?study ; akg:inRelease ?release ; akg:aboutTool ?tool .
-}"""
-)
-STUDY_FINDINGS_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?finding ?release ?tool ?factor ?outcome ?direction WHERE {
-  ?finding akg:reportedIn ?thing ; akg:inRelease ?release ; akg:aboutTool ?tool ;
-           akg:outcome ?outcome ; akg:direction ?direction .
-  OPTIONAL { ?finding akg:aboutFactor ?factor }
-}"""
-)
-JUSTIFICATIONS_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?justification ?tool ?mechanism ?stating WHERE {
-  ?justification a akg:Justification ; rdf:subject ?tool ;
-                 rdf:predicate akg:supportsStrategy ; rdf:object ?thing .
-  OPTIONAL { ?justification akg:viaMechanism ?mechanism }
-  OPTIONAL { ?justification prov:wasDerivedFrom ?stating }
-}"""
-)
-RELEASE_FINDINGS_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?finding ?kind ?study ?tool ?factor WHERE {
-  VALUES ?kind { akg:OverallEffectFinding akg:FactorFinding }
-  ?finding a ?kind ; akg:inRelease ?thing ; akg:reportedIn ?study ; akg:aboutTool ?tool .
-  OPTIONAL { ?finding akg:aboutFactor ?factor }
-}"""
-)
-RELEASE_ASSESSMENTS_QUERY = (
-    PROLOGUE
-    + """SELECT DISTINCT ?thing ?research ?assessment ?kind ?matches WHERE {
-  VALUES ?kind { akg:ResearchAssessment akg:RecomputedAssessment }
-  ?assessment a ?kind ; akg:inRelease ?thing ; akg:evidenceBasis ?research .
-  OPTIONAL { ?assessment akg:matchesPublished ?matches }
-}"""
-)
 
 PUBLICATION_NAME = ox.NamedNode("http://prismstandard.org/namespaces/basic/2.0/publicationName")
 CITATION = ox.NamedNode(DCT + "bibliographicCitation")
@@ -779,17 +690,9 @@ SECTION_TYPES = {
 }
 
 
-def select(store: GraphStore, query: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
-    """A SELECT with bound values (never pasted into the text), each row as name -> term.
-    Oxigraph substitutes only projected variables: each bound one is in the SELECT clause."""
-    answer = store.query(
-        query,
-        use_default_graph_as_union=True,
-        substitutions={ox.Variable(name): value for name, value in bound.items()},
-    )
-    assert isinstance(answer, ox.QuerySolutions)
-    names = [variable.value for variable in answer.variables]
-    return [{name: solution[name] for name in names} for solution in answer]
+def select(store: GraphStore, name: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
+    """The rows of the page query ``sparql/{name}.rq`` with ``bound`` values."""
+    return sparql.select(store, sparql.load(name), bound)
 
 
 def _value(term: Any) -> str:
@@ -901,7 +804,7 @@ def _evidence_rows(
     order = [release.iri for release in reversed(known)]
     cells: dict[str, dict[str, EvidenceCell]] = {}
     scores: dict[tuple[str, str], float] = {}
-    for row in select(store, EVIDENCE_QUERY, research=ox.NamedNode(RESEARCH), **bound):
+    for row in select(store, "page-evidence", research=ox.NamedNode(RESEARCH), **bound):
         key, release, level = row[subject], row["release"], row["level"]
         if key is None or release is None or level is None or row["coded"] is None:
             continue
@@ -974,7 +877,7 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
     labels = Labels(store)
     codes = _codes(known)
     mechanisms = []
-    for row in select(store, MECHANISMS_QUERY, thing=node):
+    for row in select(store, "page-mechanisms", thing=node):
         mechanism, strategy = row["mechanism"], row["strategy"]
         if isinstance(mechanism, ox.NamedNode) and isinstance(strategy, ox.NamedNode):
             mechanisms.append(
@@ -986,7 +889,7 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
             )
     mechanisms.sort(key=lambda m: (m.strategy.text, m.mechanism.text))
     evidence = _evidence_rows(store, labels, known, "shown", tool=node)
-    studies = _study_lines(store, labels, select(store, TOOL_STUDIES_QUERY, thing=node), codes)
+    studies = _study_lines(store, labels, select(store, "page-tool-studies", thing=node), codes)
     return Section(
         "tool",
         codes=tuple(release.code for release in reversed(known)),
@@ -1051,7 +954,7 @@ def factor_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) 
     labels = Labels(store)
     opposite = next(iter(store.quads_for_pattern(node, OPPOSITE, None, None)), None)
     family = next(iter(store.quads_for_pattern(node, FAMILY, None, None)), None)
-    rows = select(store, FACTOR_STUDIES_QUERY, thing=node)
+    rows = select(store, "page-factor-studies", thing=node)
     return Section(
         "factor",
         codes=tuple(release.code for release in reversed(known)),
@@ -1122,7 +1025,7 @@ def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -
         ("In releases", _linked(store, labels, node, IN_RELEASE)),
     ]
     findings = []
-    rows = select(store, STUDY_FINDINGS_QUERY, thing=node)
+    rows = select(store, "page-study-findings", thing=node)
     labels.prefetch(term for row in rows for term in row.values())
     for row in rows:
         finding, release, tool = row["finding"], row["release"], row["tool"]
@@ -1157,7 +1060,7 @@ def strategy_section(store: GraphStore, node: ox.NamedNode, known: list[Release]
     labels = Labels(store)
     codes = _codes(known)
     grouped: dict[str, tuple[str, set[str], set[str]]] = {}
-    for row in select(store, JUSTIFICATIONS_QUERY, thing=node):
+    for row in select(store, "page-justifications", thing=node):
         justification, tool = row["justification"], row["tool"]
         if not isinstance(justification, ox.NamedNode) or not isinstance(tool, ox.NamedNode):
             continue
@@ -1186,7 +1089,7 @@ def strategy_section(store: GraphStore, node: ox.NamedNode, known: list[Release]
 
 def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
-    findings = select(store, RELEASE_FINDINGS_QUERY, thing=node)
+    findings = select(store, "page-release-findings", thing=node)
     overall = str(NS.OverallEffectFinding)
     by_tool: dict[str, tuple[set[str], set[str]]] = {}
     for row in findings:
@@ -1197,7 +1100,7 @@ def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release])
         studies.add(row["study"].value)
         found.add(row["finding"].value)
     assessments = select(
-        store, RELEASE_ASSESSMENTS_QUERY, thing=node, research=ox.NamedNode(RESEARCH)
+        store, "page-release-assessments", thing=node, research=ox.NamedNode(RESEARCH)
     )
     published = {
         _value(r["assessment"])
