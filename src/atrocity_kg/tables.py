@@ -25,14 +25,14 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
-from atrocity_kg import catalogue, graphs, iris
+from atrocity_kg import catalogue, graphs, iris, sparql
+from atrocity_kg.build import UPSTREAM, USHMM
 from atrocity_kg.errors import StoreError
 from atrocity_kg.evidence import NONE_AVAILABLE
 from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_spellings, read_code_book
 from atrocity_kg.ingest.columns import PRACTITIONER_NUMBERS, RESEARCH_NUMBERS, STRATEGY_COLUMNS
 from atrocity_kg.ingest.releases import RELEASES
-from atrocity_kg.namespaces import AKG, BASE, sparql_prologue
-from atrocity_kg.queries import with_values
+from atrocity_kg.namespaces import AKG, BASE
 
 SDO = Namespace("https://schema.org/")
 SCHEMA_ORG_FILE = "schema-org.jsonld"
@@ -144,7 +144,6 @@ GAP_MAP_COLUMNS = (
 )
 FINDING_TYPES = {"OverallEffectFinding": "overall-effect", "FactorFinding": "factor"}
 
-_PREFIX = sparql_prologue()
 Solution = dict[str, str | None]
 
 
@@ -154,23 +153,15 @@ def _select(
     graphs_read: Sequence[URIRef] | None = None,
     **bound: URIRef,
 ) -> list[Solution]:
-    """Run a SELECT over the merge of ``graphs_read`` (each statement is in one graph, so the
-    merge holds it once), or over the union of all graphs; ``bound`` values are bound, not
-    pasted. Values come back as plain strings."""
-    text = _PREFIX + query
-    if bound:
-        text = with_values(text, {ox.Variable(k): ox.NamedNode(str(v)) for k, v in bound.items()})
-    if graphs_read is None:
-        answer = store.query(text, use_default_graph_as_union=True)
-    else:
-        answer = store.query(text, default_graph=[ox.NamedNode(str(g)) for g in graphs_read])
-    if not isinstance(answer, ox.QuerySolutions):
-        raise StoreError("expected SELECT results")
-    names = [variable.value for variable in answer.variables]
-    return [
-        {name: (None if (term := row[name]) is None else term.value) for name in names}
-        for row in answer
-    ]
+    """``sparql.select`` over the merge of ``graphs_read`` or over the union of all graphs,
+    ``bound`` values bound, not pasted; values come back as plain strings."""
+    rows = sparql.select(
+        store,
+        query,
+        {key: ox.NamedNode(str(value)) for key, value in bound.items()},
+        graphs=None if graphs_read is None else [str(graph) for graph in graphs_read],
+    )
+    return [{name: sparql.text_of(value) for name, value in row.items()} for row in rows]
 
 
 def _key(iri: str | None) -> str:
@@ -204,29 +195,9 @@ SELECT ?study ?property ?value WHERE {
   ?study a akg:Study ; ?property ?value
   FILTER(?property IN (akg:usesMethod, dct:bibliographicCitation))
 }"""
-FACTORS_QUERY = """
-SELECT ?factor (MIN(?kinds) AS ?kind) (MIN(?labels) AS ?label) (MIN(?codes) AS ?code)
-       (MIN(?families) AS ?family) (MIN(?opposites) AS ?opposite) WHERE {
-  ?factor a ?kinds ; akg:reviewName ?labels
-  FILTER(?kinds IN (akg:ContextualFactor, akg:DesignFactor))
-  OPTIONAL { ?factor akg:dedooseCode ?codes }
-  OPTIONAL { ?factor akg:factorFamily/skos:prefLabel ?families }
-  OPTIONAL { ?factor akg:oppositeFactor/akg:reviewName ?opposites }
-}
-GROUP BY ?factor"""
-FINDINGS_QUERY = """
-SELECT ?row ?kind ?study ?tool ?factor ?outcome ?direction WHERE {
-  ?finding a ?kind ; akg:sourceRow ?row ; akg:reportedIn ?study ; akg:aboutTool ?tool ;
-           akg:outcome ?outcome ; akg:direction ?direction
-  FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
-  OPTIONAL { ?finding akg:aboutFactor ?factor }
-}"""
-ASSESSMENTS_QUERY = """
-SELECT ?row ?kind ?tool ?factor ?property ?value WHERE {
-  ?assessment a ?kind ; akg:sourceRow ?row ; akg:aboutTool ?tool ; akg:aboutFactor ?factor ;
-              ?property ?value
-  FILTER(?kind IN (akg:ResearchAssessment, akg:PractitionerAssessment))
-}"""
+FACTORS_QUERY = sparql.load("export-factors")
+FINDINGS_QUERY = sparql.load("export-findings")
+ASSESSMENTS_QUERY = sparql.load("export-assessments")
 STATED_QUERY = "SELECT ?tool ?strategy WHERE { ?tool akg:statedToSupport ?strategy }"
 NAMED_ROWS_QUERY = """
 SELECT ?row ?name WHERE {
@@ -438,10 +409,6 @@ def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Pa
 # --- schema.org ----------------------------------------------------------------------------------
 
 # Read over the union of the graphs, for the release bound as ?release.
-RELEASES_QUERY = """
-SELECT ?release ?code ?title ?issued WHERE {
-  ?release a akg:Release ; akg:releaseCode ?code ; dct:title ?title ; dct:issued ?issued
-} ORDER BY ?issued"""
 ARTICLES_QUERY = """
 SELECT ?study ?index ?title ?year ?doi WHERE {
   ?study a akg:Study ; akg:inRelease ?release ; akg:indexNumber ?index ; dct:issued ?year
@@ -450,16 +417,7 @@ SELECT ?study ?index ?title ?year ?doi WHERE {
 CREATORS_QUERY = """
 SELECT ?study ?creator WHERE { ?study a akg:Study ; akg:inRelease ?release ; dct:creator ?creator }
 """
-CLAIMS_QUERY = """
-SELECT ?assessment ?tool ?factor ?level ?score ?inverted ?shown ?recomputed WHERE {
-  ?assessment a akg:ResearchAssessment ; akg:inRelease ?release ; akg:aboutTool ?tool ;
-              akg:aboutFactor ?factor ; akg:evidenceLevel ?level ;
-              akg:provisionalVoteScore ?published ; akg:inverted ?publishedInverted .
-  OPTIONAL { ?recomputed akg:recomputes ?assessment ; akg:provisionalVoteScore ?signed ;
-                         akg:inverted ?recomputedInverted ; akg:shownAsFactor ?shown }
-  BIND(COALESCE(?signed, ?published) AS ?score)
-  BIND(COALESCE(?recomputedInverted, ?publishedInverted) AS ?inverted)
-}"""
+CLAIMS_QUERY = sparql.load("schema-org-claims")
 RESTS_ON_QUERY = """
 SELECT DISTINCT ?recomputed ?study WHERE {
   ?assessment a akg:ResearchAssessment ; akg:inRelease ?release .
@@ -496,24 +454,22 @@ def schema_org_graph(store: ox.Store) -> Graph:
         )
     )
     out.add((dataset, SDO.url, URIRef(BASE)))
-    publisher = URIRef("https://www.ushmm.org/")
+    publisher = USHMM
     out.add((publisher, RDF.type, SDO.Organization))
     out.add((publisher, SDO.name, Literal("United States Holocaust Memorial Museum")))
-    releases = _select(store, RELEASES_QUERY)
+    releases = [r for r in sparql.releases(store) if r.title and r.issued]
     if not releases:
         raise StoreError("the store holds no release: import one and build")
-    for s in releases:
-        release = URIRef(str(s["release"]))
+    for described in reversed(releases):
+        release = URIRef(described.iri)
         out.add((dataset, SDO.hasPart, release))
         out.add((release, RDF.type, SDO.Dataset))
-        out.add((release, SDO.name, Literal(str(s["title"]))))
-        out.add((release, SDO.version, Literal(str(s["code"]))))
-        out.add((release, SDO.datePublished, Literal(str(s["issued"]))))
+        out.add((release, SDO.name, Literal(described.title)))
+        out.add((release, SDO.version, Literal(described.code)))
+        out.add((release, SDO.datePublished, Literal(described.issued)))
         out.add((release, SDO.publisher, publisher))
-        out.add(
-            (release, SDO.isBasedOn, URIRef("https://github.com/ushmm/atrocity-prevention-data"))
-        )
-    latest_release = URIRef(str(releases[-1]["release"]))
+        out.add((release, SDO.isBasedOn, UPSTREAM))
+    latest_release = URIRef(releases[0].iri)
     for s in _select(store, ARTICLES_QUERY, release=latest_release):
         article = URIRef(str(s["study"]))
         out.add((article, RDF.type, SDO.ScholarlyArticle))
@@ -524,7 +480,7 @@ def schema_org_graph(store: ox.Store) -> Graph:
             out.add((article, SDO.name, Literal(s["title"])))
         if s["doi"]:
             out.add((article, SDO.identifier, Literal(f"doi:{s['doi']}")))
-            out.add((article, SDO.sameAs, URIRef(f"https://doi.org/{s['doi']}")))
+            out.add((article, SDO.sameAs, iris.doi(s["doi"])))
     for s in _select(store, CREATORS_QUERY, release=latest_release):
         out.add((URIRef(str(s["study"])), SDO.author, Literal(str(s["creator"]))))
     labels = {str(s["thing"]): str(s["label"]) for s in _select(store, LABELS_QUERY)}
@@ -565,15 +521,7 @@ def write_schema_org(store: ox.Store, path: Path) -> Path:
 
 # --- the evidence gap map ------------------------------------------------------------------------
 
-GAP_MAP_QUERY = """
-SELECT ?code ?tool ?kind ?outcome ?direction
-       (COUNT(DISTINCT ?finding) AS ?findings) (COUNT(DISTINCT ?study) AS ?studies) WHERE {
-  ?release a akg:Release ; akg:releaseCode ?code .
-  ?finding a ?kind ; akg:inRelease ?release ; akg:aboutTool ?tool ; akg:outcome ?outcome ;
-           akg:direction ?direction ; akg:reportedIn ?study
-  FILTER(?kind IN (akg:OverallEffectFinding, akg:FactorFinding))
-}
-GROUP BY ?code ?tool ?kind ?outcome ?direction"""
+GAP_MAP_QUERY = sparql.load("gap-map")
 
 
 def gap_map_rows(store: ox.Store) -> list[dict[str, str]]:
