@@ -28,7 +28,7 @@ from rdflib.term import Node
 from atrocity_kg import iris
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.graphs import from_ox, ox_quads
-from atrocity_kg.namespaces import AKG, BASE, bind_prefixes
+from atrocity_kg.namespaces import AKG, BASE, bind_prefixes, sparql_prologue
 
 INFERRED_GRAPH = iris.graph("inferred")
 REASONING = URIRef(BASE + "id/activity/reasoning")
@@ -111,10 +111,9 @@ def run_hermit(graph: Graph, provenance: Iterable[Graph] = ()) -> Graph:
     return inferred
 
 
-CLASHES = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?x ?axiom ?a ?b WHERE {
+CLASHES = (
+    sparql_prologue()
+    + """SELECT DISTINCT ?x ?axiom ?a ?b WHERE {
   {
     { ?a owl:disjointWith ?b } UNION { ?b owl:disjointWith ?a }
     ?x a/rdfs:subClassOf* ?a , ?b .
@@ -134,6 +133,7 @@ SELECT DISTINCT ?x ?axiom ?a ?b WHERE {
 }
 ORDER BY ?x ?a
 """
+)
 """The clashes OWL 2 RL detects (cax-dw, prp-irp, and prp-fp for data values, which are always
 distinct when unequal): run on HermiT's input when HermiT finds no model, and on the whole
 materialized graph, which HermiT never sees."""
@@ -171,12 +171,7 @@ def _short(iri: str) -> str:
     return "akg:" + iri.removeprefix(str(AKG)) if iri.startswith(str(AKG)) else f"<{iri}>"
 
 
-PREFIXES = """PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-"""
+PREFIXES = sparql_prologue()
 RULES = {
     "cax-sco": "INSERT { ?x a ?d } WHERE { ?c rdfs:subClassOf+ ?d . FILTER(isIRI(?d)) ?x a ?c }",
     "cax-eqc": """INSERT { ?x a ?d } WHERE {

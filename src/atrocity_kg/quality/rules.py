@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from atrocity_kg import iris
+from atrocity_kg import iris, sparql
 from atrocity_kg.errors import QueryError
 from atrocity_kg.queries import header_lines
 
@@ -91,22 +91,23 @@ def load_rules(folder: Path | None = None) -> list[Rule]:
     return [parse_rule(path) for path in sorted((folder or rules_folder()).glob("*.rq"))]
 
 
-_PLACES = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
-SELECT ?record ?file ?row ?release WHERE {
+_PLACES = """SELECT ?record ?file ?row ?release WHERE {
   ?record akg:sourceFile ?file ; akg:sourceRow ?row ; akg:inRelease ?release .
 }"""
 
 
 def _places(store: ox.Store) -> dict[str, tuple[str, int, str]]:
     """Every record node -> its file, row and release code."""
-    answer = store.query(_PLACES, use_default_graph_as_union=True)
-    assert isinstance(answer, ox.QuerySolutions)
     places = {}
-    for solution in answer:
+    for solution in sparql.select(store, _PLACES):
         record, file, row, release = (solution[v] for v in ("record", "file", "row", "release"))
         if record is None or file is None or row is None or release is None:
             continue
-        places[record.value] = (file.value, int(row.value), iris.key(release.value).upper())
+        places[str(sparql.text_of(record))] = (
+            str(sparql.text_of(file)),
+            int(sparql.text_of(row) or 0),
+            iris.key(str(sparql.text_of(release))).upper(),
+        )
     return places
 
 
