@@ -26,9 +26,10 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from atrocity_kg.api import create_app
+from atrocity_kg.api.headers import ROW_LIMIT, TRUNCATED
 from atrocity_kg.api.ratelimit import RateLimit
 from atrocity_kg.config import Settings
-from atrocity_kg.sandbox import ROW_LIMIT, TRUNCATED, QueryPool
+from atrocity_kg.sandbox import QueryPool
 from server import HANG_GUARD_S, served, serving, wait_until
 
 # Every triple joined with every other twice: 150,000³ solutions to count, hours of work.

@@ -5,16 +5,19 @@ each query a client sends is evaluated in a worker process holding its own in-me
 store; if it is not finished when its time is up, the process is killed (SIGKILL) and a fresh one
 takes its place, while the other workers go on answering.
 
-A query's answer travels as messages, the same whether it was produced in a worker process or in
-the calling thread (for a remote store, which enforces its own limits):
+A query's answer travels as messages (small frozen dataclasses, pickled across the pipe), the
+same whether it was produced in a worker process or in the calling thread (for a remote store,
+which enforces its own limits):
 
-- ``("start", content_type, headers)``, then ``("chunk", bytes)`` pieces, then ``("end",)``;
-- or ``("error", status, message, headers)`` instead, before or after the start.
+- ``Start`` (the media type, the row limit and whether the answer was cut at it), then
+  ``Chunk`` pieces, then ``End``;
+- or a ``Failure`` (a status and a message) instead, before or after the start.
 
 Every answer is cut at ``max_rows`` solutions or triples, and a cut answer says so in its
-``Atrocity-KG-Truncated`` header: the answer is first written as TSV (SELECT) or N-Triples
-(CONSTRUCT, DESCRIBE), one solution or triple per line, so counting lines counts rows, with no
-Python object per row; then it is parsed and written in the negotiated format.
+``Start`` (the web layer says it in a header, ``api/headers.py``): the answer is first written as
+TSV (SELECT) or N-Triples (CONSTRUCT, DESCRIBE), one solution or triple per line, so counting
+lines counts rows, with no Python object per row; then it is parsed and written in the
+negotiated format. Nothing here knows HTTP's header names.
 """
 
 from __future__ import annotations
@@ -50,14 +53,50 @@ from atrocity_kg.negotiation import (
 
 log = logging.getLogger(__name__)
 
-Message = tuple[Any, ...]
-Emit = Callable[[Message], None]
-
 CHUNK_SIZE = 64 * 1024
-VARY = {"Vary": "Accept"}
-TRUNCATED = "Atrocity-KG-Truncated"
-ROW_LIMIT = "Atrocity-KG-Row-Limit"
 RESTART_DELAY = 5.0
+
+
+@dataclass(frozen=True)
+class Start:
+    """The answer begins: its media type, the row limit it was written under and whether it
+    was cut there."""
+
+    content_type: str
+    max_rows: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of the answer's body."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class End:
+    """The answer is complete."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No answer, or the end of one cut short: an HTTP status and a message for the client.
+    ``negotiated`` says that the failure comes from the format asked for (it varies with
+    Accept)."""
+
+    status: int
+    message: str
+    negotiated: bool = False
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A worker process has loaded its store and takes jobs."""
+
+
+Message = Start | Chunk | End | Failure
+Emit = Callable[[Message], None]
 
 
 @dataclass(frozen=True)
@@ -144,8 +183,8 @@ class ChunkWriter:
 
 
 def _chunks(emit: Emit) -> ChunkWriter:
-    """A writer emitting its pieces as ``chunk`` messages."""
-    return ChunkWriter(lambda chunk: emit(("chunk", chunk)))
+    """A writer emitting its pieces as ``Chunk`` messages."""
+    return ChunkWriter(lambda chunk: emit(Chunk(chunk)))
 
 
 def _serialise_limited(write: Callable[[IO[bytes]], object], limit: int) -> tuple[bytes, bool]:
@@ -167,18 +206,11 @@ def _choose(offered: tuple[Format, ...], job: QueryJob) -> Format:
     return negotiate(offered, job.accept, job.formats)
 
 
-def _headers(cut: bool, max_rows: int) -> dict[str, str]:
-    headers = {**VARY, ROW_LIMIT: str(max_rows)}
-    if cut:
-        headers[TRUNCATED] = f"true; rows={max_rows}"
-    return headers
-
-
 def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
     """Negotiate a format for the query's result and emit the answer, cut at ``job.max_rows``."""
     if isinstance(result, ox.QueryBoolean):
         fmt = _choose(BOOLEAN_FORMATS, job)
-        emit(("start", fmt.content_type, _headers(False, job.max_rows)))
+        emit(Start(fmt.content_type, job.max_rows))
         if not job.head:
             out = _chunks(emit)
             fmt.write_results(result, out)  # type: ignore[arg-type]
@@ -189,7 +221,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
         tsv, cut = _serialise_limited(
             lambda output: result.serialize(output, ox.QueryResultsFormat.TSV), job.max_rows + 1
         )
-        emit(("start", fmt.content_type, _headers(cut, job.max_rows)))
+        emit(Start(fmt.content_type, job.max_rows, cut))
         if job.head:
             return
         out = _chunks(emit)
@@ -216,7 +248,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
                 break
             kept.append(triple)
         triples = iter(kept)
-    emit(("start", fmt.content_type, _headers(cut, job.max_rows)))
+    emit(Start(fmt.content_type, job.max_rows, cut))
     if job.head:
         return
     out = _chunks(emit)
@@ -246,29 +278,29 @@ def answer(store: Any, job: QueryJob, emit: Emit) -> None:
         try:
             result = store.query(job.text, base_iri=job.base_iri, **job.dataset_arguments())
         except SyntaxError as error:
-            emit(("error", 400, f"malformed query: {error}", {}))
+            emit(Failure(400, f"malformed query: {error}"))
             return
         write_answer(result, job, delivered)
     except NotAcceptableError as error:
-        emit(("error", 406, str(error), VARY))
+        emit(Failure(406, str(error), negotiated=True))
         return
     except UnknownFormatError as error:
-        emit(("error", 400, str(error), VARY))
+        emit(Failure(400, str(error), negotiated=True))
         return
     except OSError as error:
         if reader_gone:
             raise
         log.warning("query failed: %s", str(error))
-        emit(("error", 502 if "SERVICE" in job.text.upper() else 500, _failure(error), {}))
+        emit(Failure(502 if "SERVICE" in job.text.upper() else 500, _failure(error)))
         return
     except Exception as error:  # the worker must answer whatever happens, and go on
         if reader_gone:
             raise
         # As text: a log record holding the exception would hold its frames and their results.
         log.error("query failed\n%s", "".join(traceback.format_exception(error)))
-        emit(("error", 500, _failure(error), {}))
+        emit(Failure(500, _failure(error)))
         return
-    emit(("end",))
+    emit(End())
 
 
 def _failure(error: Exception) -> str:
@@ -288,7 +320,7 @@ def _worker_main(connection: Connection, build: str) -> None:
     from atrocity_kg.store import copy_of_build
 
     store = copy_of_build(Path(build))
-    connection.send([("ready",)])
+    connection.send([Ready()])
     while True:
         try:
             job = connection.recv()
@@ -300,9 +332,9 @@ def _worker_main(connection: Connection, build: str) -> None:
         def emit(message: Message) -> None:
             nonlocal batch, size
             batch.append(message)
-            if message[0] == "chunk":
-                size += len(message[1])
-            if size >= CHUNK_SIZE or message[0] in ("end", "error"):
+            if isinstance(message, Chunk):
+                size += len(message.data)
+            if size >= CHUNK_SIZE or isinstance(message, End | Failure):
                 connection.send(batch)
                 batch, size = [], 0
 
@@ -351,7 +383,7 @@ class _Worker:
 
     def wait_ready(self, timeout: float) -> bool:
         try:
-            return self.connection.poll(timeout) and self.connection.recv() == [("ready",)]
+            return self.connection.poll(timeout) and self.connection.recv() == [Ready()]
         except (EOFError, OSError):
             return False
 
@@ -390,18 +422,18 @@ class _Worker:
                             emit(message)
                         except Exception:
                             forwarding = False  # the client is gone: drain to the end, reuse
-                    if message[0] in ("end", "error"):
+                    if isinstance(message, End | Failure):
                         return True
         finally:
             self._arm(None)
 
 
-def _stopped(timeout: float, timed_out: bool) -> Message:
+def _stopped(timeout: float, timed_out: bool) -> Failure:
     if timed_out:
         message = f"the query was stopped: it ran past this endpoint's time limit of {timeout:g} s"
     else:
         message = "the query's worker process ended unexpectedly; the query was not answered"
-    return ("error", 503, message, {})
+    return Failure(503, message)
 
 
 class BusyError(Exception):
@@ -547,4 +579,8 @@ class QueryPool:
 
 
 if __name__ == "__main__":
-    _worker_main(Connection(int(sys.argv[1])), sys.argv[2])
+    # Run as a script this file is ``__main__``; the worker runs the package's own module, so
+    # that the messages it pickles name ``atrocity_kg.sandbox``'s classes, which the server has.
+    from atrocity_kg.sandbox import _worker_main as worker_main
+
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2])

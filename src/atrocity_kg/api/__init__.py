@@ -21,12 +21,11 @@ from atrocity_kg.api import (
     queries,
     sparql,
 )
-from atrocity_kg.api.headers import SecurityHeaders
+from atrocity_kg.api.headers import ROW_LIMIT, TRUNCATED, SecurityHeaders
 from atrocity_kg.api.protocol import ProtocolError
 from atrocity_kg.api.ratelimit import RateLimit
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
-from atrocity_kg.sandbox import ROW_LIMIT, TRUNCATED
 
 
 async def _plain_error(_: Request, error: ProtocolError) -> PlainTextResponse:

@@ -1,13 +1,38 @@
-"""Security headers on every HTTP answer: pages, SPARQL results, data files, errors.
+"""The web layer's headers: the security headers on every HTTP answer (pages, SPARQL results,
+data files, errors), and the headers of negotiated and cut answers.
 
-A pure ASGI middleware that rewrites only the response's start message. Starlette's
-BaseHTTPMiddleware would cost a task and a memory stream per request and would pass streamed
-answers (SPARQL results, dumps) through its own buffer; this adds nothing to the body's path.
+The security headers come from a pure ASGI middleware that rewrites only the response's start
+message. Starlette's BaseHTTPMiddleware would cost a task and a memory stream per request and
+would pass streamed answers (SPARQL results, dumps) through its own buffer; this adds nothing to
+the body's path.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from atrocity_kg.sandbox import Failure, Start
+
+VARY: dict[str, str] = {"Vary": "Accept"}
+"""On every answer whose form the Accept header chose (or could have chosen)."""
+TRUNCATED = "Atrocity-KG-Truncated"
+"""On an answer cut at the row limit: ``true; rows=N``."""
+ROW_LIMIT = "Atrocity-KG-Row-Limit"
+"""On every query answer: the row limit it was written under."""
+
+
+def start_headers(start: Start) -> dict[str, str]:
+    """The headers of a query's answer (``sandbox.Start``): negotiated, and cut or not."""
+    headers = {**VARY, ROW_LIMIT: str(start.max_rows)}
+    if start.truncated:
+        headers[TRUNCATED] = f"true; rows={start.max_rows}"
+    return headers
+
+
+def failure_headers(failure: Failure) -> dict[str, str]:
+    """The headers of a query's failure (``sandbox.Failure``): Vary where the format chose it."""
+    return dict(VARY) if failure.negotiated else {}
+
 
 # The query editor (YASGUI 4.6.2, pinned by package-lock.json) writes two pieces of inline CSS,
 # both fixed strings, allowed here by their hashes instead of 'unsafe-inline':

@@ -36,6 +36,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import catalogue, evidence, iris, sparql
 from atrocity_kg.api import answers, pages
+from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
     PlainErrorRoute,
@@ -49,7 +50,6 @@ from atrocity_kg.citations import Piece, emphasis_pieces
 from atrocity_kg.namespaces import AKG as NS
 from atrocity_kg.namespaces import BASE, PREFIXES
 from atrocity_kg.negotiation import RDF_FORMATS, Format, preferred_media_type
-from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)

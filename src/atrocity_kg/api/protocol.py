@@ -24,8 +24,9 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from fastapi.routing import APIRoute
 
 from atrocity_kg.api import failures
+from atrocity_kg.api.headers import VARY, failure_headers, start_headers
 from atrocity_kg.negotiation import Format
-from atrocity_kg.sandbox import VARY, ChunkWriter, Emit, Message
+from atrocity_kg.sandbox import Chunk, ChunkWriter, Emit, End, Failure, Message, Start
 from atrocity_kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class ProtocolError(Exception):
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+
+
+def failure_error(failure: Failure) -> ProtocolError:
+    """A query's failure (``sandbox.Failure``) as the answer the client gets."""
+    return ProtocolError(failure.status, failure.message, failure_headers(failure))
 
 
 class PlainErrorRoute(APIRoute):
@@ -202,15 +208,14 @@ def _relay(pipe: _Pipe, produce: Callable[[Emit], None]) -> None:
     pipe as the item ``stream`` expects."""
 
     def emit(message: Message) -> None:
-        kind = message[0]
-        if kind == "chunk":
-            pipe.send(message[1])
-        elif kind == "start":
-            pipe.send(_Start(message[1], dict(message[2])))
-        elif kind == "end":
+        if isinstance(message, Chunk):
+            pipe.send(message.data)
+        elif isinstance(message, Start):
+            pipe.send(_Start(message.content_type, start_headers(message)))
+        elif isinstance(message, End):
             pipe.send(_END)
         else:
-            pipe.send(ProtocolError(message[1], message[2], message[3]))
+            pipe.send(failure_error(message))
 
     try:
         produce(emit)

@@ -13,11 +13,22 @@ import pyoxigraph as ox
 from fastapi import FastAPI
 
 from atrocity_kg import store
-from atrocity_kg.api.protocol import ProtocolError
+from atrocity_kg.api.headers import start_headers
+from atrocity_kg.api.protocol import ProtocolError, failure_error
 from atrocity_kg.config import Settings
 from atrocity_kg.remote import RemoteStore
 from atrocity_kg.results import Table, table_from_sparql_json
-from atrocity_kg.sandbox import BusyError, Emit, Message, QueryJob, QueryPool, answer
+from atrocity_kg.sandbox import (
+    BusyError,
+    Chunk,
+    Emit,
+    Failure,
+    Message,
+    QueryJob,
+    QueryPool,
+    Start,
+    answer,
+)
 
 Produce = Callable[[Emit], None]
 
@@ -129,12 +140,12 @@ class Serving:
         headers: Mapping[str, str] = {}
         body = bytearray()
         for message in messages:
-            if message[0] == "error":
-                raise ProtocolError(message[1], message[2], message[3])
-            if message[0] == "start":
-                headers = message[2]
-            elif message[0] == "chunk":
-                body += message[1]
+            if isinstance(message, Failure):
+                raise failure_error(message)
+            if isinstance(message, Start):
+                headers = start_headers(message)
+            elif isinstance(message, Chunk):
+                body += message.data
         return table_from_sparql_json(json.loads(body)), headers
 
     def close(self) -> None:

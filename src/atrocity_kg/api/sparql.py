@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from atrocity_kg import sparql
+from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.protocol import (
     PlainErrorRoute,
     Plan,
@@ -53,7 +54,7 @@ from atrocity_kg.negotiation import (
     negotiate,
 )
 from atrocity_kg.netguard import ForbiddenDestinationError, check_destination
-from atrocity_kg.sandbox import VARY, Emit, Message, QueryJob
+from atrocity_kg.sandbox import Emit, Failure, Message, QueryJob
 from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["sparql"], route_class=PlainErrorRoute)
@@ -375,8 +376,8 @@ async def answer(
         """Say so when a malformed query looks like an update: this service is read-only."""
 
         def forward(message: Message) -> None:
-            if message[0] == "error" and message[1] == 400 and looks_like_update(text):
-                message = ("error", 400, f"{message[2]} ({READ_ONLY})", message[3])
+            if isinstance(message, Failure) and message.status == 400 and looks_like_update(text):
+                message = replace(message, message=f"{message.message} ({READ_ONLY})")
             emit(message)
 
         produce(forward)
