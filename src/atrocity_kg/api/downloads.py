@@ -26,6 +26,7 @@ from rdflib import Graph
 
 from atrocity_kg import export, iris, sparql
 from atrocity_kg.api import answers, failures
+from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.linked_data import wants_html
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.sparql import choose, format_parameter
@@ -88,7 +89,7 @@ async def ontology(
     browser = accept is not None and "html" in accept.lower() and wants_html(accept)
     if requested == ("html",) or (not requested and browser):
         page = ontology_page(request, store, name)
-        headers = {"Vary": "Accept"}
+        headers = VARY
         if request.method == "HEAD":
             return Response(media_type="text/html; charset=utf-8", headers=headers)
         return HTMLResponse(page, headers=headers)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from atrocity_kg.api import pages
+from atrocity_kg.api.headers import VARY
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
@@ -115,17 +116,17 @@ def quality(
     chosen = _chosen(request, format_name)
     if chosen is None:
         return PlainTextResponse(
-            f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=_VARY
+            f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=VARY
         )
     current: GraphStore | None = request.app.state.store
     code = release.value if release is not None else None
     report = read_report(current, code) if current is not None else QualityReport(code)
     suffix = f"-{code.lower()}" if code else ""
     if chosen == CSV:
-        headers = {**_VARY, "Content-Disposition": f'inline; filename="quality{suffix}.csv"'}
+        headers = {**VARY, "Content-Disposition": f'inline; filename="quality{suffix}.csv"'}
         return Response(report.to_csv(), media_type="text/csv; charset=utf-8", headers=headers)
     if chosen == JSON:
-        return Response(report.to_json(), media_type=JSON, headers=_VARY)
+        return Response(report.to_json(), media_type=JSON, headers=VARY)
     page = pages.render(
         "quality.html",
         report=report,
@@ -135,7 +136,4 @@ def quality(
         file_name=file_name,
         served=current is not None,
     )
-    return HTMLResponse(page, headers=_VARY)
-
-
-_VARY = {"Vary": "Accept"}
+    return HTMLResponse(page, headers=VARY)

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.protocol import ProtocolError, get_store
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
@@ -118,7 +119,7 @@ def _page(title: str, body: str) -> HTMLResponse:
         '<link rel="stylesheet" href="/static/catalogue.css"></head>\n'
         f"<body>\n{body}\n</body>\n</html>\n"
     )
-    return HTMLResponse(text, headers={"Vary": "Accept"})
+    return HTMLResponse(text, headers=VARY)
 
 
 def _link(href: str, text: str) -> str:
@@ -225,7 +226,7 @@ async def answer_query(request: Request, entry: CatalogueQuery) -> Response:
     chosen = _chosen_format(request, RESULT_FORMATS)
     values = _parameter_values(request)
     table, answer_headers = await _run(request, entry, values)
-    headers = {"Vary": "Accept"}
+    headers = dict(VARY)
     headers.update((k, v) for k, v in answer_headers.items() if k.startswith("Atrocity-KG-"))
     if chosen == "html":
         page = _results_html(request, entry, values, table)
@@ -366,7 +367,7 @@ def build_router(catalogue: Catalogue) -> APIRouter:
         listing = CatalogueListing(queries=[_info(request, e) for e in catalogue.values()])
         if chosen == "html":
             return _listing_html(listing)
-        return JSONResponse(listing.model_dump(mode="json"), headers={"Vary": "Accept"})
+        return JSONResponse(listing.model_dump(mode="json"), headers=VARY)
 
     @router.get(
         "/queries/{name}.rq",
@@ -388,7 +389,7 @@ def build_router(catalogue: Catalogue) -> APIRouter:
         return Response(
             catalogue[name].text,
             media_type=f"{media}; charset=utf-8",
-            headers={"Vary": "Accept"},
+            headers=VARY,
         )
 
     for name, entry in catalogue.items():
