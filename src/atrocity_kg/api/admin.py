@@ -27,10 +27,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from atrocity_kg import safeparse, store, writes
+from atrocity_kg import safeparse, writes
 from atrocity_kg.api import failures
+from atrocity_kg.api.dependencies import ServingDep, SettingsDep
 from atrocity_kg.api.protocol import PlainErrorRoute, ProtocolError, read_body
-from atrocity_kg.api.sparql import _content_type, _keywords
+from atrocity_kg.api.serving import Serving
+from atrocity_kg.api.sparql import content_type, keywords
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import StoreError
 
@@ -42,24 +44,16 @@ BUILD_HEADER = "Atrocity-KG-Build"
 CHALLENGE = 'Bearer realm="atrocity-kg admin"'
 FETCHING_KEYWORDS = ("LOAD", "SERVICE")
 DATASET_PARAMETERS = ("using-graph-uri", "using-named-graph-uri")
-SWITCH_ATTEMPTS = 3
 
 
 def install(app: FastAPI) -> None:
     """Add the admin routes to ``app`` (called by create_app only when a token is set)."""
-    app.state.admin_switching = asyncio.Lock()
     app.include_router(router)
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def require_admin(request: Request) -> None:
+async def require_admin(request: Request, settings: SettingsDep) -> None:
     """Let the request through only with the admin token (compared in constant time), and only
     when the app serves the embedded store, the one writes go to."""
-    settings = _settings(request)
     expected = settings.admin_token
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if expected is None or scheme.lower() != "bearer" or not given.strip():
@@ -90,14 +84,14 @@ router = APIRouter(
 )
 
 
-async def _read_body(request: Request) -> bytes:
-    return await read_body(request, _settings(request).max_upload_bytes)
+async def _read_body(request: Request, settings: Settings) -> bytes:
+    return await read_body(request, settings.max_upload_bytes)
 
 
 def refuse_fetching(text: str) -> None:
     """Refuse LOAD and SERVICE anywhere in an update (outside strings, IRIs and comments):
     pyoxigraph would fetch the IRIs they name, a server-side request of the client's choosing."""
-    found = [word for word in FETCHING_KEYWORDS if word in _keywords(text)]
+    found = [word for word in FETCHING_KEYWORDS if word in keywords(text)]
     if found:
         raise ProtocolError(
             400,
@@ -106,19 +100,22 @@ def refuse_fetching(text: str) -> None:
         )
 
 
-async def _update_text(request: Request) -> str:
+async def _update_text(request: Request, settings: Settings) -> str:
     """The update from the body (application/sparql-update) or from a form (``update=``)."""
     url = {key: request.query_params.getlist(key) for key in request.query_params}
-    media, options = _content_type(request)
+    media, options = content_type(request)
     if media == SPARQL_UPDATE:
         parameters = url
         try:
-            updates = [(await _read_body(request)).decode(options.get("charset", "utf-8"))]
+            updates = [
+                (await _read_body(request, settings)).decode(options.get("charset", "utf-8"))
+            ]
         except (LookupError, UnicodeDecodeError) as error:
             raise ProtocolError(400, f"cannot decode the update: {error}") from None
     elif media == FORM:
         try:
-            form = parse_qs((await _read_body(request)).decode("utf-8"), keep_blank_values=True)
+            body = await _read_body(request, settings)
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError as error:
             raise ProtocolError(400, f"the form is not UTF-8: {error}") from None
         parameters = {key: form.get(key, []) + url.get(key, []) for key in {*form, *url}}
@@ -138,7 +135,11 @@ async def _update_text(request: Request) -> str:
 
 
 async def _write(
-    request: Request, work: Callable[[], writes.WriteOutcome], *, graph_store: bool = False
+    settings: Settings,
+    serving: Serving,
+    work: Callable[[], writes.WriteOutcome],
+    *,
+    graph_store: bool = False,
 ) -> Response:
     """Run one write transaction off the event loop, answer for it, and serve the new build.
     The graph store answers 201 when the write created its graph, as its protocol says."""
@@ -166,7 +167,7 @@ async def _write(
             "admin write: graphs %s now in build %s", ", ".join(outcome.changed), outcome.build.name
         )
         started = time.perf_counter()
-        await _serve_latest(request)
+        await serving.switch_to_current(settings.store_root)
         timings["switch"] = time.perf_counter() - started
     timing = ", ".join(
         f"{step.replace(' ', '-')};dur={1000 * s:.0f}" for step, s in timings.items()
@@ -174,26 +175,6 @@ async def _write(
     headers = {BUILD_HEADER: outcome.build.name, "Server-Timing": timing}
     status = 201 if graph_store and outcome.created else 204
     return Response(status_code=status, headers=headers)
-
-
-async def _serve_latest(request: Request) -> None:
-    """Move the app to the store's current build. Writers may finish in any order, so each one
-    switches to whatever is current (never to its own build, which a later write may already
-    have replaced), one at a time."""
-    app = request.app
-    root = _settings(request).store_root
-    async with app.state.admin_switching:
-        for attempt in range(SWITCH_ATTEMPTS):
-            latest = await asyncio.to_thread(store.current_path, root)
-            if latest == app.state.serving.build:
-                return
-            try:
-                await app.state.serving.switch_to(latest)
-                return
-            except StoreError:
-                # Pruned by later writes while being copied: take the newest again.
-                if attempt == SWITCH_ATTEMPTS - 1:
-                    raise
 
 
 def _target(request: Request) -> str:
@@ -217,10 +198,10 @@ def _target(request: Request) -> str:
     return name
 
 
-async def _triples(request: Request, name: str) -> list[ox.Triple]:
+async def _triples(request: Request, settings: Settings, name: str) -> list[ox.Triple]:
     """The body's RDF, parsed by safeparse (off the event loop): one graph, as triples."""
-    media, _ = _content_type(request)
-    body = await _read_body(request)
+    media, _ = content_type(request)
+    body = await _read_body(request, settings)
     source = f"the {request.method} body for <{name}>"
     try:
         parsed = await asyncio.to_thread(
@@ -228,7 +209,7 @@ async def _triples(request: Request, name: str) -> list[ox.Triple]:
             body,
             media,
             source=source,
-            max_bytes=_settings(request).max_upload_bytes,
+            max_bytes=settings.max_upload_bytes,
             base_iri=name,
         )
     except safeparse.UnsupportedMediaTypeError as error:
@@ -276,10 +257,10 @@ WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
     responses=WRITE_ANSWERS,
     operation_id="admin_update",
 )
-async def admin_update(request: Request) -> Response:
-    text = await _update_text(request)
+async def admin_update(request: Request, settings: SettingsDep, serving: ServingDep) -> Response:
+    text = await _update_text(request, settings)
     refuse_fetching(text)
-    return await _write(request, lambda: writes.update(_settings(request), text))
+    return await _write(settings, serving, lambda: writes.update(settings, text))
 
 
 GraphParameter = Annotated[str | None, Query(alias="graph", description="The IRI of a named graph")]
@@ -292,11 +273,16 @@ GraphParameter = Annotated[str | None, Query(alias="graph", description="The IRI
     responses=WRITE_ANSWERS,
     operation_id="admin_graph_put",
 )
-async def admin_put(request: Request, graph: GraphParameter = None) -> Response:
+async def admin_put(
+    request: Request, settings: SettingsDep, serving: ServingDep, graph: GraphParameter = None
+) -> Response:
     name = _target(request)
-    triples = await _triples(request, name)
+    triples = await _triples(request, settings, name)
     return await _write(
-        request, lambda: writes.replace_graph(_settings(request), name, triples), graph_store=True
+        settings,
+        serving,
+        lambda: writes.replace_graph(settings, name, triples),
+        graph_store=True,
     )
 
 
@@ -307,11 +293,16 @@ async def admin_put(request: Request, graph: GraphParameter = None) -> Response:
     responses=WRITE_ANSWERS,
     operation_id="admin_graph_post",
 )
-async def admin_post(request: Request, graph: GraphParameter = None) -> Response:
+async def admin_post(
+    request: Request, settings: SettingsDep, serving: ServingDep, graph: GraphParameter = None
+) -> Response:
     name = _target(request)
-    triples = await _triples(request, name)
+    triples = await _triples(request, settings, name)
     return await _write(
-        request, lambda: writes.add_to_graph(_settings(request), name, triples), graph_store=True
+        settings,
+        serving,
+        lambda: writes.add_to_graph(settings, name, triples),
+        graph_store=True,
     )
 
 
@@ -322,6 +313,8 @@ async def admin_post(request: Request, graph: GraphParameter = None) -> Response
     responses={**WRITE_ANSWERS, 404: {"description": "No such graph"}},
     operation_id="admin_graph_delete",
 )
-async def admin_delete(request: Request, graph: GraphParameter = None) -> Response:
+async def admin_delete(
+    request: Request, settings: SettingsDep, serving: ServingDep, graph: GraphParameter = None
+) -> Response:
     name = _target(request)
-    return await _write(request, lambda: writes.drop_graph(_settings(request), name))
+    return await _write(settings, serving, lambda: writes.drop_graph(settings, name))

@@ -26,9 +26,11 @@ from rdflib import Graph
 
 from atrocity_kg import export, iris, sparql
 from atrocity_kg.api import answers, failures
+from atrocity_kg.api.dependencies import ServingDep
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.linked_data import wants_html
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
+from atrocity_kg.api.serving import Serving
 from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.build import PUBLISHER, UPSTREAM, USHMM
 from atrocity_kg.errors import StoreError
@@ -121,18 +123,18 @@ def _query(graph: str, format_name: str) -> str:
     return urlencode({"graph": graph, "format": format_name})
 
 
-def dumps_folder(request: Request) -> Path | None:
+def dumps_folder(serving: Serving) -> Path | None:
     """The dumps the build wrote beside the store being served (not a newer build's, which
     this app does not serve until it is restarted); none when the app reads a remote store,
     whose data this server did not build."""
-    build: Path | None = getattr(request.app.state, "build", None)
+    build = serving.build
     return None if build is None else build / export.DUMPS
 
 
-def dump_files(request: Request) -> list[export.DumpFile]:
+def dump_files(serving: Serving) -> list[export.DumpFile]:
     """The manifest of the current store's dumps; empty if the store was built without them,
     or is remote."""
-    folder = dumps_folder(request)
+    folder = dumps_folder(serving)
     if folder is None:
         return []
     try:
@@ -164,10 +166,10 @@ def _file_rows(files: Iterable[export.DumpFile]) -> str:
 
 
 @router.get("/dumps/", summary="Every dump file and named graph", response_class=HTMLResponse)
-def dumps(request: Request, store: Annotated[GraphStore, Depends(get_store)]) -> HTMLResponse:
+def dumps(store: Annotated[GraphStore, Depends(get_store)], serving: ServingDep) -> HTMLResponse:
     """The dump files (name, release, format, graphs, statements, size, SHA-256, link), then one
     row per named graph: its IRI, its number of triples and a link per RDF format."""
-    files = dump_files(request)
+    files = dump_files(serving)
     rows = []
     for graph, size in sparql.graph_sizes(store).items():
         links = " ".join(
@@ -221,12 +223,12 @@ def dumps(request: Request, store: Annotated[GraphStore, Depends(get_store)]) ->
     response_class=FileResponse,
     responses=DUMP_ANSWERS,
 )
-def dump_file(name: str, request: Request) -> FileResponse:
+def dump_file(name: str, serving: ServingDep) -> FileResponse:
     """A file listed in the dumps' manifest, as `application/gzip`, to save; any other name,
     whatever it holds, is a 404."""
-    listed = {file.name: file for file in dump_files(request)}
+    listed = {file.name: file for file in dump_files(serving)}
     file = listed.get(name)
-    folder = dumps_folder(request)
+    folder = dumps_folder(serving)
     path = folder / name if folder is not None else None
     if file is None or path is None or path.parent != folder or not path.is_file():
         raise ProtocolError(404, f"no dump file {name!r}; see /dumps/")
@@ -502,6 +504,7 @@ def _count_union(store: GraphStore, graphs: Iterable[str]) -> int:
 async def dataset(
     request: Request,
     store: Annotated[GraphStore, Depends(get_store)],
+    serving: ServingDep,
     format_: Annotated[list[str] | None, format_parameter(RDF_FORMATS)] = None,
 ) -> Response:
     """The dataset in DCAT 3 and VoID: licence, publisher, sources, each USHMM release as a
@@ -509,7 +512,7 @@ async def dataset(
     named graph and the outgoing link sets. Turtle by default, any RDF format by `Accept` or
     `format`."""
     chosen = choose(RDF_FORMATS, request.headers.get("accept"), format_ or ())
-    files = dump_files(request)
+    files = dump_files(serving)
     base = str(request.base_url)
 
     def write(output: IO[bytes]) -> None:

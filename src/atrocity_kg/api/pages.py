@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import __version__, iris, queries, sparql, store
+from atrocity_kg.api.dependencies import MaybeStore, SettingsDep
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.namespaces import PREFIXES, sparql_prologue
@@ -470,9 +471,7 @@ def render_home(
 
 
 @router.get("/", response_class=HTMLResponse, summary="The home page, with a SPARQL editor")
-def home(request: Request) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
-    current: GraphStore | None = getattr(request.app.state, "store", None)
+def home(settings: SettingsDep, current: MaybeStore) -> HTMLResponse:
     counts = graph_counts(current) if current is not None else None
     releases = release_lines(current) if current is not None else []
     shared = shared_strong_factors(current, settings) if current is not None else []
@@ -488,10 +487,9 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
-def api_explorer(request: Request) -> HTMLResponse:
+def api_explorer(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The OpenAPI document in Swagger UI, every file from this server; without the npm package,
     a link to the document itself and what to run."""
-    settings: Settings = request.app.state.settings
     openapi_url = request.scope.get("root_path", "") + (request.app.openapi_url or "")
     page = _TEMPLATES.get_template("docs.html").render(
         openapi_url=openapi_url,

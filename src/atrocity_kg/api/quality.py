@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from atrocity_kg.api import pages
+from atrocity_kg.api.dependencies import MaybeStore
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
-from atrocity_kg.store import GraphStore
 
 router = APIRouter(tags=["quality"])
 
@@ -103,6 +103,7 @@ def _chosen(request: Request, named: FormatName | None) -> str | None:
 )
 def quality(
     request: Request,
+    current: MaybeStore,
     release: Annotated[
         ReleaseCode | None, Query(description="keep the records of one release's files")
     ] = None,
@@ -118,7 +119,6 @@ def quality(
         return PlainTextResponse(
             f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=VARY
         )
-    current: GraphStore | None = request.app.state.store
     code = release.value if release is not None else None
     report = read_report(current, code) if current is not None else QualityReport(code)
     suffix = f"-{code.lower()}" if code else ""

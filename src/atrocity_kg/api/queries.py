@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from atrocity_kg.api.dependencies import ServingDep, SettingsDep
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.protocol import ProtocolError, get_store
 from atrocity_kg.api.serving import Serving
@@ -202,7 +203,7 @@ def _parameter_values(request: Request) -> dict[str, str]:
 
 
 async def _run(
-    request: Request, entry: CatalogueQuery, values: Mapping[str, str]
+    entry: CatalogueQuery, values: Mapping[str, str], settings: Settings, serving: Serving
 ) -> tuple[Table, Mapping[str, str]]:
     """Bind the parameters and run the query where users' queries run (stopped at the time
     limit, cut at the row limit): its table and the headers that say whether it was cut."""
@@ -210,9 +211,7 @@ async def _run(
         text = entry.bound_text(dict(values))
     except QueryError as error:
         raise HTTPException(400, str(error)) from None
-    settings: Settings = request.app.state.settings
     job = QueryJob(text, formats=("json",), max_rows=settings.max_result_rows)
-    serving: Serving = request.app.state.serving
     try:
         return await serving.table(job)
     except ProtocolError as error:
@@ -221,11 +220,13 @@ async def _run(
         raise HTTPException(error.status, error.message, error.headers) from None
 
 
-async def answer_query(request: Request, entry: CatalogueQuery) -> Response:
+async def answer_query(
+    request: Request, entry: CatalogueQuery, settings: Settings, serving: Serving
+) -> Response:
     """Run one catalogue query with the request's parameters, in the negotiated format."""
     chosen = _chosen_format(request, RESULT_FORMATS)
     values = _parameter_values(request)
-    table, answer_headers = await _run(request, entry, values)
+    table, answer_headers = await _run(entry, values, settings, serving)
     headers = dict(VARY)
     headers.update((k, v) for k, v in answer_headers.items() if k.startswith("Atrocity-KG-"))
     if chosen == "html":
@@ -337,8 +338,10 @@ def _endpoint_for(name: str) -> Callable[..., Awaitable[Response]]:
         request: Request,
         catalogue: Annotated[Catalogue, Depends(get_catalogue)],
         store: Annotated[GraphStore, Depends(get_store)],
+        settings: SettingsDep,
+        serving: ServingDep,
     ) -> Response:
-        return await answer_query(request, catalogue[name])
+        return await answer_query(request, catalogue[name], settings, serving)
 
     return endpoint
 

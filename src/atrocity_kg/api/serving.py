@@ -16,6 +16,7 @@ from atrocity_kg import store
 from atrocity_kg.api.headers import start_headers
 from atrocity_kg.api.protocol import ProtocolError, failure_error
 from atrocity_kg.config import Settings
+from atrocity_kg.errors import StoreError
 from atrocity_kg.remote import RemoteStore
 from atrocity_kg.results import Table, table_from_sparql_json
 from atrocity_kg.sandbox import (
@@ -31,6 +32,7 @@ from atrocity_kg.sandbox import (
 )
 
 Produce = Callable[[Emit], None]
+SWITCH_ATTEMPTS = 3
 
 
 class Serving:
@@ -47,6 +49,7 @@ class Serving:
         self._app = app
         self._settings = settings
         self._lock = asyncio.Lock()
+        self._following = asyncio.Lock()
         self._pool: QueryPool | None = None
         self._slots = asyncio.Semaphore(settings.query_workers)
         self._waiting = 0
@@ -88,6 +91,23 @@ class Serving:
     def build(self) -> Path | None:
         current: Path | None = self._app.state.build
         return current
+
+    async def switch_to_current(self, root: Path) -> None:
+        """Serve the store's current build (after an admin write). Writers may finish in any
+        order, so each one switches to whatever is current (never to its own build, which a
+        later write may already have replaced), one at a time."""
+        async with self._following:
+            for attempt in range(SWITCH_ATTEMPTS):
+                latest = await asyncio.to_thread(store.current_path, root)
+                if latest == self.build:
+                    return
+                try:
+                    await self.switch_to(latest)
+                    return
+                except StoreError:
+                    # Pruned by later writes while being copied: take the newest again.
+                    if attempt == SWITCH_ATTEMPTS - 1:
+                        raise
 
     async def switch_to(self, build: Path) -> None:
         """Serve ``build`` from now on (its in-memory copy is made off the event loop)."""

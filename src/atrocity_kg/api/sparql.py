@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from atrocity_kg import sparql
+from atrocity_kg.api.dependencies import ServingDep, SettingsDep
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.protocol import (
     PlainErrorRoute,
@@ -43,6 +44,7 @@ from atrocity_kg.api.protocol import (
     relay,
     stream,
 )
+from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
 from atrocity_kg.negotiation import (
     FORMATS,
@@ -141,7 +143,7 @@ def _words(text: str) -> Iterator[str]:
 
 
 @lru_cache(maxsize=256)
-def _keywords(text: str) -> frozenset[str]:
+def keywords(text: str) -> frozenset[str]:
     """The query's words in upper case, scanned once per text (the same catalogue queries come
     again and again, and each request asks two questions of them)."""
     return frozenset(word.upper() for word in _words(text))
@@ -149,13 +151,13 @@ def _keywords(text: str) -> frozenset[str]:
 
 def declares_dataset(text: str) -> bool:
     """Does the query have a FROM or FROM NAMED clause?"""
-    return "FROM" in _keywords(text)
+    return "FROM" in keywords(text)
 
 
 def calls_service(text: str) -> bool:
     """Does the query use SERVICE? pyoxigraph would fetch the IRI it names, letting anyone
     make this server send HTTP requests where they like; federation is not offered."""
-    return "SERVICE" in _keywords(text)
+    return "SERVICE" in keywords(text)
 
 
 def looks_like_update(text: str) -> bool:
@@ -185,7 +187,7 @@ def _one_query(values: list[str]) -> str:
     return values[0]
 
 
-def _content_type(request: Request) -> tuple[str, dict[str, str]]:
+def content_type(request: Request) -> tuple[str, dict[str, str]]:
     media, *params = (part.strip() for part in request.headers.get("content-type", "").split(";"))
     options = {}
     for param in params:
@@ -212,8 +214,8 @@ def body_limit(settings: Settings) -> int:
     return 3 * settings.max_query_bytes + 64 * 1024
 
 
-async def _body(request: Request) -> bytes:
-    return await read_body(request, body_limit(_settings(request)))
+async def _body(request: Request, settings: Settings) -> bytes:
+    return await read_body(request, body_limit(settings))
 
 
 @dataclass(frozen=True)
@@ -225,33 +227,34 @@ class PostedQuery:
     formats: tuple[str, ...]
 
 
-async def read_post(request: Request) -> PostedQuery:
+async def read_post(request: Request, settings: SettingsDep) -> PostedQuery:
     """Read a POSTed query: a form (parameters in the body, and in the URL too) or the query
     itself as the body (parameters in the URL)."""
     url = {key: request.query_params.getlist(key) for key in request.query_params}
     _refuse_update(url)
-    media, options = _content_type(request)
+    media, options = content_type(request)
     if media == SPARQL_QUERY:
         if "query" in url:
             raise ProtocolError(400, "the query is the request body: no 'query' parameter too")
         _check_charset(media, options)
         try:
-            text = (await _body(request)).decode("utf-8")
+            text = (await _body(request, settings)).decode("utf-8")
         except UnicodeDecodeError as error:
             raise ProtocolError(400, f"the query is not UTF-8: {error}") from None
         parameters = url
         text = _one_query([text])
-        check_size(text, _settings(request))
+        check_size(text, settings)
     elif media == FORM:
         _check_charset(media, options)
         try:
-            form = parse_qs((await _body(request)).decode("utf-8"), keep_blank_values=True)
+            body = await _body(request, settings)
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError as error:
             raise ProtocolError(400, f"the form is not UTF-8: {error}") from None
         _refuse_update(form)
         parameters = {key: form.get(key, []) + url.get(key, []) for key in {*form, *url}}
         text = _one_query(parameters.get("query", []))
-        check_size(text, _settings(request))
+        check_size(text, settings)
     elif media == SPARQL_UPDATE:
         raise ProtocolError(415, READ_ONLY)
     else:
@@ -326,11 +329,6 @@ def check_size(text: str, settings: Settings, status: int = 413) -> None:
         )
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def endpoint_url(request: Request) -> str:
     """This endpoint's URL as the client addressed it: scheme, host (from the Host header, or
     from the proxy's headers when uvicorn is told to trust them) and path, without the query."""
@@ -354,10 +352,11 @@ async def answer(
     text: str,
     dataset: Dataset,
     formats: Iterable[str],
+    settings: Settings,
+    serving: Serving,
 ) -> Response:
     """Check the query, wait for room to run it, and stream its answer (``sandbox`` writes it,
     in a worker process that is stopped at the time limit)."""
-    settings = _settings(request)
     check_federation(text, settings)
     job = QueryJob(
         text,
@@ -370,7 +369,7 @@ async def answer(
         head=request.method == "HEAD",
         base_iri=base_iri(request),
     )
-    produce = await request.app.state.serving.prepare(job)
+    produce = await serving.prepare(job)
 
     def explained(emit: Emit) -> None:
         """Say so when a malformed query looks like an update: this service is read-only."""
@@ -549,6 +548,8 @@ GET_DOC = (
 async def sparql_get(
     request: Request,
     store: Annotated[GraphStore, Depends(get_store)],
+    settings: SettingsDep,
+    serving: ServingDep,
     query: Annotated[str | None, Query(description="The SPARQL query")] = None,
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
@@ -559,9 +560,9 @@ async def sparql_get(
     if query is None:
         return await describe(request, store, format_ or ())
     text = _one_query(parameters["query"])
-    check_size(text, _settings(request), status=414)
+    check_size(text, settings, status=414)
     dataset = Dataset.from_parameters(default_graph_uri or (), named_graph_uri or ())
-    return await answer(request, text, dataset, format_ or ())
+    return await answer(request, text, dataset, format_ or (), settings, serving)
 
 
 @router.post(
@@ -609,12 +610,14 @@ async def sparql_post(
     request: Request,
     store: Annotated[GraphStore, Depends(get_store)],
     posted: Annotated[PostedQuery, Depends(read_post)],
+    settings: SettingsDep,
+    serving: ServingDep,
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
     format_: Formats = None,
 ) -> Response:
     # The URL parameters are declared for the documentation; read_post has merged them.
-    return await answer(request, posted.text, posted.dataset, posted.formats)
+    return await answer(request, posted.text, posted.dataset, posted.formats, settings, serving)
 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
