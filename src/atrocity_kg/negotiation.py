@@ -39,21 +39,34 @@ class Format:
 
     name: str
     media_type: str
-    content_type: str
     iri: str
     kind: Kind
     oxigraph: ox.QueryResultsFormat | ox.RdfFormat
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     boolean: bool = False
-    extension: str = ""
-    """The file extension: of the dump files, and of /data/ URLs that name one format."""
-    label: str = ""
-    """How the format is named for people, in links."""
+    charset: bool = False
+    """Text whose media type takes a charset parameter: the answer says ``charset=utf-8``."""
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type of an answer in this format."""
+        return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
 
     @property
     def media_types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)
+
+    @property
+    def extension(self) -> str:
+        """The file extension (pyoxigraph's, the W3C's usual one): of the dump files, and of
+        the /data/ URLs that name one format."""
+        return self.oxigraph.file_extension
+
+    @property
+    def label(self) -> str:
+        """How the format is named for people, in links (pyoxigraph's name: "Turtle")."""
+        return self.oxigraph.name
 
     @property
     def rdf_format(self) -> ox.RdfFormat:
@@ -102,115 +115,90 @@ SPARQL_JSON = Format(
     name="json",
     names=("srj",),
     media_type="application/sparql-results+json",
-    content_type="application/sparql-results+json",
     aliases=("application/json",),
     iri=FORMATS_NS + "SPARQL_Results_JSON",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.JSON,
     boolean=True,
-    extension="srj",
-    label="SPARQL JSON",
 )
 SPARQL_XML = Format(
     name="xml",
     names=("srx",),
     media_type="application/sparql-results+xml",
-    content_type="application/sparql-results+xml",
     iri=FORMATS_NS + "SPARQL_Results_XML",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.XML,
     boolean=True,
-    extension="srx",
-    label="SPARQL XML",
 )
 SPARQL_CSV = Format(
     name="csv",
     media_type="text/csv",
-    content_type="text/csv; charset=utf-8",
+    charset=True,
     iri=FORMATS_NS + "SPARQL_Results_CSV",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.CSV,
-    extension="csv",
-    label="CSV",
 )
 SPARQL_TSV = Format(
     name="tsv",
     media_type="text/tab-separated-values",
-    content_type="text/tab-separated-values; charset=utf-8",
+    charset=True,
     iri=FORMATS_NS + "SPARQL_Results_TSV",
     kind=Kind.RESULTS,
     oxigraph=ox.QueryResultsFormat.TSV,
-    extension="tsv",
-    label="TSV",
 )
 TURTLE = Format(
     name="turtle",
     # Turtle is a subset of N3, so a client asking for N3 can read it.
     names=("ttl", "n3"),
     media_type="text/turtle",
-    content_type="text/turtle; charset=utf-8",
+    charset=True,
     aliases=("application/x-turtle", "application/turtle"),
     iri=FORMATS_NS + "Turtle",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.TURTLE,
-    extension="ttl",
-    label="Turtle",
 )
 N_TRIPLES = Format(
     name="ntriples",
     names=("nt", "n-triples"),
     media_type="application/n-triples",
-    content_type="application/n-triples",
     iri=FORMATS_NS + "N-Triples",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.N_TRIPLES,
-    extension="nt",
-    label="N-Triples",
 )
 JSON_LD = Format(
     name="jsonld",
     # "json" and "xml" name the JSON and XML member of whichever kind the answer is.
     names=("json-ld", "json"),
     media_type="application/ld+json",
-    content_type="application/ld+json",
     aliases=("application/json",),
     iri=FORMATS_NS + "JSON-LD",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.JSON_LD,
-    extension="jsonld",
-    label="JSON-LD",
 )
 RDF_XML = Format(
     name="rdfxml",
     names=("rdf+xml", "rdf", "xml"),
     media_type="application/rdf+xml",
-    content_type="application/rdf+xml",
     iri=FORMATS_NS + "RDF_XML",
     kind=Kind.GRAPH,
     oxigraph=ox.RdfFormat.RDF_XML,
-    extension="rdf",
-    label="RDF/XML",
 )
-N_QUADS = Format(
-    name="nquads",
-    media_type="application/n-quads",
-    content_type="application/n-quads",
-    iri=FORMATS_NS + "N-Quads",
-    kind=Kind.DATASET,
-    oxigraph=ox.RdfFormat.N_QUADS,
-    extension="nq",
-    label="N-Quads",
-)
-TRIG = Format(
-    name="trig",
-    media_type="application/trig",
-    content_type="application/trig",
-    iri=FORMATS_NS + "TriG",
-    kind=Kind.DATASET,
-    oxigraph=ox.RdfFormat.TRIG,
-    extension="trig",
-    label="TriG",
-)
+
+
+def _dataset_syntax(name: str, oxigraph: ox.RdfFormat) -> Format:
+    """A syntax with named graphs, as pyoxigraph describes it: for files and uploads only,
+    never the negotiated form of an answer."""
+    return Format(
+        name=name,
+        media_type=oxigraph.media_type,
+        iri=oxigraph.iri,
+        kind=Kind.DATASET,
+        oxigraph=oxigraph,
+    )
+
+
+N_QUADS = _dataset_syntax("nquads", ox.RdfFormat.N_QUADS)
+TRIG = _dataset_syntax("trig", ox.RdfFormat.TRIG)
 
 # The table. Within a kind, the order is the server's preference: the first is the default.
 FORMATS: tuple[Format, ...] = (
