@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
@@ -50,6 +50,9 @@ from atrocity_kg.negotiation import (
     UnknownFormatError,
     negotiate,
 )
+
+if TYPE_CHECKING:
+    from atrocity_kg.store import GraphStore, QueryAnswer
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +209,7 @@ def _choose(offered: tuple[Format, ...], job: QueryJob) -> Format:
     return negotiate(offered, job.accept, job.formats)
 
 
-def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
+def write_answer(result: QueryAnswer, job: QueryJob, emit: Emit) -> None:
     """Negotiate a format for the query's result and emit the answer, cut at ``job.max_rows``."""
     if isinstance(result, ox.QueryBoolean):
         fmt = _choose(BOOLEAN_FORMATS, job)
@@ -256,7 +259,7 @@ def write_answer(result: Any, job: QueryJob, emit: Emit) -> None:
     out.flush()
 
 
-def answer(store: Any, job: QueryJob, emit: Emit) -> None:
+def answer(store: GraphStore, job: QueryJob, emit: Emit) -> None:
     """Evaluate the job on ``store`` and emit its answer; every failure becomes an error message
     (a malformed query is the client's 400; anything else a 500 without internals).
 

@@ -142,6 +142,7 @@ class Serving:
             self._waiting -= 1
         loop = asyncio.get_running_loop()
         remote = self._remote
+        assert remote is not None  # no pool: the app reads a remote store
 
         def produce(emit: Emit) -> None:
             try:
