@@ -94,6 +94,7 @@ class AKG(DefinedNamespace):
     dedooseCode: URIRef
     displayed: URIRef
     evidenceReviewed: URIRef
+    factorEffectNotation: URIRef
     findingCount: URIRef
     found: URIRef
     greaterCount: URIRef
@@ -119,9 +120,6 @@ class AKG(DefinedNamespace):
     sourceRow: URIRef
     voteScore: URIRef
     zoteroKey: URIRef
-
-    # annotation properties
-    factorEffectNotation: URIRef
 
 
 BIBO = Namespace("http://purl.org/ontology/bibo/")
