@@ -4,6 +4,7 @@ vocabulary file with rdflib, apart from the code book's own query."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import StoreError
 from atrocity_kg.ingest import codebook
 from atrocity_kg.namespaces import AKG, ID
+from atrocity_kg.quality.rules import rules_folder
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,13 @@ def test_two_notations_in_one_system_are_an_error(vocabularies: Graph) -> None:
     graph.add((ID["outcome/conflict"], SKOS.notation, Literal("War")))
     with pytest.raises(StoreError, match="two notations"):
         codebook.code_book(graph)
+
+
+def test_the_quality_rule_checks_each_column_against_the_code_books_scheme() -> None:
+    """value-not-in-code-book names, in SPARQL, the scheme each coded column is checked against:
+    the same scheme the code book reads the column by."""
+    rule = (rules_folder() / "value-not-in-code-book.rq").read_text(encoding="utf-8")
+    pairs = re.findall(r"\(col:(\w+) scheme:([\w-]+)\)", rule)
+    assert len(pairs) >= 8
+    for column, scheme in pairs:
+        assert codebook.COLUMNS[column].scheme == scheme, column
