@@ -98,7 +98,7 @@ def _one(value: object) -> Answer:
 
 LATEST = "?release a akg:LatestRelease ."
 EMPIRICAL_LABELS = {
-    "One case study": "one case study",
+    "One case study": "single case study",
     "Comparison of greater than one case": "comparison of more than one case",
     "Unclear": "unclear",
 }
