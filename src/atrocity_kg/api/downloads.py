@@ -8,11 +8,13 @@ named graph with a link per RDF format; /dumps/{name} serves a file named in the
 other. /dataset (also /.well-known/void, RFC 8615 and the VoID note, section 7) describes the
 whole in DCAT 3 and VoID: licence, publisher, sources, the releases as versions, the SPARQL
 endpoint, every dump with its size and checksum, triples per named graph and the outgoing link
-sets. Every page is rendered by the site's templates (rendering.py).
+sets; a browser gets the same description as a page (dataset_page.py). Every page is rendered
+by the site's templates (rendering.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from rdflib import Graph
 
 from atrocity_kg import export, iris
 from atrocity_kg.api import answers, failures, rendering
+from atrocity_kg.api.dataset_page import dataset_page
 from atrocity_kg.api.linked_data import wants_html
 from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.sparql import choose, format_parameter
@@ -59,7 +62,9 @@ ONTOLOGY_ANSWERS: answers.Declared = {
     406: answers.NOT_ACCEPTABLE,
 }
 DESCRIPTION_ANSWERS: answers.Declared = {
-    200: answers.answer("The description in RDF", answers.RDF),
+    200: answers.answer(
+        "The description in RDF, or as a page for browsers", {**answers.RDF, **answers.HTML}
+    ),
     400: answers.FORMAT_REFUSED,
     406: answers.NOT_ACCEPTABLE,
 }
@@ -519,9 +524,29 @@ async def dataset(
     """The dataset in DCAT 3 and VoID: licence, publisher, sources, each USHMM release as a
     version, the SPARQL endpoint, every dump file with its size and SHA-256, the triples of each
     named graph and the outgoing link sets. Turtle by default, any RDF format by `Accept` or
-    `format`."""
+    `format`; for browsers (`Accept: text/html` preferred, or `format=html`), the same
+    description as a page."""
     accept = request.headers.get("accept")
     requested = tuple(format_ or ())
+    if for_people(accept, requested):
+        if request.method == "HEAD":
+            return Response(media_type=HTML_TYPE, headers=VARY)
+        files = dump_files(request)
+        base = str(request.base_url)
+        triples = await asyncio.to_thread(dataset_description, store, files, base)
+        return rendering.page(
+            "dataset.html",
+            headers=VARY,
+            dataset=dataset_page(triples, DATASET),
+            formats=[
+                (
+                    FORMAT_LABELS.get(f.name, f.name),
+                    f"{request.url.path}?format={f.name}",
+                    f.media_type,
+                )
+                for f in RDF_FORMATS
+            ],
+        )
     chosen = choose(RDF_FORMATS, accept, requested)
     files = dump_files(request)
     base = str(request.base_url)
