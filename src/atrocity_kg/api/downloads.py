@@ -28,10 +28,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from rdflib import Graph
 
 from atrocity_kg import export, iris
-from atrocity_kg.api import answers, failures, rendering
+from atrocity_kg.api import answers, error_pages, failures, rendering
 from atrocity_kg.api.dataset_page import dataset_page
 from atrocity_kg.api.linked_data import wants_html
-from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
+from atrocity_kg.api.protocol import Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.build import PUBLISHER, UPSTREAM, USHMM
 from atrocity_kg.errors import StoreError
@@ -48,7 +48,7 @@ from atrocity_kg.ontology_docs import FORMAT_LABELS, build_page
 from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
-router = APIRouter(tags=["downloads"], route_class=PlainErrorRoute)
+router = APIRouter(tags=["downloads"], route_class=error_pages.PageErrorRoute)
 
 HTML_TYPE = "text/html; charset=utf-8"
 SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"

@@ -34,9 +34,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from atrocity_kg import catalogue, evidence, iris
-from atrocity_kg.api import answers, pages, rendering
+from atrocity_kg.api import answers, error_pages, pages, rendering
 from atrocity_kg.api.protocol import (
-    PlainErrorRoute,
     Plan,
     ProtocolError,
     get_store,
@@ -58,7 +57,7 @@ from atrocity_kg.negotiation import (
 from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
-router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)
+router = APIRouter(tags=["linked data"], route_class=error_pages.PageErrorRoute)
 
 ID_BASE = BASE + "id/"
 HTML = "text/html"
