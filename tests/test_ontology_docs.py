@@ -13,9 +13,9 @@ from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import URIRef
 
+from atrocity_kg.api.downloads import render_ontology_html
 from atrocity_kg.namespaces import AKG
 from atrocity_kg.negotiation import RDF_FORMATS
-from atrocity_kg.ontology_docs import render_ontology_html
 
 ONTOLOGY_FILE = Path(__file__).resolve().parents[1] / "ontology" / "atrocity.ttl"
 NS = str(AKG)

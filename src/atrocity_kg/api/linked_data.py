@@ -32,13 +32,10 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import catalogue, evidence, iris
-from atrocity_kg.api import answers, pages
-from atrocity_kg.api.pages import STATIC_URL
+from atrocity_kg.api import answers, error_pages, pages, rendering
 from atrocity_kg.api.protocol import (
-    PlainErrorRoute,
     Plan,
     ProtocolError,
     get_store,
@@ -60,7 +57,7 @@ from atrocity_kg.negotiation import (
 from atrocity_kg.sandbox import VARY
 from atrocity_kg.store import GraphStore
 
-router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)
+router = APIRouter(tags=["linked data"], route_class=error_pages.PageErrorRoute)
 
 ID_BASE = BASE + "id/"
 HTML = "text/html"
@@ -96,14 +93,6 @@ SCHEMA_TYPES = {
     AKG + "Release": "Dataset",
     SKOS + "Concept": "DefinedTerm",
 }
-
-_TEMPLATES = Environment(
-    loader=PackageLoader("atrocity_kg.api", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 # The releases (sorted newest first in Python, by dct:issued); no user input here.
 RELEASES_QUERY = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
@@ -1281,11 +1270,8 @@ def section(
 
 
 def render_resource(item: Resource) -> str:
-    return _TEMPLATES.get_template("resource.html").render(
-        item=item,
-        json_ld=item.schema,
-        static_url=STATIC_URL,
-        incoming_cap=INCOMING_CAP,
+    return rendering.render(
+        "resource.html", item=item, json_ld=item.schema, incoming_cap=INCOMING_CAP
     )
 
 
@@ -1365,13 +1351,14 @@ def not_found(store: GraphStore, path: str, node: ox.NamedNode | None, *, html: 
     if not html:
         return PlainTextResponse(not_found_text(store, path, node) + "\n", 404, headers=VARY)
     matches = [Term(m[len(ID_BASE) :], local_href(m), m) for m in close_matches(store, path)]
-    page_html = _TEMPLATES.get_template("resource.html").render(
+    return rendering.page(
+        "resource.html",
+        404,
+        VARY,
         item=None,
         missing=ID_BASE + path,
         referenced=pointed_at(store, node),
         matches=matches,
         json_ld=None,
-        static_url=STATIC_URL,
         incoming_cap=INCOMING_CAP,
     )
-    return HTMLResponse(page_html, 404, headers=dict(VARY))

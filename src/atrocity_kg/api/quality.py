@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from atrocity_kg.api import pages
+from atrocity_kg.api import rendering
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
@@ -67,10 +67,6 @@ class KindSection:
         for record in self.records:
             grouped.setdefault(record.action, []).append(record)
         return [ActionGroup(action, records) for action, records in grouped.items()]
-
-
-def file_name(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
 
 
 def sections(report: QualityReport) -> list[KindSection]:
@@ -126,16 +122,15 @@ def quality(
         return Response(report.to_csv(), media_type="text/csv; charset=utf-8", headers=headers)
     if chosen == JSON:
         return Response(report.to_json(), media_type=JSON, headers=_VARY)
-    page = pages.render(
+    return rendering.page(
         "quality.html",
+        headers=_VARY,
         report=report,
         sections=sections(report),
         releases=list(RELEASES),
         chosen_release=code,
-        file_name=file_name,
         served=current is not None,
     )
-    return HTMLResponse(page, headers=_VARY)
 
 
 _VARY = {"Vary": "Accept"}
