@@ -10,8 +10,8 @@ EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 # `make serve PORT=8001 HOST=0.0.0.0` serves elsewhere than 127.0.0.1:8000. Only values given
 # on make's command line count: a HOST or PORT in the environment (some shells and platforms
 # set one) is not taken for this server's. ATROCITY_KG_HOST and ATROCITY_KG_PORT work as well.
-SERVE_ARGS := $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
-	$(if $(filter command line,$(origin PORT)),--port $(PORT))
+SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
+	$(if $(filter command line,$(origin PORT)),--port $(PORT)))
 
 .PHONY: serve test lint build install clean bench hooks
 
