@@ -7,7 +7,13 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null)
 EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 
-.PHONY: serve test lint build install clean bench
+# `make serve PORT=8001 HOST=0.0.0.0` serves elsewhere than 127.0.0.1:8000. Only values given
+# on make's command line count: a HOST or PORT in the environment (some shells and platforms
+# set one) is not taken for this server's. ATROCITY_KG_HOST and ATROCITY_KG_PORT work as well.
+SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
+	$(if $(filter command line,$(origin PORT)),--port $(PORT)))
+
+.PHONY: serve test lint build install clean bench hooks
 
 $(BIN)/atrocity-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +35,16 @@ build: install
 	$(BIN)/atrocity-kg build
 
 serve: build
-	$(BIN)/atrocity-kg serve
+	$(BIN)/atrocity-kg serve $(SERVE_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# The same checks before each commit (.pre-commit-config.yaml), with the tools in .venv.
+hooks: install
+	$(BIN)/pre-commit install
 
 test: lint
 	$(BIN)/pytest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -13,7 +14,6 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
 from atrocity_kg.namespaces import AKG
 from conftest import make_home
-from graphdiff import assert_isomorphic
 from release_fixture import write_release
 
 
@@ -47,24 +47,25 @@ def test_store_holds_one_named_graph_per_source_and_per_set_of_releases(
     expected |= {str(graphs.release_graph_name("-".join(codes))) for codes in stated_by.values()}
     expected |= {str(evidence.evidence_graph_name(code)) for code in ("V1", "V2", "V3")}
     expected |= {str(reasoning.INFERRED_GRAPH), str(catalogue.CATALOGUE_GRAPH)}
+    expected.add(str(graphs.QUALITY_GRAPH))
     assert set(names) == expected
     assert str(graphs.release_graph_name("v1-v2-v3")) in names
 
 
 def test_a_releases_statements_in_the_store_equal_its_file(built: Settings, repo: Path) -> None:
     """The graphs the catalogue says hold V2's statements hold exactly the release file, each
-    statement once over all of them."""
-    release = _releases(repo)["V2"]
+    statement once over all of them (the file read as the store reads it: Oxigraph keeps
+    integers of derived types as xsd:integer, and decimals in canonical form)."""
+    as_stored = ox.Store()
+    as_stored.load(path=str(repo / "data" / "ushmm" / "v2.ttl"), format=ox.RdfFormat.TURTLE)
+    release = {str(quad.triple) for quad in as_stored}
     query = f"""SELECT ?s ?p ?o WHERE {{
       ?g <{AKG.statementsOf}> <{iris.release("V2")}> . GRAPH ?g {{ ?s ?p ?o }} }}"""
     with store.opened(built.store_root) as opened:
         solutions = store.run_query(opened, query)
-        stored = [tuple(graphs.from_ox(term) for term in row) for row in solutions]  # type: ignore[union-attr]
+        stored = [str(ox.Triple(row[0], row[1], row[2])) for row in solutions]  # type: ignore[union-attr, arg-type]
     assert len(stored) == len(set(stored)), "a statement of V2 in two of its graphs"
-    in_store = Graph()
-    for triple in stored:
-        in_store.add(triple)  # type: ignore[arg-type]
-    assert_isomorphic(release, in_store)
+    assert set(stored) == release
 
 
 def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from atrocity_kg.cli import app
+from atrocity_kg.cli import _home_url, app
 from atrocity_kg.config import Settings
 from release_fixture import write_release
 from server import serving
@@ -37,6 +38,16 @@ def test_import_build_query_on_a_tiny_release(
     assert "wrote" in result.output
     result = runner.invoke(app, ["build"])
     assert result.exit_code == 0, result.output
+    # The build's last line counts what validation found and says where to read it: `validate`
+    # finds the same, and its last line is the same count.
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("validation: 0 violations, "), last
+    validated = runner.invoke(app, ["validate"])
+    assert validated.exit_code == 0, validated.output
+    summary = validated.output.splitlines()[-1]
+    assert last.startswith(f"validation: {summary} (only a violation stops a build)"), last
+    if summary != "0 violations, 0 warnings, 0 infos":
+        assert last.endswith("; `atrocity-kg validate` lists them"), last
     result = runner.invoke(app, ["query", "studies-per-release", "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -104,3 +115,27 @@ def test_bad_query_and_missing_store(tmp_path: Path, env_for, empty_home: Settin
     assert result.exit_code == 1
     assert "run `atrocity-kg build` first" in result.output
     assert runner.invoke(app, ["query", "SELEC nonsense"]).exit_code == 1
+
+
+def test_version_is_pyproject_s() -> None:
+    """One version number: pyproject.toml's, as the installed package reports it."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"atrocity-kg {declared}\n"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8001/"),
+        ("0.0.0.0", "http://127.0.0.1:8001/"),
+        ("::", "http://[::1]:8001/"),
+        ("::1", "http://[::1]:8001/"),
+        ("localhost", "http://localhost:8001/"),
+    ],
+)
+def test_serve_prints_a_home_page_one_can_open(host: str, url: str) -> None:
+    """`serve` names the home page (a wildcard address is opened through loopback)."""
+    assert _home_url(host, 8001) == url

@@ -157,6 +157,17 @@ def _tool(tools: dict[str, str], row: dict[str, str]) -> str:
     return tools[row["tool_name"].lower()]
 
 
+def _studied(shared: Path, tools: dict[str, str], code: str) -> set[tuple[str, str]]:
+    """(tool, factor) pairs with a factor finding in all_sources_N.csv."""
+    path = shared / "data" / RELEASE_FOLDERS[code] / f"all_sources_{code[1]}.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {
+            (tools[row["Tool"]], _slug(row["CD"]))
+            for row in csv.DictReader(handle)
+            if row.get("effects_type", "Contextual or design") != "Average"
+        }
+
+
 ROW_FACTORS = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
 SELECT ?release ?row ?factor WHERE {
   ?a a akg:PractitionerAssessment ; akg:inRelease ?release ; akg:sourceRow ?row ;
@@ -278,6 +289,10 @@ def test_practitioner_and_none_available_levels_equal_the_csv_files(
                 checked += 1
             if row["research_qualitative"] == "None available":
                 none_available.add((tool, factor))
+        # A row may say "None available" of a factor the same release's sources give a finding
+        # on (V2 rows 107 and 328 split one factor: the first rates it without naming it, the
+        # second names it and says no research); the findings decide the recomputed level.
+        none_available -= _studied(shared_release, tools, code)
         recomputed_none = {
             (tool, factor)
             for (release, basis, tool, factor), values in ours.items()

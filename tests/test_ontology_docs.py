@@ -13,9 +13,9 @@ from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import URIRef
 
+from atrocity_kg.api.downloads import render_ontology_html
 from atrocity_kg.namespaces import AKG
 from atrocity_kg.negotiation import RDF_FORMATS
-from atrocity_kg.ontology_docs import render_ontology_html
 
 ONTOLOGY_FILE = Path(__file__).resolve().parents[1] / "ontology" / "atrocity.ttl"
 NS = str(AKG)
@@ -183,10 +183,15 @@ def test_links_inside_and_outside(page: str) -> None:
             assert href[1:] in _parse(page).ids, href
 
 
-def test_metadata_from_the_header(page: str) -> None:
+def test_metadata_from_the_header(ontology: Graph, page: str) -> None:
     text = _flat(page)
     assert "<h1>atrocity-kg ontology</h1>" in page
-    assert "Version 0.1.0" in text
+    # The vocabulary's own version (owl:versionInfo), not the package's: read from the file.
+    versions = list(
+        ontology.objects(URIRef("https://w3id.org/atrocity-kg/ontology"), OWL.versionInfo)
+    )
+    assert len(versions) == 1
+    assert f"Version {versions[0]}" in text
     assert "Licence https://creativecommons.org/licenses/by/4.0/" in text
     assert "Creators atrocity-kg contributors" in text
     assert "Preferred prefix akg" in text

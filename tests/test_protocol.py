@@ -163,7 +163,7 @@ def test_from_in_the_query_is_honoured_and_the_protocol_overrides_it(
     assert number(ask(endpoint, "GET", v3_only, **{"default-graph-uri": V3})) == 474
     from_named = (
         PROLOGUE + f"SELECT (COUNT(DISTINCT ?s) AS ?n) FROM NAMED <{V3}> "
-        "WHERE { GRAPH ?g { ?s a akg:Study } }"
+        "WHERE { GRAPH ?g { ?f akg:reportedIn ?s } }"
     )
     assert number(ask(endpoint, "GET", from_named)) == 474
 

@@ -405,7 +405,7 @@ def test_every_quirk_the_importer_records_is_reported(
     quirks = [q for code in RELEASES for q in read_release(shared_release, code, catalogue).quirks]
     assert quirks
     for quirk in quirks:
-        match = re.match(r"^(?P<file>.+?), row (?P<row>\d+):", quirk)
+        match = re.match(r"^(?P<file>.+?), row (?P<row>\d+)[,:]", quirk)
         assert match, quirk
         assert (match["file"], int(match["row"])) in reported, quirk
 

@@ -142,7 +142,7 @@ def test_published_site_counts_match_the_release_they_came_from(
     built: Settings, shared_facts: Path
 ) -> None:
     """The site counts studies on outcomes other than mass atrocities as 'closely related',
-    adverse consequences included (README: 'How the counts compare with the review's site')."""
+    adverse consequences included (docs/cli.md: 'How the counts compare with the review's site')."""
     published = _published(shared_facts)
     assert len(published) >= 8
     by_release = {code: counts_from_graph(built, code) for code in ("V2", "V3")}

@@ -152,7 +152,9 @@ def research_levels(shared: Path, tools: dict[str, str], code: str) -> dict[tupl
         # Upstream quirk, V2 only: all_factors_2.csv row 107 rates a Targeted sanctions factor
         # with neither Name nor Dedoose.name_factor. The factor is the one that the tool's findings
         # in all_sources_2.csv code and no named row rates (see evidence.KNOWN_DIFFERENCES).
-        candidates = {f for t, f in coded if t == tool} - {f for t, f in levels if t == tool}
+        # (A practitioners' row may name that factor: V2 row 328 does, by name alone.)
+        rated = {f for (t, f), (_, n) in levels.items() if t == tool and n > 0}
+        candidates = {f for t, f in coded if t == tool} - rated
         assert len(candidates) == 1, (code, tool, candidates)
         levels[(tool, candidates.pop())] = (level, count)
     return levels

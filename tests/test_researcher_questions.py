@@ -1,5 +1,6 @@
-"""Questions written the way a researcher writes them after reading the README: no DISTINCT to
-undo duplicates, no GRAPH, labels joined in, the latest release asked for without naming it.
+"""Questions written the way a researcher writes them after reading the README and
+docs/querying.md: no DISTINCT to undo duplicates, no GRAPH, labels joined in, the latest release
+asked for without naming it.
 Each answer is computed here from the USHMM CSV files with the csv module (skipped without
 ../shared), and each question is asked of the embedded store, of a real Oxigraph server whose
 default graph is the union of its named graphs, and of one asked for the union through the
@@ -98,7 +99,7 @@ def _one(value: object) -> Answer:
 
 LATEST = "?release a akg:LatestRelease ."
 EMPIRICAL_LABELS = {
-    "One case study": "one case study",
+    "One case study": "single case study",
     "Comparison of greater than one case": "comparison of more than one case",
     "Unclear": "unclear",
 }

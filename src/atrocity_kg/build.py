@@ -124,8 +124,10 @@ def _add_replaced(graph: Graph, old: URIRef, new: URIRef, former: FormerKey) -> 
     restate every fact about the factor under the old IRI too, and so double every count."""
     graph.add((old, DCTERMS.isReplacedBy, new))
     graph.add((old, AKG.matchBasis, iris.concept("match-basis", former.basis)))
-    if not iris.is_opposite_factor(str(old)):
-        graph.add((old, AKG.reviewName, Literal(former.key, lang="en")))
+    # The name the row gave it (and its opposite), so that the row can be written as it was.
+    name = former.opposite_name if iris.is_opposite_factor(str(old)) else former.key
+    if name is not None:
+        graph.add((old, AKG.reviewName, Literal(name, lang="en")))
     _trace(graph, old, former.file, former.rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from atrocity_kg import graphs, iris, pipeline, queries, store
+from atrocity_kg import __version__, graphs, iris, pipeline, queries, store
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.namespaces import AKG, sparql_prologue
@@ -35,6 +36,27 @@ app.add_typer(import_app, name="import")
 
 out = Console()
 err = Console(stderr=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"atrocity-kg {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="print the version (pyproject.toml's, as installed) and exit",
+        ),
+    ] = False,
+) -> None:
+    """The open knowledge graph of atrocity-prevention evidence."""
 
 
 class ReleaseChoice(StrEnum):
@@ -109,8 +131,16 @@ def build() -> None:
     for name, triples in summary.graphs.items():
         out.print(f"{name}: {triples} triples")
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
-    out.print(f"timings: {steps}")
-    out.print(f"store: {summary.store} ({summary.report.summary()})")
+    out.print(f"timings: {steps}", soft_wrap=True)
+    out.print(f"store: {summary.store}", highlight=False, soft_wrap=True)
+    # The last line says where the warnings and infos it counts are listed: `validate` runs the
+    # same validation (the same graphs, shapes and context) and prints each with file and row.
+    where = "; `atrocity-kg validate` lists them" if summary.report.results else ""
+    out.print(
+        f"validation: {summary.report.summary()} (only a violation stops a build){where}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("validate")
@@ -495,7 +525,10 @@ def serve(
     from atrocity_kg.api import create_app
 
     base = Settings()
-    changes: dict[str, object] = {"host": host or base.host, "port": port or base.port}
+    changes: dict[str, object] = {
+        "host": base.host if host is None else host,
+        "port": base.port if port is None else port,
+    }
     if endpoint:
         changes["sparql_endpoint"] = endpoint
     if native_union:
@@ -507,7 +540,12 @@ def serve(
         else:
             store.current_path(settings.store_root)
     source = settings.sparql_endpoint or "the embedded store"
-    out.print(f"serving http://{settings.host}:{settings.port}/sparql from {source}")
+    if settings.port:
+        home = _home_url(settings.host, settings.port)
+        out.print(f"serving {home} from {source} (Ctrl-C stops)", highlight=False, soft_wrap=True)
+        out.print(f"SPARQL endpoint: {home}sparql", highlight=False, soft_wrap=True)
+    else:
+        out.print(f"serving {source} on a port the system picks: uvicorn's log line names it")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -515,6 +553,19 @@ def serve(
         log_level="info",
         access_log=settings.access_log,
     )
+
+
+def _home_url(host: str, port: int) -> str:
+    """The home page's URL as a person on this machine opens it: a wildcard address (every
+    interface) is reached through loopback, and an IPv6 address goes in brackets."""
+    try:
+        address = ipaddress.ip_address(host or "127.0.0.1")
+    except ValueError:  # a name, such as localhost
+        return f"http://{host}:{port}/"
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{port}/"
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""The ontology's human documentation: one HTML page generated from the ontology graph itself.
+"""The ontology's human documentation: what its one HTML page shows, read from the ontology graph.
 
 Written here rather than with pyLODE so that the page follows the site's look, passes its
 Content-Security-Policy (no scripts but a JSON-LD data block) and can never drift from the
 ontology: every term, definition and axiom on the page is read from the graph being documented.
+This module gives the page as plain data (``build_page``); the site's one template environment
+lays it out (``ontology.html``, rendered by the /ontology route) like every other page.
 Each term declared in the ontology's own namespace gets an element whose id is its local name, so
 that ``https://w3id.org/atrocity-kg/ontology#Study`` lands on ``#Study``. Class expressions are
 written in a Manchester-like syntax; everything is sorted, so two renders are byte-identical.
@@ -10,12 +12,10 @@ written in a Manchester-like syntax; everything is sorted, so two renders are by
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Literal, Node, URIRef
@@ -140,18 +140,6 @@ class Page:
     sections: tuple[Section, ...]
     formats: tuple[FormatLink, ...]
     json_ld: dict[str, Any] = field(default_factory=dict)
-
-
-@functools.cache
-def _environment() -> Environment:
-    """Built on first use: the route module imports this one while the api package loads."""
-    return Environment(
-        loader=PackageLoader("atrocity_kg.api", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _sort_key(text: str) -> tuple[str, str]:
@@ -591,10 +579,3 @@ def build_page(ontology: Graph, *, base_path: str = "/ontology") -> Page:
         formats=formats,
         json_ld=_json_ld(writer, page_title, tuple(sections)),
     )
-
-
-def render_ontology_html(ontology: Graph, *, base_path: str = "/ontology") -> str:
-    """The documentation page of the ontology in ``ontology``; the RDF links point at
-    ``base_path?format=<name>``. Raises ValueError if the graph declares no owl:Ontology."""
-    page = build_page(ontology, base_path=base_path)
-    return _environment().get_template("ontology.html").render(page=page, static_url="/static")

@@ -1,9 +1,11 @@
-"""Query results as a plain table, the same whichever store answered, for printing and comparing."""
+"""Query results as a plain table, the same whichever store answered, for printing and comparing.
+
+A table is data: CSV and JSON are written here; a page shows it with the site's templates
+(``results_table.html``, see atrocity_kg.api.queries), like every page."""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Mapping
@@ -58,17 +60,6 @@ class Table:
     def to_json(self) -> str:
         return json.dumps(self.as_sparql_json(), indent=2, ensure_ascii=False)
 
-    def to_html(self) -> str:
-        """An HTML ``<table>`` fragment, every name and value escaped."""
-        head = "".join(f"<th>{html.escape(v)}</th>" for v in self.variables)
-        body = "".join(
-            "<tr>"
-            + "".join(f"<td>{_html_cell(row[v]) if v in row else ''}</td>" for v in self.variables)
-            + "</tr>\n"
-            for row in self.rows
-        )
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
-
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -122,18 +113,3 @@ def table_from_sparql_json(data: Mapping[str, Any]) -> Table:
             )
         rows.append(row)
     return Table(variables, rows)
-
-
-_LINKABLE = ("http://", "https://")
-
-
-def _html_cell(cell: Cell) -> str:
-    """One cell as HTML: text escaped; only http(s) IRIs become links (no javascript: hrefs)."""
-    text = html.escape(cell.value)
-    if cell.type == "uri" and cell.value.lower().startswith(_LINKABLE):
-        return f'<a href="{html.escape(cell.value, quote=True)}">{text}</a>'
-    if cell.datatype:
-        return f'<span title="{html.escape(cell.datatype, quote=True)}">{text}</span>'
-    if cell.lang:
-        return f'<span lang="{html.escape(cell.lang, quote=True)}">{text}</span>'
-    return text

@@ -200,8 +200,13 @@ FINDINGS_QUERY = sparql.load("export-findings")
 ASSESSMENTS_QUERY = sparql.load("export-assessments")
 STATED_QUERY = "SELECT ?tool ?strategy WHERE { ?tool akg:statedToSupport ?strategy }"
 NAMED_ROWS_QUERY = """
-SELECT ?row ?name WHERE {
-  ?old dct:isReplacedBy ?factor ; akg:sourceRow ?row ; akg:reviewName ?name
+SELECT ?row ?name ?opposite WHERE {
+  ?old dct:isReplacedBy ?factor ; akg:sourceRow ?row ; akg:reviewName ?name .
+  FILTER(!STRENDS(STR(?old), "--opposite"))
+  OPTIONAL {
+    ?factor akg:oppositeFactor ?factorOpposite .
+    ?oldOpposite dct:isReplacedBy ?factorOpposite ; akg:sourceRow ?row ; akg:reviewName ?opposite
+  }
 }"""
 """Rows that named their factor without its code: the name they gave (ingest/factors.py)."""
 
@@ -315,7 +320,7 @@ def _factor_rows(
     stated: dict[str, set[str]] = defaultdict(set)
     for s in _select(store, STATED_QUERY, graph):
         stated[str(s["tool"])].add(_key(s["strategy"]))
-    named = {int(str(s["row"])): str(s["name"]) for s in _select(store, NAMED_ROWS_QUERY, graph)}
+    named = {int(str(s["row"])): s for s in _select(store, NAMED_ROWS_QUERY, graph)}
     records: dict[int, dict[str, dict[str, str | None]]] = defaultdict(dict)
     for s in _select(store, ASSESSMENTS_QUERY, graph):
         record = records[int(str(s["row"]))]
@@ -337,9 +342,12 @@ def _factor_rows(
             "tool_name": name,
             "Tool": code or NA,
             "Dedoose.name_tool": code or NA,
-            "Name": named.get(row_number, factor.label),
+            "Name": str(named[row_number]["name"]) if row_number in named else factor.label,
             "Dedoose.name_factor": NA if row_number in named else factor.code or NA,
-            "Inverse.factor": factor.opposite or NA,
+            "Inverse.factor": (
+                named[row_number]["opposite"] if row_number in named else factor.opposite
+            )
+            or NA,
             "Contextual.or.design.factor": factor.kind,
             "Family": factor.family or NA,
         }

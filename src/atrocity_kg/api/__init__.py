@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atrocity_kg import __version__
 from atrocity_kg.api import (
     admin,
     downloads,
-    failures,
+    error_pages,
     graph_store,
     linked_data,
     pages,
@@ -26,12 +27,6 @@ from atrocity_kg.api.protocol import ProtocolError
 from atrocity_kg.api.ratelimit import RateLimit
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
-
-
-async def _plain_error(_: Request, error: ProtocolError) -> PlainTextResponse:
-    """A protocol error raised outside the protocol's own routes (e.g. the shared store
-    dependency in the catalogue router) is answered the same way: one line of plain text."""
-    return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,8 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.add_exception_handler(ProtocolError, _plain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, failures.unexpected_error)
+    # Errors: plain text or FastAPI's JSON for programs, a page of the site for a browser.
+    app.add_exception_handler(ProtocolError, error_pages.protocol_error)
+    app.add_exception_handler(StarletteHTTPException, error_pages.http_error)
+    app.add_exception_handler(RequestValidationError, error_pages.validation_error)
+    app.add_exception_handler(Exception, error_pages.unexpected_error)
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(downloads.router)

@@ -1,20 +1,23 @@
 """/ontology, /dumps/ and /dataset: the ontology, the dump files and the dataset's description.
 
 All read the open store or the dumps written beside it by the build, so what they offer is what
-/sparql answers from. The ontology is streamed like any graph of the graph store. /dumps/ lists
-the dump files (each release and the whole graph, gzip, four RDF formats; see export.py) with
-their size and SHA-256, and each named graph with a link per RDF format; /dumps/{name} serves a
-file named in the manifest, and no other. /dataset (also /.well-known/void, RFC 8615 and the
-VoID note, section 7) describes the whole in DCAT 3 and VoID: licence, publisher, sources, the
-releases as versions, the SPARQL endpoint, every dump with its size and checksum, triples per
-named graph and the outgoing link sets.
+/sparql answers from. The ontology is streamed like any graph of the graph store; a browser gets
+its documentation page instead (ontology.html). /dumps/ lists the dump files (each release and
+the whole graph, gzip, four RDF formats; see export.py) with their size and SHA-256, and each
+named graph with a link per RDF format; /dumps/{name} serves a file named in the manifest, and no
+other. /dataset (also /.well-known/void, RFC 8615 and the VoID note, section 7) describes the
+whole in DCAT 3 and VoID: licence, publisher, sources, the releases as versions, the SPARQL
+endpoint, every dump with its size and checksum, triples per named graph and the outgoing link
+sets; a browser gets the same description as a page (dataset_page.py). Every page is rendered
+by the site's templates (rendering.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import html
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
 from urllib.parse import quote, urlencode
@@ -25,11 +28,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from rdflib import Graph
 
 from atrocity_kg import export, iris, sparql
-from atrocity_kg.api import answers, failures
+from atrocity_kg.api import answers, error_pages, failures, rendering
+from atrocity_kg.api.dataset_page import dataset_page
 from atrocity_kg.api.dependencies import ServingDep
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.api.linked_data import wants_html
-from atrocity_kg.api.protocol import PlainErrorRoute, Plan, ProtocolError, get_store, stream
+from atrocity_kg.api.protocol import Plan, ProtocolError, get_store, stream
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.api.sparql import choose, format_parameter
 from atrocity_kg.build import PUBLISHER, UPSTREAM, USHMM
@@ -43,10 +47,13 @@ from atrocity_kg.graphs import (
 )
 from atrocity_kg.namespaces import BASE
 from atrocity_kg.negotiation import RDF_FORMATS
-from atrocity_kg.ontology_docs import render_ontology_html
+from atrocity_kg.ontology_docs import build_page
 from atrocity_kg.store import GraphStore
 
-router = APIRouter(tags=["downloads"], route_class=PlainErrorRoute)
+router = APIRouter(tags=["downloads"], route_class=error_pages.PageErrorRoute)
+
+HTML_TYPE = "text/html; charset=utf-8"
+
 
 ONTOLOGY_ANSWERS: answers.Declared = {
     200: answers.answer(
@@ -56,7 +63,9 @@ ONTOLOGY_ANSWERS: answers.Declared = {
     406: answers.NOT_ACCEPTABLE,
 }
 DESCRIPTION_ANSWERS: answers.Declared = {
-    200: answers.answer("The description in RDF", answers.RDF),
+    200: answers.answer(
+        "The description in RDF, or as a page for browsers", {**answers.RDF, **answers.HTML}
+    ),
     400: answers.FORMAT_REFUSED,
     406: answers.NOT_ACCEPTABLE,
 }
@@ -88,13 +97,10 @@ async def ontology(
     accept = request.headers.get("accept")
     requested = tuple(format_ or ())
     name = ox.NamedNode(str(ONTOLOGY_GRAPH))
-    browser = accept is not None and "html" in accept.lower() and wants_html(accept)
-    if requested == ("html",) or (not requested and browser):
-        page = ontology_page(request, store, name)
-        headers = VARY
+    if for_people(accept, requested):
         if request.method == "HEAD":
-            return Response(media_type="text/html; charset=utf-8", headers=headers)
-        return HTMLResponse(page, headers=headers)
+            return Response(media_type=HTML_TYPE, headers=VARY)
+        return HTMLResponse(ontology_page(request, store, name), headers=VARY)
     chosen = choose(RDF_FORMATS, accept, requested)
 
     def write(output: IO[bytes]) -> None:
@@ -102,6 +108,21 @@ async def ontology(
         chosen.write_triples(triples, output)
 
     return await stream(lambda: Plan(chosen, write), head=request.method == "HEAD")
+
+
+def for_people(accept: str | None, requested: tuple[str, ...]) -> bool:
+    """Is the HTML page asked for, rather than RDF: ``format=html``, or (no format named) an
+    Accept header that names HTML and prefers it to the RDF formats (a browser's)."""
+    if requested:
+        return requested == ("html",)
+    return accept is not None and "html" in accept.lower() and wants_html(accept)
+
+
+def render_ontology_html(ontology: Graph, *, base_path: str = "/ontology") -> str:
+    """The documentation page of the ontology in ``ontology`` (ontology_docs.build_page, laid
+    out by ontology.html); the RDF links point at ``base_path?format=<name>``. Raises
+    ValueError if the graph declares no owl:Ontology."""
+    return rendering.render("ontology.html", page=build_page(ontology, base_path=base_path))
 
 
 def ontology_page(request: Request, store: GraphStore, name: ox.NamedNode) -> str:
@@ -144,71 +165,53 @@ def dump_files(serving: Serving) -> list[export.DumpFile]:
         raise ProtocolError(500, failures.client_message(reference)) from None
 
 
-def _size(size: int) -> str:
-    return f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+@dataclass(frozen=True)
+class DumpGroup:
+    """The dump files of one release (or of the whole graph): the same graphs, four formats."""
+
+    release: str | None
+    graphs: tuple[str, ...]
+    files: tuple[export.DumpFile, ...]
 
 
-def _file_rows(files: Iterable[export.DumpFile]) -> str:
-    rows = []
+@dataclass(frozen=True)
+class GraphDownloads:
+    """A named graph of the store, its size, and a /graph-store link per RDF format."""
+
+    iri: str
+    triples: int
+    links: tuple[tuple[str, str], ...]
+
+
+def dump_groups(files: Iterable[export.DumpFile]) -> list[DumpGroup]:
+    """The files by release, in the manifest's order, the whole graph first."""
+    grouped: dict[str | None, list[export.DumpFile]] = {}
     for file in files:
-        graphs = "<br>".join(f"<code>{html.escape(g)}</code>" for g in file.graphs)
-        rows.append(
-            f'<tr><td><a href="/dumps/{quote(file.name)}" download>'
-            f"{html.escape(file.name)}</a></td>"
-            f"<td>{html.escape(file.release or 'all')}</td>"
-            f"<td>{html.escape(export.dump_format(file.format).media_type)} (gzip)</td>"
-            f"<td>{graphs}</td>"
-            f'<td class="number">{file.triples}</td>'
-            f'<td class="number" title="{file.size} bytes">{html.escape(_size(file.size))}</td>'
-            f"<td><code>{html.escape(file.sha256)}</code></td></tr>"
+        grouped.setdefault(file.release, []).append(file)
+    groups = [DumpGroup(code, chunk[0].graphs, tuple(chunk)) for code, chunk in grouped.items()]
+    return sorted(groups, key=lambda group: group.release is not None)
+
+
+def graph_downloads(store: GraphStore) -> list[GraphDownloads]:
+    return [
+        GraphDownloads(
+            name,
+            size,
+            tuple((f.label, f"/graph-store?{_query(name, f.name)}") for f in RDF_FORMATS),
         )
-    return "".join(rows)
+        for name, size in sparql.graph_sizes(store).items()
+    ]
 
 
 @router.get("/dumps/", summary="Every dump file and named graph", response_class=HTMLResponse)
 def dumps(store: Annotated[GraphStore, Depends(get_store)], serving: ServingDep) -> HTMLResponse:
     """The dump files (name, release, format, graphs, statements, size, SHA-256, link), then one
     row per named graph: its IRI, its number of triples and a link per RDF format."""
-    files = dump_files(serving)
-    rows = []
-    for graph, size in sparql.graph_sizes(store).items():
-        links = " ".join(
-            f'<a href="/graph-store?{html.escape(_query(graph, f.name))}">{html.escape(f.name)}</a>'
-            for f in RDF_FORMATS
-        )
-        rows.append(
-            f"<tr><td><code>{html.escape(graph)}</code></td>"
-            f'<td class="number">{size}</td><td>{links}</td></tr>'
-        )
-    if files:
-        dump_table = (
-            "<table><thead><tr><th>file</th><th>release</th><th>format</th><th>graphs</th>"
-            "<th>statements</th><th>size</th><th>SHA-256</th></tr></thead><tbody>"
-            + _file_rows(files)
-            + "</tbody></table>"
-        )
-    else:
-        dump_table = (
-            "<p>No dump files are served with this store: it was built without them (run "
-            "<code>atrocity-kg build</code>), or it is a remote store, whose own dumps are "
-            "made where it runs.</p>"
-        )
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Downloads - '
-        'atrocity-kg</title><link rel="stylesheet" href="/static/site.css"></head><body><main>'
-        "<h1>Downloads</h1><h2>Dumps</h2><p>Each USHMM release (its facts and the evidence "
-        "recomputed from them) and the whole graph, gzip-compressed. Turtle, N-Triples and "
-        "JSON-LD hold the union of the graphs as one graph; N-Quads keeps each graph's name. "
-        "Statements are triples, or quads for N-Quads. The same list, with licences and "
-        'versions, is in the <a href="/dataset">dataset description</a> (DCAT and VoID).</p>'
-        + dump_table
-        + "<h2>Named graphs</h2><p>Each named graph of the store, whole, in any RDF format. The "
-        'same graphs answer <a href="/sparql">/sparql</a>.</p>'
-        "<table><thead><tr><th>graph</th><th>triples</th><th>download</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></main></body></html>"
+    return rendering.page(
+        "dumps.html",
+        groups=dump_groups(dump_files(serving)),
+        graphs=graph_downloads(store),
     )
-    return HTMLResponse(body)
 
 
 @router.get(
@@ -510,8 +513,30 @@ async def dataset(
     """The dataset in DCAT 3 and VoID: licence, publisher, sources, each USHMM release as a
     version, the SPARQL endpoint, every dump file with its size and SHA-256, the triples of each
     named graph and the outgoing link sets. Turtle by default, any RDF format by `Accept` or
-    `format`."""
-    chosen = choose(RDF_FORMATS, request.headers.get("accept"), format_ or ())
+    `format`; for browsers (`Accept: text/html` preferred, or `format=html`), the same
+    description as a page."""
+    accept = request.headers.get("accept")
+    requested = tuple(format_ or ())
+    if for_people(accept, requested):
+        if request.method == "HEAD":
+            return Response(media_type=HTML_TYPE, headers=VARY)
+        files = dump_files(serving)
+        base = str(request.base_url)
+        triples = await asyncio.to_thread(dataset_description, store, files, base)
+        return rendering.page(
+            "dataset.html",
+            headers=VARY,
+            dataset=dataset_page(triples, DATASET),
+            formats=[
+                (
+                    f.label,
+                    f"{request.url.path}?format={f.name}",
+                    f.media_type,
+                )
+                for f in RDF_FORMATS
+            ],
+        )
+    chosen = choose(RDF_FORMATS, accept, requested)
     files = dump_files(serving)
     base = str(request.base_url)
 

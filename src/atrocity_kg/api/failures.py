@@ -1,18 +1,14 @@
 """Failures nobody foresaw: the client gets one short line and a reference, the server's log
 gets the traceback under the same reference. No exception text, file path or stack frame is
 ever sent: they describe the server, which is none of the client's business and can help an
-attacker."""
+attacker. (The app's last resort for an exception no route handled is
+error_pages.unexpected_error.)"""
 
 from __future__ import annotations
 
 import logging
 import secrets
 import traceback
-
-from fastapi import Request
-from fastapi.responses import PlainTextResponse
-
-from atrocity_kg.api.headers import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +27,3 @@ def report(error: BaseException, context: str) -> str:
 def client_message(reference: str) -> str:
     """What the client is told about an internal error."""
     return f"internal server error (reference {reference}); the details are in the server's log"
-
-
-async def unexpected_error(request: Request, error: Exception) -> PlainTextResponse:
-    """The app's last resort for an exception no route handled: 500 with a reference.
-
-    Starlette answers this from outside every middleware, so the security headers are set here."""
-    reference = report(error, f"answering {request.method} {request.url.path}")
-    return PlainTextResponse(client_message(reference) + "\n", 500, headers=SECURITY_HEADERS)

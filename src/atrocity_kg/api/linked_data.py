@@ -32,14 +32,11 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from atrocity_kg import catalogue, evidence, iris, sparql
-from atrocity_kg.api import answers, pages
+from atrocity_kg.api import answers, error_pages, pages, rendering
 from atrocity_kg.api.headers import VARY
-from atrocity_kg.api.pages import STATIC_URL
 from atrocity_kg.api.protocol import (
-    PlainErrorRoute,
     Plan,
     ProtocolError,
     get_store,
@@ -52,7 +49,7 @@ from atrocity_kg.namespaces import BASE, PREFIXES
 from atrocity_kg.negotiation import RDF_FORMATS, Format, preferred_media_type
 from atrocity_kg.store import GraphStore
 
-router = APIRouter(tags=["linked data"], route_class=PlainErrorRoute)
+router = APIRouter(tags=["linked data"], route_class=error_pages.PageErrorRoute)
 
 ID_BASE = BASE + "id/"
 HTML = "text/html"
@@ -87,13 +84,6 @@ SCHEMA_TYPES = {
     SKOS + "Concept": "DefinedTerm",
 }
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("atrocity_kg.api", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 # Things of one kind whose IRI starts as the unknown one does; the prefix is a bound value.
 CLOSE_QUERY = """SELECT DISTINCT ?thing ?prefix WHERE {
@@ -1173,11 +1163,8 @@ def section(
 
 
 def render_resource(item: Resource) -> str:
-    return _TEMPLATES.get_template("resource.html").render(
-        item=item,
-        json_ld=item.schema,
-        static_url=STATIC_URL,
-        incoming_cap=INCOMING_CAP,
+    return rendering.render(
+        "resource.html", item=item, json_ld=item.schema, incoming_cap=INCOMING_CAP
     )
 
 
@@ -1257,13 +1244,14 @@ def not_found(store: GraphStore, path: str, node: ox.NamedNode | None, *, html: 
     if not html:
         return PlainTextResponse(not_found_text(store, path, node) + "\n", 404, headers=VARY)
     matches = [Term(m[len(ID_BASE) :], local_href(m), m) for m in close_matches(store, path)]
-    page_html = _TEMPLATES.get_template("resource.html").render(
+    return rendering.page(
+        "resource.html",
+        404,
+        VARY,
         item=None,
         missing=ID_BASE + path,
         referenced=pointed_at(store, node),
         matches=matches,
         json_ld=None,
-        static_url=STATIC_URL,
         incoming_cap=INCOMING_CAP,
     )
-    return HTMLResponse(page_html, 404, headers=dict(VARY))

@@ -17,10 +17,11 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atrocity_kg import __version__, iris, queries, sparql, store
+from atrocity_kg import iris, queries, sparql, store
+from atrocity_kg.api import rendering
 from atrocity_kg.api.dependencies import MaybeStore, SettingsDep
+from atrocity_kg.api.rendering import STATIC_URL
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.namespaces import PREFIXES, sparql_prologue
@@ -29,7 +30,6 @@ from atrocity_kg.store import GraphStore
 router = APIRouter(tags=["pages"])
 
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_URL = "/static"
 # The npm package's own build folder; it must come before STATIC_URL in the app's routes.
 YASGUI_PACKAGE = Path("node_modules") / "@zazuko" / "yasgui"
 YASGUI_URL = "/static/vendor/yasgui"
@@ -47,19 +47,6 @@ INITIAL_QUERY = """SELECT ?tool ?label (COUNT(DISTINCT ?mechanism) AS ?mechanism
 GROUP BY ?tool ?label
 ORDER BY ?label
 """
-
-_TEMPLATES = Environment(
-    loader=PackageLoader("atrocity_kg.api", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render(template: str, **values: Any) -> str:
-    """A page from the site's templates (autoescaped), for the other routers' HTML pages."""
-    return _TEMPLATES.get_template(template).render(static_url=STATIC_URL, **values)
 
 
 @dataclass(frozen=True)
@@ -454,8 +441,8 @@ def render_home(
         "initialQuery": sparql_prologue() + "\n" + INITIAL_QUERY,
         "examples": [asdict(example) for example in examples],
     }
-    return _TEMPLATES.get_template("home.html").render(
-        version=__version__,
+    return rendering.render(
+        "home.html",
         counts=counts,
         releases=releases,
         shared_strong=shared_strong or [],
@@ -465,7 +452,6 @@ def render_home(
         with_editor=with_editor,
         editor_config=editor_config,
         initial_query=editor_config["initialQuery"],
-        static_url=STATIC_URL,
         yasgui_url=YASGUI_URL,
     )
 
@@ -491,10 +477,9 @@ def api_explorer(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The OpenAPI document in Swagger UI, every file from this server; without the npm package,
     a link to the document itself and what to run."""
     openapi_url = request.scope.get("root_path", "") + (request.app.openapi_url or "")
-    page = _TEMPLATES.get_template("docs.html").render(
+    return rendering.page(
+        "docs.html",
         openapi_url=openapi_url,
         with_explorer=swagger_installed(settings),
-        static_url=STATIC_URL,
         swagger_url=SWAGGER_URL,
     )
-    return HTMLResponse(page)

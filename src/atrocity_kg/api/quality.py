@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from atrocity_kg.api import pages
+from atrocity_kg.api import rendering
 from atrocity_kg.api.dependencies import MaybeStore
 from atrocity_kg.api.headers import VARY
 from atrocity_kg.ingest.releases import RELEASES
@@ -68,10 +68,6 @@ class KindSection:
         for record in self.records:
             grouped.setdefault(record.action, []).append(record)
         return [ActionGroup(action, records) for action, records in grouped.items()]
-
-
-def file_name(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
 
 
 def sections(report: QualityReport) -> list[KindSection]:
@@ -127,13 +123,12 @@ def quality(
         return Response(report.to_csv(), media_type="text/csv; charset=utf-8", headers=headers)
     if chosen == JSON:
         return Response(report.to_json(), media_type=JSON, headers=VARY)
-    page = pages.render(
+    return rendering.page(
         "quality.html",
+        headers=VARY,
         report=report,
         sections=sections(report),
         releases=list(RELEASES),
         chosen_release=code,
-        file_name=file_name,
         served=current is not None,
     )
-    return HTMLResponse(page, headers=VARY)

@@ -10,29 +10,32 @@ catalogue. ``/queries/{name}.rq`` serves a file's text.
 Parameters come from the URL query string and are bound as RDF terms in a VALUES block
 (``CatalogueQuery.bound_text``), never pasted into the query text. Results are negotiated by
 ``?format=`` or, failing that, the Accept header: ``json`` (SPARQL JSON results, the default),
-``rows`` (plain JSON rows, ``application/json``), ``csv`` and ``html`` (every value escaped).
+``rows`` (plain JSON rows, ``application/json``), ``csv`` and ``html`` (a page of the site,
+rendered by the templates ``queries.html`` and ``query.html``; every value escaped).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from atrocity_kg.api import rendering
 from atrocity_kg.api.dependencies import ServingDep, SettingsDep
-from atrocity_kg.api.headers import VARY
+from atrocity_kg.api.headers import ROW_LIMIT, TRUNCATED, VARY
+from atrocity_kg.api.linked_data import compact, local_href
 from atrocity_kg.api.protocol import ProtocolError, get_store
 from atrocity_kg.api.serving import Serving
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from atrocity_kg.negotiation import preferred_media_type
 from atrocity_kg.queries import CatalogueQuery, Parameter, former_names, load_catalogue
-from atrocity_kg.results import Table
+from atrocity_kg.results import Cell, Table
 from atrocity_kg.sandbox import QueryJob
 from atrocity_kg.store import GraphStore
 
@@ -111,80 +114,117 @@ def _chosen_format(request: Request, formats: Mapping[str, str]) -> str:
 
 # --- HTML -----------------------------------------------------------------------------------
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Datatypes whose values a table aligns right, as numbers.
+NUMERIC = frozenset(
+    ("integer", "decimal", "double", "float", "long", "int", "short", "nonNegativeInteger")
+)
+# The other formats of a query's results, as its page links them.
+OTHER_FORMATS = (("json", "SPARQL JSON"), ("rows", "JSON rows"), ("csv", "CSV"))
 
-def _page(title: str, body: str) -> HTMLResponse:
-    """A whole HTML page; the caller escapes everything in ``body``, ``title`` is escaped here."""
-    text = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-        f"<title>{html.escape(title)} - atrocity-kg</title>"
-        '<link rel="stylesheet" href="/static/catalogue.css"></head>\n'
-        f"<body>\n{body}\n</body>\n</html>\n"
+
+@dataclass(frozen=True)
+class ShownValue:
+    """A result value as a page shows it. An IRI reads compacted (``akg:Study``,
+    ``id/tool/mediation``) with the full IRI on hover, and links where linked_data.local_href
+    says (ours to this server's /id/, other web IRIs as they are, never another scheme); a
+    typed literal shows its datatype on hover, a tagged one carries its language."""
+
+    text: str
+    kind: str
+    href: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    columns: list[str]
+    rows: list[list[ShownValue | None]]
+
+    @property
+    def numeric(self) -> list[bool]:
+        """Per column: is every value in it a number (so that its heading aligns with them)?"""
+        columns = []
+        for i in range(len(self.columns)):
+            values = [value for row in self.rows if (value := row[i]) is not None]
+            columns.append(bool(values) and all(value.numeric for value in values))
+        return columns
+
+
+def shown_value(cell: Cell) -> ShownValue:
+    if cell.type == "uri":
+        return ShownValue(compact(cell.value), "iri", local_href(cell.value), cell.value)
+    if cell.type == "bnode":
+        return ShownValue(f"_:{cell.value}", "bnode")
+    numeric = cell.datatype is not None and cell.datatype.removeprefix(XSD) in NUMERIC
+    return ShownValue(cell.value, "literal", title=cell.datatype, lang=cell.lang, numeric=numeric)
+
+
+def shown_table(table: Table) -> ShownTable:
+    return ShownTable(
+        list(table.variables),
+        [
+            [shown_value(row[name]) if name in row else None for name in table.variables]
+            for row in table.rows
+        ],
     )
-    return HTMLResponse(text, headers=VARY)
 
 
-def _link(href: str, text: str) -> str:
-    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
+@dataclass(frozen=True)
+class FormField:
+    """A parameter as the query's form shows it: the value asked for, else its default."""
+
+    name: str
+    type: str
+    description: str
+    value: str
+    required: bool
 
 
-def _listing_html(listing: CatalogueListing) -> HTMLResponse:
-    rows = []
-    for query in listing.queries:
-        parameters = "<br>".join(
-            f"<code>{html.escape(p.name)}</code> ({html.escape(p.type)}) "
-            f"{html.escape(p.description)}"
-            + (f"; default <code>{html.escape(p.default)}</code>" if p.default else "")
-            for p in query.parameters
-        )
-        links = " · ".join(
-            (
-                _link(query.links.self, "SPARQL JSON"),
-                _link(query.links.csv, "CSV"),
-                _link(query.links.text, "query text"),
-            )
-        )
-        rows.append(
-            f"<tr><td>{_link(query.links.html, query.title)}<br><code>"
-            f"{html.escape(query.name)}</code></td><td>{html.escape(query.description)}</td>"
-            f"<td>{parameters}</td><td>{links}</td></tr>"
-        )
-    body = (
-        "<h1>Research questions</h1>\n<p>Each question is a SPARQL query on the graph; "
-        "parameters are given in the URL query string.</p>\n<table>\n<thead><tr><th>question</th>"
-        "<th>description</th><th>parameters</th><th>results</th></tr></thead>\n<tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>"
+def _listing_html(request: Request, listing: CatalogueListing) -> HTMLResponse:
+    json_url = str(
+        request.url_for("list_queries").include_query_params(**{FORMAT_PARAMETER: "json"})
     )
-    return _page("Research questions", body)
+    return rendering.page("queries.html", headers=VARY, listing=listing, json_url=json_url)
 
 
 def _results_html(
-    request: Request, entry: CatalogueQuery, values: Mapping[str, str], table: Table
+    request: Request,
+    entry: CatalogueQuery,
+    values: Mapping[str, str],
+    table: Table,
+    answer_headers: Mapping[str, str],
 ) -> HTMLResponse:
-    inputs = "".join(
-        f'<p><label>{html.escape(p.name)} ({html.escape(p.type)}): <input name="'
-        f'{html.escape(p.name, quote=True)}" size="70" value="'
-        f'{html.escape(values.get(p.name, p.default or ""), quote=True)}"></label> '
-        f"{html.escape(p.description)}</p>"
+    fields = [
+        FormField(
+            p.name, p.type, p.description, values.get(p.name, p.default or ""), p.default is None
+        )
         for p in entry.parameters
+    ]
+    formats = [
+        (
+            label,
+            str(request.url.include_query_params(**{FORMAT_PARAMETER: name})),
+            RESULT_FORMATS[name],
+        )
+        for name, label in OTHER_FORMATS
+    ]
+    truncated = TRUNCATED in answer_headers
+    return rendering.page(
+        "query.html",
+        headers=VARY,
+        entry=entry,
+        parameters=fields,
+        action=request.url.path,
+        format_parameter=FORMAT_PARAMETER,
+        formats=formats,
+        text_url=str(request.url_for("query_text", name=entry.name)),
+        listing_url=str(request.url_for("list_queries")),
+        table=shown_table(table),
+        row_limit=answer_headers.get(ROW_LIMIT) if truncated else None,
     )
-    form = (
-        f'<form method="get" action="{html.escape(request.url.path, quote=True)}">{inputs}'
-        f'<input type="hidden" name="{FORMAT_PARAMETER}" value="html">'
-        '<button type="submit">Run</button></form>'
-    )
-    others = " · ".join(
-        _link(str(request.url.include_query_params(**{FORMAT_PARAMETER: name})), label)
-        for name, label in (("json", "SPARQL JSON"), ("rows", "JSON rows"), ("csv", "CSV"))
-    )
-    text_link = _link(str(request.url_for("query_text", name=entry.name)), "query text")
-    listing_link = _link(str(request.url_for("list_queries")), "all questions")
-    body = (
-        f"<h1>{html.escape(entry.title)}</h1>\n<p>{html.escape(entry.description)}</p>\n"
-        f"{form}\n<p>{others} · {text_link} · {listing_link}</p>\n"
-        f"<p>{len(table.rows)} rows</p>\n{table.to_html()}"
-    )
-    return _page(entry.title, body)
 
 
 # --- running a query ------------------------------------------------------------------------
@@ -230,7 +270,7 @@ async def answer_query(
     headers = dict(VARY)
     headers.update((k, v) for k, v in answer_headers.items() if k.startswith("Atrocity-KG-"))
     if chosen == "html":
-        page = _results_html(request, entry, values, table)
+        page = _results_html(request, entry, values, table, answer_headers)
         page.headers.update(headers)
         return page
     if chosen == "csv":
@@ -369,7 +409,7 @@ def build_router(catalogue: Catalogue) -> APIRouter:
         chosen = _chosen_format(request, LISTING_FORMATS)
         listing = CatalogueListing(queries=[_info(request, e) for e in catalogue.values()])
         if chosen == "html":
-            return _listing_html(listing)
+            return _listing_html(request, listing)
         return JSONResponse(listing.model_dump(mode="json"), headers=VARY)
 
     @router.get(

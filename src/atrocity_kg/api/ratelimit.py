@@ -84,7 +84,7 @@ class RateLimit:
 async def _too_many(send: Send, retry_after: int) -> None:
     body = (
         f"too many requests from this address: try again in {retry_after} s "
-        "(see the README's limits)\n"
+        "(the limits: docs/security.md)\n"
     ).encode()
     await send(
         {

@@ -476,7 +476,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
     403: {
-        "description": "A SERVICE endpoint that is not allowed (federation on, see the README)",
+        "description": "A SERVICE endpoint that is not allowed (federation on: docs/security.md)",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
     406: {

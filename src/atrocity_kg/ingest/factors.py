@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from atrocity_kg import iris
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
 
@@ -78,25 +79,31 @@ def _only(found: set[str] | None) -> str | None:
     return next(iter(found)) if found is not None and len(found) == 1 else None
 
 
+def _matched(key: str, basis: str, name: str) -> Match:
+    """A match; the name is a former key only where it made another IRI than the key does (a
+    name can make the code's own IRI: 'Humanitarian exemptions' and 'Humanitarian_exemptions')."""
+    return Match(key, basis, name if iris.slug(name) != iris.slug(key) else None)
+
+
 def _match(row: Row, books: list[_CodeBook], earlier: _Unlabelled) -> Match:
     name = row.required("Name")
     description = row.text(DESCRIPTION)
     for book in books:
         code = _only(book.by_name.get(normal(name)))
         if code is not None:
-            return Match(code, "name", name if code != name else None)
+            return _matched(code, "name", name)
     if description is not None:
         for book in books:
             code = _only(book.by_description.get(normal(description)))
             if code is not None:
-                return Match(code, "description", name if code != name else None)
+                return _matched(code, "description", name)
     key = earlier.by_name.get(normal(name))
     if key is not None:
-        return Match(key, "earlier-name", name if key != name else None)
+        return _matched(key, "earlier-name", name)
     if description is not None:
         key = earlier.by_description.get(normal(description))
         if key is not None:
-            return Match(key, "earlier-description", name if key != name else None)
+            return _matched(key, "earlier-description", name)
     return Match(name, "own")
 
 

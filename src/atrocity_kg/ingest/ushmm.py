@@ -117,6 +117,7 @@ class FormerKey:
     basis: str
     file: str
     rows: list[int]
+    opposite_name: str | None = None
 
 
 @dataclass
@@ -310,7 +311,10 @@ def _keep_factor(
     if match is not None and match.former_key is not None:
         former = next((f for f in known.former_keys if f.key == match.former_key), None)
         if former is None:
-            known.former_keys.append(FormerKey(match.former_key, match.basis, row.file, []))
+            opposite = row.text(columns.opposite)
+            known.former_keys.append(
+                FormerKey(match.former_key, match.basis, row.file, [], opposite)
+            )
             former = known.former_keys[-1]
         former.rows.append(row.record)
     return record.key

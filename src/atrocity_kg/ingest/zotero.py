@@ -125,8 +125,8 @@ def _one_of(
     both = f"rows {known.row} ({known.zotero_key}) and {new.row} ({new.zotero_key})"
     if known.description() == new.description():
         quirks.append(
-            f"{row.file}, {both}, column Extra: both name {document!r} and describe it alike; "
-            f"row {known.row}'s key is kept"
+            f"{row.file}, row {new.row}, column Extra: {both} both name {document!r} and "
+            f"describe it alike; row {known.row}'s key is kept"
         )
         return known
     resolution = KNOWN_DUPLICATES.get((file_name, document))
@@ -149,8 +149,8 @@ def _one_of(
             f"document {document!r} is named by {both}; the entry to keep, {kept_key}, is neither",
         )
     quirks.append(
-        f"{row.file}, {both}, column Extra: both name {document!r}; row {kept.row} "
-        f"({kept.zotero_key}) is kept: {why}"
+        f"{row.file}, row {new.row}, column Extra: {both} both name {document!r}; "
+        f"row {kept.row} ({kept.zotero_key}) is kept: {why}"
     )
     return kept
 
