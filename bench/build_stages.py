@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from atrocity_kg import build, catalogue, graphs, pipeline, store, validate
+from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
+from atrocity_kg.graph import build, catalogue, graphs, validate
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.ingest.ushmm import read_release
+from atrocity_kg.storage import store
 
 T = TypeVar("T")
 

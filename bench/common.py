@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from atrocity_kg.queries import load_catalogue
+from atrocity_kg.query.queries import load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

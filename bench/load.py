@@ -169,7 +169,7 @@ def run_load(store_root: Path, *, clients: int = CLIENTS, seconds: float = SECON
         "-m",
         "uvicorn",
         "--factory",
-        "atrocity_kg.api:create_app",
+        "atrocity_kg.web:create_app",
         "--host",
         "127.0.0.1",
         "--port",

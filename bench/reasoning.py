@@ -28,9 +28,9 @@ from typing import TypeVar
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from atrocity_kg import evidence, graphs, reasoning
 from atrocity_kg.config import Settings
-from atrocity_kg.namespaces import AKG
+from atrocity_kg.graph import evidence, graphs, reasoning
+from atrocity_kg.model.namespaces import AKG
 
 T = TypeVar("T")
 LABEL = 54

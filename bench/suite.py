@@ -53,8 +53,10 @@ from common import (
 )
 from rdflib import Graph, URIRef
 
-from atrocity_kg import evidence, graphs, pipeline, reasoning, store, validate
+from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
+from atrocity_kg.graph import evidence, graphs, reasoning, validate
+from atrocity_kg.storage import store
 
 BUILD_TARGET_S = 30.0
 LATENCY_RATIO = 1.3

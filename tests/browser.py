@@ -67,3 +67,12 @@ def new_page(browser: Browser, **options: Any) -> Page:
     page.set_default_timeout(HANG_GUARD_MS)
     page.set_default_navigation_timeout(HANG_GUARD_MS)
     return page
+
+
+# Collects the page's content-security-policy violations in window.__violations, for a test to read.
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`);
+});
+"""

@@ -12,8 +12,10 @@ import httpx
 import pytest
 from rdflib import Graph
 
-from atrocity_kg import graphs, pipeline, push
+from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
+from atrocity_kg.graph import graphs
+from atrocity_kg.storage import push
 from server import HANG_GUARD_S
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,8 +27,10 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from atrocity_kg import export, graphs, pipeline
+from atrocity_kg import pipeline
 from atrocity_kg.cli import app
+from atrocity_kg.graph import graphs
+from atrocity_kg.publish import export
 
 EVENTS = 1
 """Written to as a file descriptor: the progress display, while shown, takes sys.stdout over."""

@@ -8,9 +8,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from atrocity_kg import queries, store
 from atrocity_kg.config import Settings
-from atrocity_kg.results import Table, table_from_solutions
+from atrocity_kg.query import queries
+from atrocity_kg.query.results import Table, table_from_solutions
+from atrocity_kg.storage import store
 
 EXPECTED = Path(__file__).parent / "queries" / "expected"
 

@@ -21,8 +21,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from atrocity_kg.api import create_app
 from atrocity_kg.config import Settings
+from atrocity_kg.web import create_app
 
 HANG_GUARD_S = 300.0
 """How long a test waits for anything (a server to start, an answer, a state) before it fails:

@@ -18,13 +18,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from atrocity_kg import __version__, graphs, iris, pipeline, queries, store
+from atrocity_kg import __version__, pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
-from atrocity_kg.namespaces import AKG, sparql_prologue
-from atrocity_kg.remote import RemoteStore
-from atrocity_kg.results import Table, table_from_solutions
-from atrocity_kg.validate import ValidationReport
+from atrocity_kg.graph import graphs
+from atrocity_kg.graph.validate import ValidationReport
+from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG, sparql_prologue
+from atrocity_kg.query import queries
+from atrocity_kg.query.results import Table, table_from_solutions
+from atrocity_kg.storage import store
+from atrocity_kg.storage.remote import RemoteStore
 
 app = typer.Typer(
     help="The open knowledge graph of atrocity-prevention evidence.",
@@ -257,7 +261,7 @@ def _catalogue_table(settings: Settings, name: str, values: dict[str, str]) -> T
     text = entry.bound_text(values)
     remote = settings.sparql_endpoint
     if remote:
-        from atrocity_kg.client import remote_select
+        from atrocity_kg.query.client import remote_select
 
         answer = remote_select(remote, text)
         if isinstance(answer, bool):
@@ -320,7 +324,7 @@ def query(
             text = entry.bound_text(values)
         remote = endpoint or settings.sparql_endpoint
         if remote:
-            from atrocity_kg.client import remote_select
+            from atrocity_kg.query.client import remote_select
 
             result: Table | bool = remote_select(remote, text)
         else:
@@ -416,7 +420,7 @@ def export_command(
 ) -> None:
     """Write the dumps (each release and the whole graph; Turtle, N-Triples, N-Quads, JSON-LD;
     gzip) and their manifest from the current store: the files the server offers at /dumps/."""
-    from atrocity_kg import export
+    from atrocity_kg.publish import export
 
     settings = Settings()
     folder = output if output is not None else settings.home / "var" / "export" / export.DUMPS
@@ -445,7 +449,7 @@ def export_tables_command(
 ) -> None:
     """Write a release's all_sources/all_factors CSV files in the review's layout, a schema.org
     JSON-LD file and an evidence-gap-map CSV, from the current store."""
-    from atrocity_kg import tables
+    from atrocity_kg.publish import tables
 
     settings = Settings()
     folder = output if output is not None else settings.home / "var" / "export" / "tables"
@@ -478,7 +482,7 @@ def push_command(
     """Make a remote SPARQL 1.1 store hold the embedded store's named graphs, replacing each
     graph whole (pushing twice changes nothing) and dropping our graphs the store alone has;
     credentials come from ATROCITY_KG_PUSH_USER and ATROCITY_KG_PUSH_PASSWORD."""
-    from atrocity_kg import push
+    from atrocity_kg.storage import push
 
     settings = Settings()
     with _reporting() as progress:
@@ -522,7 +526,7 @@ def serve(
     """Serve the graph over HTTP (SPARQL at /sparql) from the embedded store, or a remote one."""
     import uvicorn
 
-    from atrocity_kg.api import create_app
+    from atrocity_kg.web import create_app
 
     base = Settings()
     changes: dict[str, object] = {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from atrocity_kg.remote import UnionMode
+UnionMode = Literal["protocol", "native"]
+"""How a remote store is asked for the union of its named graphs (``remote_union``)."""
 
 
 def _default_home() -> Path:

@@ -12,25 +12,16 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from atrocity_kg import (
-    build,
-    catalogue,
-    durable,
-    evidence,
-    export,
-    graphs,
-    reasoning,
-    store,
-    validate,
-    writelock,
-)
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, StoreError
+from atrocity_kg.graph import build, catalogue, evidence, graphs, reasoning, validate
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.ingest.ushmm import read_release
+from atrocity_kg.publish import export
 from atrocity_kg.quality import report as quality_report_module
 from atrocity_kg.quality.check import check_folder
-from atrocity_kg.remote import RemoteStore
+from atrocity_kg.storage import durable, store, writelock
+from atrocity_kg.storage.remote import RemoteStore
 
 Progress = Callable[[str], None]
 

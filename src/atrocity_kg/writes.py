@@ -20,11 +20,13 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from atrocity_kg import evidence, graphs, pipeline, reasoning, store, validate
+from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
+from atrocity_kg.graph import evidence, graphs, reasoning, validate
 from atrocity_kg.ingest.releases import RELEASES
-from atrocity_kg.writelock import exclusive
+from atrocity_kg.storage import store
+from atrocity_kg.storage.writelock import exclusive
 
 DERIVED_GRAPHS = frozenset(
     {str(reasoning.INFERRED_GRAPH)} | {str(evidence.evidence_graph_name(code)) for code in RELEASES}

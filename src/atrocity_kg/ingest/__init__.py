@@ -1,0 +1,8 @@
+"""The review's release files -> typed records.
+
+In: a folder of USHMM CSV files and Zotero bibliographies, laid out as upstream. Out: records
+(``ushmm.read_release``) with their file and row, the code book of upstream spellings read from
+the curated vocabularies (``codebook``), the releases registry (``releases``), factors reconciled
+to one key each across files and releases (``factors``), and the slips found on the way
+(``quirks``). Bad input fails with the file, row and column at fault.
+"""

@@ -27,11 +27,13 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from atrocity_kg import graphs, iris, sparql
 from atrocity_kg.errors import StoreError
+from atrocity_kg.graph import graphs
 from atrocity_kg.ingest.csvfiles import fold
-from atrocity_kg.namespaces import AKG
-from atrocity_kg.store import GraphStore
+from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG
+from atrocity_kg.query import sparql
+from atrocity_kg.storage.store import GraphStore
 
 
 @dataclass(frozen=True)

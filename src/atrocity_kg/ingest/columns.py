@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from atrocity_kg.namespaces import AKG
+from atrocity_kg.model.namespaces import AKG
 
 
 @dataclass(frozen=True)

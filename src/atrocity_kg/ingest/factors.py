@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atrocity_kg import iris
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
+from atrocity_kg.model import iris
 
 GUIDE_CODE = "Dedoose name"
 RATING_CODE = "Dedoose.name_factor"

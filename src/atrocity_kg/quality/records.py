@@ -28,7 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from atrocity_kg import graphs, iris
+from atrocity_kg.graph import graphs
 from atrocity_kg.ingest import zotero
 from atrocity_kg.ingest.csvfiles import read_rows
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
@@ -37,7 +37,8 @@ from atrocity_kg.ingest.ushmm import (
     GUIDE_COLUMNS,
     SOURCE_COLUMNS_COMMON,
 )
-from atrocity_kg.namespaces import AKG
+from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG
 
 # The records are the store's default graph, which the preparation update (rules/prepare.ru)
 # reads and adds to; the vocabularies are a named graph beside it, seen by the rules' union.

@@ -26,11 +26,11 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
-from atrocity_kg import iris
 from atrocity_kg.errors import QueryError
-from atrocity_kg.namespaces import AKG, DQV, OA, bind_prefixes
+from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG, DQV, OA, bind_prefixes
 from atrocity_kg.quality.rules import Issue, Rule
-from atrocity_kg.store import GraphStore
+from atrocity_kg.storage.store import GraphStore
 
 KINDS_SCHEME = iris.scheme("quality-kinds")
 COLUMNS = ("release", "file", "row", "column", "kind", "found", "action")

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from atrocity_kg import iris, sparql
 from atrocity_kg.errors import QueryError
-from atrocity_kg.queries import header_lines
+from atrocity_kg.model import iris
+from atrocity_kg.query import sparql
+from atrocity_kg.query.queries import header_lines
 
 _HEADER = re.compile(r"^#\s*(?P<key>title|kind|description|action)\s*:\s*(?P<value>.*)$")
 _REQUIRED = ("title", "kind", "description", "action")

@@ -1,0 +1,270 @@
+"""A remote SPARQL 1.1 store in place of the embedded one, for data that outgrows one machine.
+
+The app reads its store through four calls of pyoxigraph's ``Store``: ``query`` (with the union
+default graph, an explicit dataset, or substitutions), ``quads_for_pattern`` and
+``named_graphs``. ``RemoteStore`` answers the same calls over the SPARQL 1.1 Protocol, so every
+route and page works unchanged on Oxigraph server, Apache Jena Fuseki, Virtuoso or GraphDB.
+
+The union default graph: the embedded store answers a query over the union of its named graphs.
+A remote store is asked for that in one of two ways (``Settings.remote_union``):
+
+- ``protocol`` (the default, standard): every named graph is sent as a ``default-graph-uri`` and
+  a ``named-graph-uri``, so the query sees their merge as its default graph and each by name;
+  the list of graphs is read from the store and kept for ``GRAPHS_TTL`` seconds;
+- ``native``: the store's own default graph already is the union (Oxigraph server started with
+  ``--union-default-graph``, Fuseki with ``tdb2:unionDefaultGraph true``, GraphDB and Virtuoso
+  as they come), so nothing is sent and requests stay short.
+
+Bound values are sent as a VALUES block at the top of the query's outer WHERE group (terms built
+by pyoxigraph, never pasted into patterns). Blank nodes cannot be named across requests, so
+``quads_for_pattern`` with a blank node finds nothing.
+
+A base IRI (pyoxigraph's ``base_iri``: for a client's query, the URL of our endpoint) cannot be
+sent as a parameter of the protocol: it goes as a BASE declaration in front of the query, the
+standard way, and only when the query has a relative IRI to resolve, so that the remote parser's
+error positions are those of the text the client wrote whenever the BASE is not needed. A query's
+own BASE comes after ours and wins; a relative one is resolved against ours, as RFC 3986 says.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+from atrocity_kg.config import UnionMode
+from atrocity_kg.errors import StoreError
+from atrocity_kg.model.negotiation import N_TRIPLES, SPARQL_JSON
+from atrocity_kg.query.queries import with_values
+
+GRAPHS_TTL = 30.0
+RESULTS = SPARQL_JSON.media_type
+TRIPLES = N_TRIPLES.media_type
+ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
+
+GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+HAS_GRAPH = "ASK WHERE { GRAPH ?g { } }"
+QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+# SPARQL's IRIREF token, and the scheme that makes an IRI absolute (RFC 3987).
+_IRI_REF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class RemoteStore:
+    """The calls of ``pyoxigraph.Store`` that the app makes, answered by a SPARQL endpoint."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        union: UnionMode = "protocol",
+        timeout: float = 30.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.union = union
+        self._client = client or httpx.Client(
+            timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        )
+        self._graphs: tuple[float, tuple[str, ...]] | None = None
+        self._graphs_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- pyoxigraph's calls ---------------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        *,
+        use_default_graph_as_union: bool = False,
+        default_graph: GraphName | Iterable[GraphName] | None = None,
+        named_graphs: Iterable[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, Term | ox.Triple] | None = None,
+        base_iri: str | None = None,
+    ) -> QueryAnswer:
+        """Run a query; SELECT and ASK give pyoxigraph's own result objects, CONSTRUCT and
+        DESCRIBE an iterator of triples. A query the store rejects raises SyntaxError, as the
+        embedded store does, with the store's message; a base IRI that is not an absolute IRI
+        raises ValueError, as there."""
+        if substitutions:
+            bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
+            for variable, term in substitutions.items():
+                if not isinstance(term, ox.NamedNode | ox.Literal):
+                    kind = "blank node" if isinstance(term, ox.BlankNode) else "triple"
+                    raise ValueError(f"a {kind} cannot be bound in a query to a remote store")
+                bound[variable] = term
+            query = with_values(query, bound)
+        if base_iri is not None:
+            query = with_base(query, base_iri)
+        parameters: list[tuple[str, str]] = [("query", query)]
+        if default_graph is not None or named_graphs is not None:
+            defaults = (
+                [default_graph]
+                if isinstance(default_graph, ox.NamedNode | ox.BlankNode | ox.DefaultGraph)
+                else list(default_graph or ())
+            )
+            parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults]
+            parameters += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
+        elif use_default_graph_as_union and self.union == "protocol":
+            names = self.graph_names()
+            parameters += [("default-graph-uri", name) for name in names]
+            parameters += [("named-graph-uri", name) for name in names]
+        return self._answer(self._post(parameters))
+
+    def quads_for_pattern(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        object: Term | None,
+        graph_name: ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None = None,
+    ) -> Iterator[ox.Quad]:
+        """The quads of the named graphs that match (the remote default graph is not read)."""
+        bound = {"s": subject, "p": predicate, "o": object}
+        if isinstance(graph_name, ox.DefaultGraph):
+            return iter(())
+        if graph_name is not None:
+            bound["g"] = graph_name
+        given = {ox.Variable(name): term for name, term in bound.items() if term is not None}
+        if any(isinstance(term, ox.BlankNode) for term in given.values()):
+            return iter(())
+        answer = self.query(QUADS, substitutions=given)
+        assert isinstance(answer, ox.QuerySolutions)
+        return (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in answer)
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        return (ox.NamedNode(name) for name in self.graph_names(fresh=True))
+
+    def contains_named_graph(self, graph_name: ox.NamedNode | ox.BlankNode) -> bool:
+        if isinstance(graph_name, ox.BlankNode):
+            return False
+        answer = self.query(HAS_GRAPH, substitutions={ox.Variable("g"): graph_name})
+        assert isinstance(answer, ox.QueryBoolean)
+        return bool(answer)
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def graph_names(self, *, fresh: bool = False) -> tuple[str, ...]:
+        """The store's named graphs, read again after GRAPHS_TTL seconds (or when asked)."""
+        with self._graphs_lock:
+            now = time.monotonic()
+            if fresh or self._graphs is None or now - self._graphs[0] > GRAPHS_TTL:
+                answer = self._answer(self._post([("query", GRAPH_NAMES)]))
+                assert isinstance(answer, ox.QuerySolutions)
+                names = sorted(
+                    row["g"].value for row in answer if isinstance(row["g"], ox.NamedNode)
+                )
+                self._graphs = (now, tuple(names))
+            return self._graphs[1]
+
+    def _post(self, parameters: list[tuple[str, str]]) -> httpx.Response:
+        """Send the query; the answer's body is left to stream (closed by ``_answer``'s reader,
+        or here on an error)."""
+        request = self._client.build_request(
+            "POST", self.endpoint, data=_form(parameters), headers={"Accept": ACCEPT}
+        )
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise StoreError(
+                f"the remote store at {self.endpoint} did not answer: {error}"
+            ) from None
+        if response.status_code == 200:
+            return response
+        try:
+            response.read()
+        finally:
+            response.close()
+        if response.status_code == 400:
+            raise SyntaxError(_message(response))
+        raise StoreError(
+            f"the remote store at {self.endpoint} answered {response.status_code}: "
+            f"{_message(response)}"
+        )
+
+    def _answer(self, response: httpx.Response) -> QueryAnswer:
+        """pyoxigraph's parsers pull the body as they are read, so an answer far larger than
+        memory streams through; the connection closes when the parser is dropped."""
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = io.BufferedReader(_Body(response), buffer_size=64 * 1024)
+        if media == RESULTS:
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            assert isinstance(parsed, ox.QuerySolutions | ox.QueryBoolean)
+            return parsed
+        if media == TRIPLES:
+            quads = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+            return (quad.triple for quad in quads)
+        body.close()
+        raise StoreError(f"the remote store at {self.endpoint} answered in {media or 'no type'}")
+
+
+class _Body(io.RawIOBase):
+    """A streamed response body as a file for pyoxigraph's parsers; closing it (explicitly, at
+    the end, or when it is dropped) closes the response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__()
+        self._response = response
+        self._chunks = response.iter_bytes()
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._response.close()
+                return 0
+            self._left = chunk
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+        super().close()
+
+
+def with_base(query: str, base_iri: str) -> str:
+    """The query with ``BASE <base_iri>`` in front when it has a relative IRI reference (see the
+    module's notes). The scan may count an IRI-like piece of a string or a comment too: the
+    BASE added for it changes nothing but the line numbers of the remote's error messages."""
+    declaration = str(ox.NamedNode(base_iri))  # refuses what is not an absolute IRI
+    relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
+    return f"BASE {declaration}\n{query}" if relative else query
+
+
+def _graph_iri(graph: GraphName) -> str:
+    """A graph named in a dataset, as the protocol names it: by IRI only (a blank node or the
+    default graph cannot be named across requests)."""
+    if not isinstance(graph, ox.NamedNode):
+        raise ValueError("only graphs named by an IRI can be sent to a remote store")
+    return graph.value
+
+
+def _form(parameters: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The parameters as httpx's form data (repeated names as lists)."""
+    form: dict[str, list[str]] = {}
+    for name, value in parameters:
+        form.setdefault(name, []).append(value)
+    return form
+
+
+def _message(response: httpx.Response) -> str:
+    return " ".join(response.text.split())[:500]

@@ -1,0 +1,277 @@
+"""What the protocol routers (/sparql, /graph-store) share: plain-text errors, the store, and
+answers serialised in a worker thread and streamed to the client chunk by chunk.
+
+pyoxigraph's lazy results (QuerySolutions, QueryTriples, quad iterators) may not leave the thread
+that made them, and its serialisers write a whole answer to a file-like object in one call. So a
+worker thread runs the query, chooses the format and writes into a bounded pipe that the response
+drains: memory stays at a few chunks whatever the size of the answer, and a slow client slows the
+writer down instead of filling the memory. The first chunk is awaited before the response starts,
+so that a failure found early (an unacceptable format, a failed evaluation) still gets its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+
+from fastapi import Request, Response
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from atrocity_kg.model.negotiation import Format
+from atrocity_kg.query.sandbox import Chunk, ChunkWriter, Emit, End, Failure, Message, Start
+from atrocity_kg.storage.store import GraphStore
+from atrocity_kg.web import failures
+from atrocity_kg.web.headers import VARY, failure_headers, start_headers
+
+log = logging.getLogger(__name__)
+
+PIPE_DEPTH = 8
+
+
+class ProtocolError(Exception):
+    """An answer other than 200, given to the client as one line of plain text."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def failure_error(failure: Failure) -> ProtocolError:
+    """A query's failure (``sandbox.Failure``) as the answer the client gets."""
+    return ProtocolError(failure.status, failure.message, failure_headers(failure))
+
+
+class PlainErrorRoute(APIRoute):
+    """Answers a ProtocolError raised anywhere in the route (dependencies included) as text/plain,
+    as the SPARQL Protocol's clients expect a readable message, not a JSON envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ProtocolError as error:
+                return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
+
+        return route
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and refused (413) as soon as it passes ``limit`` bytes,
+    or before reading when its declared length already does."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"the request body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, f"the request body is over {limit} bytes")
+    return bytes(body)
+
+
+async def get_store(request: Request) -> GraphStore:
+    """The store the app opened at start-up (async: FastAPI would run a plain function in its
+    thread pool, a hop that costs more than the lookup)."""
+    current: GraphStore | None = request.app.state.store
+    if current is None:
+        raise ProtocolError(503, "the store is not open")
+    return current
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the worker decided before writing anything: the format and how to write."""
+
+    fmt: Format
+    write: Callable[[IO[bytes]], None]
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(VARY))
+
+
+class _ClosedError(Exception):
+    """The response is gone (client disconnected, server stopping): stop writing."""
+
+
+_END = object()
+
+
+class _Pipe:
+    """Chunks from the worker thread to the event loop, at most PIPE_DEPTH in flight."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: asyncio.Queue[object] = asyncio.Queue()
+        self._room = threading.Semaphore(PIPE_DEPTH)
+        self._closed = threading.Event()
+
+    def send(self, item: object) -> None:
+        """From the worker; blocks while the pipe is full, raises _ClosedError once it is closed."""
+        while not self._room.acquire(timeout=0.25):
+            if self._closed.is_set():
+                raise _ClosedError
+        if self._closed.is_set():
+            raise _ClosedError
+        try:
+            self._loop.call_soon_threadsafe(self._items.put_nowait, item)
+        except RuntimeError:  # the loop is closed
+            self._closed.set()
+            raise _ClosedError from None
+
+    async def receive(self) -> object:
+        item = await self._items.get()
+        self._room.release()
+        return item
+
+    def close(self) -> None:
+        self._closed.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What the response needs to start: plain data, safe to hand to the event loop."""
+
+    content_type: str
+    headers: Mapping[str, str]
+
+
+def _detached(error: Exception) -> ProtocolError:
+    """A fresh error carrying only the message: the original's traceback holds the worker's
+    frames, whose pyoxigraph results must not be dropped on another thread. An unexpected error
+    is logged here, in the worker, and the client gets only a reference to that log entry."""
+    if isinstance(error, ProtocolError):
+        return ProtocolError(error.status, error.message, error.headers)
+    reference = failures.report(error, "answering a query")
+    return ProtocolError(500, failures.client_message(reference))
+
+
+def _work(pipe: _Pipe, prepare: Callable[[], Plan], head: bool) -> None:
+    """The worker thread: everything that touches pyoxigraph's lazy results happens (and ends)
+    here; only bytes, _Start and detached errors cross to the event loop."""
+    try:
+        try:
+            plan = prepare()
+        except Exception as error:
+            pipe.send(_detached(error))
+            return
+        pipe.send(_Start(plan.fmt.content_type, dict(plan.headers)))
+        if head:
+            return
+        writer = ChunkWriter(pipe.send)
+        try:
+            plan.write(cast(IO[bytes], writer))
+            writer.flush()
+        except Exception as error:
+            if not pipe.closed:
+                pipe.send(_detached(error))
+            return
+        pipe.send(_END)
+    except _ClosedError:
+        return
+
+
+async def _rest(pipe: _Pipe, received: list[object]) -> AsyncIterator[bytes]:
+    """The body: the chunks already received, then the others until the end.
+
+    An error after the status was sent can only cut the response short: it is raised, so that
+    the server closes the connection without the final chunk and the client sees the truncation.
+    """
+    try:
+        for item in received:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(bytes, item)
+        item = await pipe.receive()
+        while item is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(bytes, item)
+            item = await pipe.receive()
+    finally:
+        pipe.close()
+
+
+def _relay(pipe: _Pipe, produce: Callable[[Emit], None]) -> None:
+    """The worker thread for answers produced as messages (``sandbox``): each one goes down the
+    pipe as the item ``stream`` expects."""
+
+    def emit(message: Message) -> None:
+        if isinstance(message, Chunk):
+            pipe.send(message.data)
+        elif isinstance(message, Start):
+            pipe.send(_Start(message.content_type, start_headers(message)))
+        elif isinstance(message, End):
+            pipe.send(_END)
+        else:
+            pipe.send(failure_error(message))
+
+    try:
+        produce(emit)
+    except _ClosedError:
+        return
+    except Exception as error:
+        if not pipe.closed:
+            with contextlib.suppress(_ClosedError):
+                pipe.send(_detached(error))
+
+
+async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response:
+    """Run ``prepare`` and the writing it returns in a worker thread; stream what it writes.
+
+    ``prepare`` may raise ProtocolError (or any error) before writing: that becomes the answer.
+    For HEAD, only ``prepare`` runs and the answer carries the headers without a body.
+    """
+    return await _respond(lambda pipe: _work(pipe, prepare, head), head)
+
+
+async def relay(produce: Callable[[Emit], None], *, head: bool = False) -> Response:
+    """Stream an answer that ``produce`` emits as messages, from a worker thread (``produce``
+    blocks: it may wait for a worker process)."""
+    return await _respond(lambda pipe: _relay(pipe, produce), head)
+
+
+async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:
+    """Start ``target`` writing into a pipe in a thread; answer with what comes out of it."""
+    pipe = _Pipe(asyncio.get_running_loop())
+    worker = threading.Thread(target=target, args=(pipe,), name="atrocity-kg-writer", daemon=True)
+    worker.start()
+    try:
+        start = await pipe.receive()
+        if isinstance(start, ProtocolError):
+            raise start
+        assert isinstance(start, _Start)
+        if head:
+            response = Response(status_code=200, headers=dict(start.headers))
+            response.headers["content-type"] = start.content_type
+            del response.headers["content-length"]  # unknown without writing the body
+            return response
+        first = await pipe.receive()
+        if isinstance(first, ProtocolError):
+            raise first
+        if first is _END:
+            return Response(b"", media_type=start.content_type, headers=dict(start.headers))
+        second = await pipe.receive()
+        if second is _END:
+            # The whole answer is one chunk: sent at once, with its length, not chunked.
+            pipe.close()
+            return Response(
+                cast(bytes, first), media_type=start.content_type, headers=dict(start.headers)
+            )
+    except BaseException:
+        pipe.close()
+        raise
+    return StreamingResponse(
+        _rest(pipe, [first, second]), media_type=start.content_type, headers=dict(start.headers)
+    )

@@ -1,0 +1,134 @@
+"""/quality: the review's own slips, as the quality annotations of the graph being served.
+
+One record per place where the USHMM release files contradict themselves, each other or an
+earlier release (atrocity_kg.quality), read from ``graph/quality`` of the store with the same
+query the command uses. HTML for people (the site's header, one table per kind), JSON or CSV by
+``Accept`` or ``?format=``; ``?release=V1|V2|V3`` keeps one release's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.model.negotiation import preferred_media_type
+from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
+from atrocity_kg.web import rendering
+from atrocity_kg.web.dependencies import MaybeStore
+from atrocity_kg.web.headers import VARY
+
+router = APIRouter(tags=["quality"])
+
+HTML = "text/html"
+JSON = "application/json"
+CSV = "text/csv"
+# By ?format= name, in the order a client with no preference gets them: a browser, or curl.
+FORMATS = {"html": HTML, "json": JSON, "csv": CSV}
+
+
+class ReleaseCode(StrEnum):
+    V1 = "V1"
+    V2 = "V2"
+    V3 = "V3"
+
+
+class FormatName(StrEnum):
+    html = "html"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """The records of a kind that the graph handles one way: the action is said once."""
+
+    action: str
+    records: list[QualityRecord]
+
+
+@dataclass(frozen=True)
+class KindSection:
+    """One kind on the page: its records, grouped by what the graph does about them."""
+
+    kind: KindSummary
+    records: list[QualityRecord]
+
+    @property
+    def anchor(self) -> str:
+        return f"kind-{self.kind.kind}"
+
+    @property
+    def groups(self) -> list[ActionGroup]:
+        grouped: dict[str, list[QualityRecord]] = {}
+        for record in self.records:
+            grouped.setdefault(record.action, []).append(record)
+        return [ActionGroup(action, records) for action, records in grouped.items()]
+
+
+def sections(report: QualityReport) -> list[KindSection]:
+    return [
+        KindSection(kind, [r for r in report.records if r.kind == kind.kind])
+        for kind in report.kinds
+        if kind.count
+    ]
+
+
+def _chosen(request: Request, named: FormatName | None) -> str | None:
+    if named is not None:
+        return FORMATS[named.value]
+    return preferred_media_type(request.headers.get("accept"), list(FORMATS.values()))
+
+
+@router.get(
+    "/quality",
+    summary="Where the review's release files contradict themselves, each other or an earlier "
+    "release",
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "the quality report: HTML, JSON or CSV",
+            "content": {HTML: {}, JSON: {}, CSV: {}},
+        },
+        406: {"description": "none of HTML, JSON and CSV is acceptable", "content": {}},
+    },
+)
+def quality(
+    request: Request,
+    current: MaybeStore,
+    release: Annotated[
+        ReleaseCode | None, Query(description="keep the records of one release's files")
+    ] = None,
+    format_name: Annotated[
+        FormatName | None, Query(alias="format", description="output format; overrides Accept")
+    ] = None,
+) -> Response:
+    """One record per place: release, file (its path inside the release folder), row (from 1
+    after the header), column, kind, what the files say there and what the graph does about it.
+    Read from the store's graph/quality."""
+    chosen = _chosen(request, format_name)
+    if chosen is None:
+        return PlainTextResponse(
+            f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=VARY
+        )
+    code = release.value if release is not None else None
+    report = read_report(current, code) if current is not None else QualityReport(code)
+    suffix = f"-{code.lower()}" if code else ""
+    if chosen == CSV:
+        headers = {**VARY, "Content-Disposition": f'inline; filename="quality{suffix}.csv"'}
+        return Response(report.to_csv(), media_type="text/csv; charset=utf-8", headers=headers)
+    if chosen == JSON:
+        return Response(report.to_json(), media_type=JSON, headers=VARY)
+    return rendering.page(
+        "quality.html",
+        headers=VARY,
+        report=report,
+        sections=sections(report),
+        releases=list(RELEASES),
+        chosen_release=code,
+        served=current is not None,
+    )

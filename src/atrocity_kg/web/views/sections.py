@@ -1,0 +1,547 @@
+"""Sections for people: what the page of a tool, factor, study, strategy or release adds to
+the statements every page lists (its evidence table, studies, findings, gap maps ...).
+
+In: a store, a thing and its kinds. Out: a ``Section`` the page template lays out, from the
+queries of ``query/sparql/page-*.rq`` with the thing as a bound value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from atrocity_kg.model import iris
+from atrocity_kg.model.citations import emphasis_pieces
+from atrocity_kg.model.namespaces import AKG as NS
+from atrocity_kg.query import sparql
+from atrocity_kg.storage.store import GraphStore
+from atrocity_kg.web.views import gap_map
+from atrocity_kg.web.views.terms import (
+    CREATOR,
+    DCT,
+    DESCRIPTIONS,
+    DOI,
+    EDITOR,
+    ISSUED,
+    Labels,
+    Release,
+    Term,
+    compact,
+    doi_url,
+    first_literal,
+    literals_of,
+    local_href,
+    preferred,
+)
+
+RESEARCH = str(iris.concept("evidence basis", "research"))
+LEVEL_RANK = {
+    key: rank
+    for rank, key in enumerate(
+        ("relatively-strong", "moderate", "relatively-weak", "none-available")
+    )
+}
+
+PUBLICATION_NAME = ox.NamedNode("http://prismstandard.org/namespaces/basic/2.0/publicationName")
+CITATION = ox.NamedNode(DCT + "bibliographicCitation")
+INDEX_NUMBER = ox.NamedNode(str(NS.indexNumber))
+IN_RELEASE = ox.NamedNode(str(NS.inRelease))
+PUBLICATION_TYPE = ox.NamedNode(str(NS.publicationType))
+EMPIRICAL_BASIS = ox.NamedNode(str(NS.empiricalBasis))
+USES_METHOD = ox.NamedNode(str(NS.usesMethod))
+OPPOSITE = ox.NamedNode(str(NS.oppositeFactor))
+FAMILY = ox.NamedNode(str(NS.factorFamily))
+SECTION_TYPES = {
+    str(NS.PreventionTool): "tool",
+    str(NS.SuccessFactor): "factor",
+    str(NS.ContextualFactor): "factor",
+    str(NS.DesignFactor): "factor",
+    str(NS.Study): "study",
+    str(NS.Strategy): "strategy",
+    str(NS.Release): "release",
+}
+
+
+def select(store: GraphStore, name: str, **bound: ox.NamedNode) -> list[dict[str, Any]]:
+    """The rows of the page query ``sparql/{name}.rq`` with ``bound`` values."""
+    return sparql.select(store, sparql.load(name), bound)
+
+
+def _value(term: Any) -> str:
+    return str(term.value) if term is not None else ""
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    mechanism: Term
+    description: str
+    strategy: Term
+
+
+@dataclass(frozen=True)
+class EvidenceCell:
+    """One recomputed rating: level, number of findings and score, and the factor as coded."""
+
+    level: str
+    level_key: str
+    findings: int
+    score: str
+    coded: str
+    assessment: str
+
+    @property
+    def href(self) -> str | None:
+        return local_href(self.assessment)
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """A factor (tool page) or a tool (factor page), with its rating in each release."""
+
+    subject: Term
+    cells: tuple[EvidenceCell | None, ...]
+
+
+@dataclass(frozen=True)
+class StudyLine:
+    study: Term
+    year: str
+    releases: tuple[str, ...]
+    tools: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingLine:
+    finding: Term
+    release: str
+    tool: Term
+    factor: Term | None
+    outcome: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Support:
+    """Why a tool supports a strategy: its mechanisms, and the releases stating it."""
+
+    tool: Term
+    justification: Term
+    mechanisms: tuple[Term, ...]
+    stated_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ToolCount:
+    tool: Term
+    studies: int
+    findings: int
+
+
+@dataclass
+class Section:
+    """The kind-specific part of a page; which fields are filled depends on ``kind``."""
+
+    kind: str
+    codes: tuple[str, ...] = ()
+    description: str = ""
+    mechanisms: list[Mechanism] = field(default_factory=list)
+    evidence: list[EvidenceRow] = field(default_factory=list)
+    gap_maps: list[gap_map.GapMap] = field(default_factory=list)
+    studies: list[StudyLine] = field(default_factory=list)
+    opposite: Term | None = None
+    family: Term | None = None
+    record: list[tuple[str, list[Term]]] = field(default_factory=list)
+    findings: list[FindingLine] = field(default_factory=list)
+    supports: list[Support] = field(default_factory=list)
+    counts: list[tuple[str, str, int]] = field(default_factory=list)
+    tool_counts: list[ToolCount] = field(default_factory=list)
+
+
+def section_kind(types: Iterable[str]) -> str | None:
+    for type_iri in types:
+        if type_iri in SECTION_TYPES:
+            return SECTION_TYPES[type_iri]
+    return None
+
+
+def _codes(known: list[Release]) -> dict[str, str]:
+    return {release.iri: release.code for release in known}
+
+
+def _evidence_rows(
+    store: GraphStore, labels: Labels, known: list[Release], subject: str, **bound: ox.NamedNode
+) -> list[EvidenceRow]:
+    """Rows keyed by ``subject`` (``shown`` or ``tool``), one column per release oldest first,
+    strongest first in the latest release."""
+    order = [release.iri for release in reversed(known)]
+    cells: dict[str, dict[str, EvidenceCell]] = {}
+    scores: dict[tuple[str, str], float] = {}
+    for row in select(store, "page-evidence", research=ox.NamedNode(RESEARCH), **bound):
+        key, release, level = row[subject], row["release"], row["level"]
+        if key is None or release is None or level is None or row["coded"] is None:
+            continue
+        cells.setdefault(key.value, {})[release.value] = EvidenceCell(
+            labels(level) or compact(level.value),
+            level.value.rsplit("/", 1)[-1],
+            int(_value(row["findings"]) or 0),
+            _value(row["vote"]),
+            row["coded"].value,
+            _value(row["assessment"]),
+        )
+        scores[(key.value, release.value)] = abs(float(_value(row["vote"]) or 0))
+    latest = order[-1] if order else ""
+
+    def strength(key: str) -> tuple[int, int, float, int, str]:
+        cell = cells[key].get(latest)
+        if cell is None:
+            return (1, 9, 0.0, 0, (labels(ox.NamedNode(key)) or key).lower())
+        return (
+            0,
+            LEVEL_RANK.get(cell.level_key, 9),
+            -scores[(key, latest)],
+            -cell.findings,
+            (labels(ox.NamedNode(key)) or key).lower(),
+        )
+
+    labels.prefetch(cells)
+    return [
+        EvidenceRow(
+            labels.term(ox.NamedNode(key)), tuple(cells[key].get(release) for release in order)
+        )
+        for key in sorted(cells, key=strength)
+    ]
+
+
+def _study_lines(
+    store: GraphStore, labels: Labels, rows: list[dict[str, Any]], codes: dict[str, str]
+) -> list[StudyLine]:
+    releases: dict[str, set[str]] = {}
+    tools: dict[str, set[str]] = {}
+    for row in rows:
+        study, release = row["study"], row["release"]
+        if study is None or release is None:
+            continue
+        releases.setdefault(study.value, set()).add(codes.get(release.value, release.value))
+        tool = row.get("tool")
+        tools.setdefault(study.value, set())
+        if tool is not None:
+            tools[study.value].add(tool.value)
+    labels.prefetch([*releases, *(tool for found in tools.values() for tool in found)])
+    issued = literals_of(store, (ox.NamedNode(study) for study in releases), [ISSUED])
+    lines = []
+    for study, found in releases.items():
+        node = ox.NamedNode(study)
+        lines.append(
+            StudyLine(
+                labels.term(node),
+                preferred(issued, study, [ISSUED]) or "",
+                tuple(sorted(found)),
+                tuple(
+                    labels.term(ox.NamedNode(t))
+                    for t in sorted(tools[study], key=lambda t: labels(ox.NamedNode(t)) or t)
+                ),
+            )
+        )
+    return sorted(lines, key=lambda line: (line.year, line.study.text.lower()), reverse=True)
+
+
+def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    mechanisms = []
+    for row in select(store, "page-mechanisms", thing=node):
+        mechanism, strategy = row["mechanism"], row["strategy"]
+        if isinstance(mechanism, ox.NamedNode) and isinstance(strategy, ox.NamedNode):
+            mechanisms.append(
+                Mechanism(
+                    labels.term(mechanism),
+                    first_literal(store, mechanism, DESCRIPTIONS),
+                    labels.term(strategy),
+                )
+            )
+    mechanisms.sort(key=lambda m: (m.strategy.text, m.mechanism.text))
+    evidence = _evidence_rows(store, labels, known, "shown", tool=node)
+    studies = _study_lines(store, labels, select(store, "page-tool-studies", thing=node), codes)
+    return Section(
+        "tool",
+        codes=tuple(release.code for release in reversed(known)),
+        description=first_literal(store, node, DESCRIPTIONS),
+        mechanisms=mechanisms,
+        evidence=evidence,
+        gap_maps=tool_gap_maps(store, node, known, evidence, labels),
+        studies=studies,
+    )
+
+
+def tool_gap_maps(
+    store: GraphStore,
+    node: ox.NamedNode,
+    known: list[Release],
+    evidence: list[EvidenceRow],
+    labels: Labels,
+) -> list[gap_map.GapMap]:
+    """The tool's row of the home page's map, then its factors shown in the latest release x
+    outcomes (each map with its own scale: the tool's totals would shrink every factor's circle
+    to a dot). A factor shown as its opposite counts lesser-effectiveness findings in favour."""
+    if not known:
+        return []
+    latest = known[0]
+    findings = [
+        f for f in gap_map.gap_findings(store, ox.NamedNode(latest.iri)) if f.tool == node.value
+    ]
+    name = labels(node) or node.value
+    overall = gap_map.GapMap(
+        "tool-row-gap-map",
+        f"All findings on {name} per outcome, release {latest.code}",
+        latest.code,
+        "Tool",
+        [gap_map.GapRow(name, None, node.value)],
+    )
+    rows = []
+    chosen = []
+    for row in evidence:
+        cell = row.cells[-1]
+        if cell is None or row.subject.iri is None:
+            continue
+        rows.append(
+            gap_map.GapRow(
+                row.subject.text,
+                row.subject.href,
+                row.subject.iri,
+                inverted=cell.coded != row.subject.iri,
+            )
+        )
+        chosen.append([f for f in findings if f.factor == cell.coded])
+    factors = gap_map.GapMap(
+        "tool-gap-map",
+        f"Factor findings per success factor and outcome, release {latest.code}",
+        latest.code,
+        "Factor",
+        rows,
+    )
+    return [gap_map.fill_map(overall, [findings]), gap_map.fill_map(factors, chosen)]
+
+
+def factor_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    opposite = next(iter(store.quads_for_pattern(node, OPPOSITE, None, None)), None)
+    family = next(iter(store.quads_for_pattern(node, FAMILY, None, None)), None)
+    rows = select(store, "page-factor-studies", thing=node)
+    return Section(
+        "factor",
+        codes=tuple(release.code for release in reversed(known)),
+        description=first_literal(store, node, DESCRIPTIONS),
+        evidence=_evidence_rows(store, labels, known, "tool", shown=node),
+        studies=_study_lines(store, labels, rows, _codes(known)),
+        opposite=labels.term(opposite.object) if opposite is not None else None,
+        family=labels.term(family.object) if family is not None else None,
+    )
+
+
+def _literals(store: GraphStore, node: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
+    values = {
+        quad.object.value
+        for quad in store.quads_for_pattern(node, predicate, None, None)
+        if isinstance(quad.object, ox.Literal)
+    }
+    return [Term(value) for value in sorted(values)]
+
+
+def _linked(
+    store: GraphStore, labels: Labels, node: ox.NamedNode, predicate: ox.NamedNode
+) -> list[Term]:
+    values = {
+        quad.object.value: quad.object
+        for quad in store.quads_for_pattern(node, predicate, None, None)
+        if isinstance(quad.object, ox.NamedNode)
+    }
+    return sorted((labels.term(value) for value in values.values()), key=lambda t: t.text)
+
+
+def _citations(
+    store: GraphStore, node: ox.NamedNode, venue: list[Term], title: list[Term]
+) -> list[Term]:
+    """The study's citations (plain text in the graph), each cut where the page emphasises its
+    venue, or the title of a book or report, as the review's own citations do."""
+    return [
+        Term(
+            citation.text,
+            pieces=emphasis_pieces(
+                citation.text,
+                venue[0].text if venue else None,
+                title[0].text if title else None,
+            ),
+        )
+        for citation in _literals(store, node, CITATION)
+    ]
+
+
+def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    dois = _literals(store, node, DOI)
+    title = _literals(store, node, ox.NamedNode(DCT + "title"))
+    venue = _literals(store, node, PUBLICATION_NAME)
+    record = [
+        ("Title", title),
+        ("Authors", _literals(store, node, CREATOR)),
+        ("Editors", _literals(store, node, EDITOR)),
+        ("Year", _literals(store, node, ISSUED)),
+        ("Published in", venue),
+        ("Publication type", _linked(store, labels, node, PUBLICATION_TYPE)),
+        ("Empirical basis", _linked(store, labels, node, EMPIRICAL_BASIS)),
+        ("Methods", _linked(store, labels, node, USES_METHOD)),
+        ("DOI", [Term(d.text, doi_url(d.text), note="DOI") for d in dois]),
+        ("Citation", _citations(store, node, venue, title)),
+        ("Review index number", _literals(store, node, INDEX_NUMBER)),
+        ("In releases", _linked(store, labels, node, IN_RELEASE)),
+    ]
+    findings = []
+    rows = select(store, "page-study-findings", thing=node)
+    labels.prefetch(term for row in rows for term in row.values())
+    for row in rows:
+        finding, release, tool = row["finding"], row["release"], row["tool"]
+        outcome, direction, factor = row["outcome"], row["direction"], row["factor"]
+        if None in (finding, release, tool, outcome, direction):
+            continue
+        findings.append(
+            FindingLine(
+                Term("finding", local_href(finding.value), finding.value),
+                codes.get(release.value, release.value),
+                labels.term(tool),
+                labels.term(factor) if isinstance(factor, ox.NamedNode) else None,
+                labels(outcome) or compact(outcome.value),
+                labels(direction) or compact(direction.value),
+            )
+        )
+    findings.sort(
+        key=lambda f: (
+            f.release,
+            f.tool.text,
+            f.factor.text if f.factor else "",
+            f.outcome,
+            f.direction,
+        )
+    )
+    return Section(
+        "study", record=[(name, terms) for name, terms in record if terms], findings=findings
+    )
+
+
+def strategy_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    codes = _codes(known)
+    grouped: dict[str, tuple[str, set[str], set[str]]] = {}
+    for row in select(store, "page-justifications", thing=node):
+        justification, tool = row["justification"], row["tool"]
+        if not isinstance(justification, ox.NamedNode) or not isinstance(tool, ox.NamedNode):
+            continue
+        entry = grouped.setdefault(tool.value, (justification.value, set(), set()))
+        if isinstance(row["mechanism"], ox.NamedNode):
+            entry[1].add(row["mechanism"].value)
+        if isinstance(row["stating"], ox.NamedNode):
+            entry[2].add(codes.get(row["stating"].value, row["stating"].value))
+    labels.prefetch(
+        [*grouped, *(mechanism for entry in grouped.values() for mechanism in entry[1])]
+    )
+    supports = [
+        Support(
+            labels.term(ox.NamedNode(tool)),
+            Term("justification", local_href(justification), justification),
+            tuple(sorted((labels.term(ox.NamedNode(m)) for m in mechanisms), key=lambda t: t.text)),
+            tuple(sorted(stating)),
+        )
+        for tool, (justification, mechanisms, stating) in grouped.items()
+    ]
+    supports.sort(key=lambda s: s.tool.text.lower())
+    return Section(
+        "strategy", description=first_literal(store, node, DESCRIPTIONS), supports=supports
+    )
+
+
+def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    labels = Labels(store)
+    findings = select(store, "page-release-findings", thing=node)
+    overall = str(NS.OverallEffectFinding)
+    by_tool: dict[str, tuple[set[str], set[str]]] = {}
+    for row in findings:
+        tool = row["tool"]
+        if tool is None or row["study"] is None or row["finding"] is None:
+            continue
+        studies, found = by_tool.setdefault(tool.value, (set(), set()))
+        studies.add(row["study"].value)
+        found.add(row["finding"].value)
+    assessments = select(
+        store, "page-release-assessments", thing=node, research=ox.NamedNode(RESEARCH)
+    )
+    published = {
+        _value(r["assessment"])
+        for r in assessments
+        if _value(r["kind"]) == str(NS.ResearchAssessment)
+    }
+    recomputed = [r for r in assessments if _value(r["kind"]) == str(NS.RecomputedAssessment)]
+    counts = [
+        ("studies", "Studies", len({_value(r["study"]) for r in findings})),
+        ("findings", "Findings", len({_value(r["finding"]) for r in findings})),
+        (
+            "overall-findings",
+            "Overall-effect findings",
+            len({_value(r["finding"]) for r in findings if _value(r["kind"]) == overall}),
+        ),
+        (
+            "factor-findings",
+            "Factor findings",
+            len({_value(r["finding"]) for r in findings if _value(r["kind"]) != overall}),
+        ),
+        ("tools", "Tools with findings", len(by_tool)),
+        (
+            "factors",
+            "Factors in findings",
+            len({_value(r["factor"]) for r in findings if r["factor"] is not None}),
+        ),
+        ("published", "Research ratings published", len(published)),
+        (
+            "recomputed",
+            "Research ratings recomputed",
+            len({_value(r["assessment"]) for r in recomputed}),
+        ),
+        (
+            "matching",
+            "Recomputed ratings matching the published one",
+            len({_value(r["assessment"]) for r in recomputed if _value(r["matches"]) == "true"}),
+        ),
+    ]
+    labels.prefetch(by_tool)
+    tool_counts = sorted(
+        (
+            ToolCount(labels.term(ox.NamedNode(tool)), len(studies), len(found))
+            for tool, (studies, found) in by_tool.items()
+        ),
+        key=lambda line: line.tool.text.lower(),
+    )
+    return Section(
+        "release",
+        description=first_literal(store, node, DESCRIPTIONS),
+        counts=counts,
+        tool_counts=tool_counts,
+    )
+
+
+SECTIONS = {
+    "tool": tool_section,
+    "factor": factor_section,
+    "study": study_section,
+    "strategy": strategy_section,
+    "release": release_section,
+}
+
+
+def section(
+    store: GraphStore, node: ox.NamedNode, types: Iterable[str], known: list[Release]
+) -> Section | None:
+    """The kind-specific section of a page, from SPARQL on the store, or None for other kinds."""
+    kind = section_kind(types)
+    return SECTIONS[kind](store, node, known) if kind is not None else None

@@ -1,0 +1,139 @@
+"""The remote store in place of the embedded one: the same answers by either way of asking for
+the union default graph, the store's own errors passed on, and the serve command's check. (Every
+API test also runs on a remote store: see the store_mode fixture in conftest.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from atrocity_kg.cli import app
+from atrocity_kg.config import Settings
+from atrocity_kg.errors import StoreError
+from atrocity_kg.query import queries
+from atrocity_kg.query.results import table_from_solutions
+from atrocity_kg.storage import push, store
+from atrocity_kg.storage.remote import RemoteStore, with_base
+from queries_support import as_plain, run_catalogue_query
+from server import closed_port, oxigraph_server
+
+REPO = Path(__file__).resolve().parents[2]
+NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
+TOOL = ox.NamedNode("https://w3id.org/atrocity-kg/id/tool/mediation")
+
+
+@pytest.fixture(scope="module")
+def native_endpoint(built: Settings) -> Iterator[str]:
+    """An Oxigraph server whose default graph is the union of its named graphs."""
+    with oxigraph_server(union_default_graph=True) as url:
+        endpoint = f"{url}/query"
+        push.push_store(built.store_root, push.Target(endpoint))
+        yield endpoint
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_ways_to_the_union_give_the_embedded_answers(
+    built: Settings, remote_endpoint: str, native_endpoint: str, name: str
+) -> None:
+    entry = queries.load_catalogue(built.queries_dir)[name]
+    expected = as_plain(run_catalogue_query(built, name))
+    for remote in (
+        RemoteStore(remote_endpoint, union="protocol"),
+        RemoteStore(native_endpoint, union="native"),
+    ):
+        answer = store.run_query(remote, entry.bound_text({}))
+        assert isinstance(answer, ox.QuerySolutions)
+        assert as_plain(table_from_solutions(answer)) == expected, remote.union
+        remote.close()
+
+
+def test_without_the_union_the_named_graphs_are_out_of_sight(remote_endpoint: str) -> None:
+    """The check that the protocol way matters: the server's own default graph is empty."""
+    remote = RemoteStore(remote_endpoint, union="native")
+    answer = remote.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True)
+    assert isinstance(answer, ox.QueryBoolean)
+    assert not bool(answer)
+    remote.close()
+
+
+def test_quads_for_pattern_and_graphs_match_the_embedded_store(
+    built: Settings, remote_endpoint: str
+) -> None:
+    remote = RemoteStore(remote_endpoint)
+    with store.opened(built.store_root) as embedded:
+        local = {str(q) for q in embedded.quads_for_pattern(TOOL, None, None, None)}
+        names = store.graph_names(embedded)
+    assert {str(q) for q in remote.quads_for_pattern(TOOL, None, None, None)} == local
+    assert sorted(n.value for n in remote.named_graphs()) == names
+    assert list(remote.quads_for_pattern(ox.BlankNode(), None, None, None)) == []
+    remote.close()
+
+
+def test_the_stores_parser_message_comes_back_as_a_syntax_error(remote_endpoint: str) -> None:
+    remote = RemoteStore(remote_endpoint)
+    with pytest.raises(SyntaxError) as caught:
+        remote.query("SELECT WHERE nonsense")
+    assert "error at 1:" in str(caught.value)
+    remote.close()
+
+
+def test_an_unreachable_store_is_a_store_error_naming_it() -> None:
+    with closed_port() as port:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        remote = RemoteStore(endpoint, timeout=5)
+        with pytest.raises(StoreError) as caught:
+            remote.query("ASK {}")
+    assert endpoint in str(caught.value)
+    remote.close()
+
+
+def test_serve_refuses_to_start_on_an_unreachable_store(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATROCITY_KG_HOME", str(built.home))
+    with closed_port() as port:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        result = CliRunner().invoke(app, ["serve", "--endpoint", endpoint])
+    assert result.exit_code == 1
+    assert "did not answer" in result.output
+
+
+def test_a_base_iri_goes_to_the_remote_store_as_a_base_declaration(remote_endpoint: str) -> None:
+    """The protocol has no parameter for a base: it travels as BASE (only when the query has a
+    relative IRI), and a query's own BASE still comes first."""
+    remote = RemoteStore(remote_endpoint)
+    base = "http://example.org/dir/endpoint"
+    query = "SELECT (<> AS ?here) (<s> AS ?s) WHERE {}"
+    answer = remote.query(query, base_iri=base)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [(row["here"].value, row["s"].value) for row in answer] == [
+        (base, "http://example.org/dir/s")
+    ]
+    answer = remote.query("BASE <http://example.net/> SELECT (<s> AS ?s) WHERE {}", base_iri=base)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [row["s"].value for row in answer] == ["http://example.net/s"]
+    # Without it, the remote store resolves against its own URL, not ours.
+    answer = remote.query(query)
+    assert isinstance(answer, ox.QuerySolutions)
+    assert [row["here"].value for row in answer] == [remote_endpoint]
+    with pytest.raises(ValueError, match="Invalid"):
+        remote.query(query, base_iri="not absolute")
+    remote.close()
+
+
+def test_a_base_that_is_not_needed_leaves_the_error_positions_alone(remote_endpoint: str) -> None:
+    remote = RemoteStore(remote_endpoint)
+    with pytest.raises(SyntaxError) as caught:
+        remote.query("SELECT WHERE nonsense", base_iri="http://example.org/sparql")
+    assert "error at 1:" in str(caught.value)
+    assert with_base("ASK { <http://example.org/a> ?p ?o }", "http://example.org/") == (
+        "ASK { <http://example.org/a> ?p ?o }"
+    )
+    assert with_base("ASK { <a> ?p ?o }", "http://example.org/") == (
+        "BASE <http://example.org/>\nASK { <a> ?p ?o }"
+    )
+    remote.close()

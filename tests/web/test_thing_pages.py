@@ -1,0 +1,424 @@
+"""Pages for people: the tool, factor, study, strategy and release sections and the evidence gap
+map, over real HTTP and in headless Chromium.
+
+The numbers the pages show are checked against counts made here from the USHMM CSV files with
+the csv module (skipped without ../shared), never against the app's own queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from html import escape, unescape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import yaml
+from rdflib import Graph, URIRef
+
+from atrocity_kg.model import iris
+from atrocity_kg.model.citations import Piece
+from atrocity_kg.model.namespaces import AKG
+from atrocity_kg.web.routes import pages
+from atrocity_kg.web.views import gap_map, resource, sections, terms
+from browser import chromium, new_page
+from release_csv import (
+    LEVEL_LABELS,
+    OUTCOME_LABELS,
+    RELEASE_FOLDERS,
+    finding_key,
+    mechanism_strategies,
+    release_rows,
+    stated_strategies,
+    tool_iris,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+ID = "https://w3id.org/atrocity-kg/id/"
+TOOL = f"{ID}tool/peace-operations"
+FAVOURABLE = {"decreases", "greater effectiveness"}
+CELL = re.compile(
+    r'class="gap-cell" data-row="([^"]*)" data-outcome="([^"]*)" '
+    r'data-findings="(\d+)" data-favourable="(\d+)">\s*'
+    r"<title>[^<]*: (\d+) findings?, (\d+) in favour"
+)
+EVIDENCE_CELL = re.compile(
+    r'<td data-release="(V\d)" data-coded="([^"]*)" data-findings="(\d+)" data-level="([^"]*)">'
+    r'<a [^>]*>([^<]*)</a><span class="n">(\d+) findings?</span>'
+)
+
+
+def get_html(base: str, path: str) -> str:
+    response = httpx.get(f"{base}{path}", follow_redirects=True)
+    assert response.status_code == 200, (path, response.text[:300])
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    return response.text
+
+
+def part(html: str, ident: str, end: str) -> str:
+    """The text of the element with this id, up to the first ``end`` after it."""
+    return html.split(f'id="{ident}"', 1)[1].split(end, 1)[0]
+
+
+def gap_cells(html: str, ident: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(row, outcome) -> (findings, in favour) of one map, each number read twice: from the
+    cell's data attributes and from the <title> a reader sees; they must agree."""
+    cells = {}
+    for row, outcome, n, k, shown_n, shown_k in CELL.findall(part(html, ident, "</svg>")):
+        assert (n, k) == (shown_n, shown_k)
+        cells[(unescape(row), unescape(outcome))] = (int(n), int(k))
+    return cells
+
+
+def slug_factor(code: str) -> str:
+    return str(iris.factor(code))
+
+
+def factor_findings(shared: Path, code: str, tool: str) -> dict[str, set[tuple[str, ...]]]:
+    """Per factor (as coded, our IRI), the distinct findings of one tool in one release."""
+    found: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for row in release_rows(shared, code):
+        if row["Tool"] != tool or row.get("effects_type", "Contextual or design") == "Average":
+            continue
+        key = finding_key(row)
+        found[slug_factor(key[2])].add(key)
+    return found
+
+
+@pytest.fixture(scope="module")
+def facts(shared_facts: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(shared_facts.read_text(encoding="utf-8"))
+    return data
+
+
+def test_home_gap_map_equals_the_csv(base: str, shared_release: Path, shared_facts: Path) -> None:
+    tools = tool_iris(shared_facts)
+    expected: dict[tuple[str, str], list[int]] = {}
+    for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
+        tally = expected.setdefault((tools[key[1]], OUTCOME_LABELS[key[3]]), [0, 0])
+        tally[0] += 1
+        tally[1] += key[4] in FAVOURABLE
+    html = get_html(base, "/")
+    assert gap_cells(html, "gap-map") == {k: (n, f) for k, (n, f) in expected.items()}
+    svg = part(html, "gap-map", "</svg>")
+    assert "<script" not in svg
+    for iri in set(tools.values()):  # every reviewed tool has a row, linked to its page
+        assert f'href="/id/tool/{iri.rsplit("/", 1)[1]}"' in svg
+    table = part(html, "gap-map-table", "</table>")
+    assert table.count("<tr>") == len(set(tools.values())) + 1
+
+
+def test_tool_evidence_table_equals_the_csv(base: str, shared_release: Path) -> None:
+    html = get_html(base, "/page/tool/peace-operations")
+    table = part(html, "evidence", "</table>")
+    shown = {
+        (code, coded): (int(n), level_key, unescape(level), int(text_n))
+        for code, coded, n, level_key, level, text_n in EVIDENCE_CELL.findall(table)
+    }
+    for code in RELEASE_FOLDERS:
+        counted = {
+            factor: len(keys)
+            for factor, keys in factor_findings(
+                shared_release, code, "Peace operations_tool"
+            ).items()
+            if len(keys) >= 2
+        }
+        assert {c: v[0] for (r, c), v in shown.items() if r == code} == counted, code
+    assert all(v[0] == v[3] for v in shown.values())  # the number a reader sees
+
+    path = shared_release / "data" / RELEASE_FOLDERS["V3"] / "all_factors_3.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rated = [
+            (LEVEL_LABELS[r["research_qualitative"]], int(r["count"]))
+            for r in csv.DictReader(handle)
+            if r["Dedoose.name_tool"] == "Peace operations_tool"
+            and r["count"] not in ("NA", "")
+            and int(r["count"]) >= 2
+        ]
+    assert sorted((v[2], v[0]) for (r, _), v in shown.items() if r == "V3") == sorted(rated)
+
+    # Strongest first in the latest release; rows with no V3 rating come last.
+    rank = {"relatively-strong": 0, "moderate": 1, "relatively-weak": 2, "none-available": 3}
+    order = []
+    for row in table.split("<tr data-row=")[1:]:
+        v3 = [m for m in EVIDENCE_CELL.findall(row) if m[0] == "V3"]
+        order.append(rank[v3[0][3]] if v3 else 9)
+    assert order == sorted(order)
+
+
+def test_tool_gap_maps_equal_the_csv(base: str, shared_release: Path) -> None:
+    html = get_html(base, "/page/tool/peace-operations")
+    overall: Counter[str] = Counter()
+    favoured: Counter[str] = Counter()
+    for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
+        if key[1] == "Peace operations_tool":
+            overall[OUTCOME_LABELS[key[3]]] += 1
+            favoured[OUTCOME_LABELS[key[3]]] += key[4] in FAVOURABLE
+    assert gap_cells(html, "tool-row-gap-map") == {
+        (TOOL, o): (n, favoured[o]) for o, n in overall.items()
+    }
+    home = gap_cells(get_html(base, "/"), "gap-map")  # the same row as on the home page
+    assert gap_cells(html, "tool-row-gap-map") == {k: v for k, v in home.items() if k[0] == TOOL}
+
+    by_factor = factor_findings(shared_release, "V3", "Peace operations_tool")
+    cells = gap_cells(html, "tool-gap-map")
+    rows = {row for row, _ in cells}
+    assert {r.removesuffix("--opposite") for r in rows} == {
+        f for f, keys in by_factor.items() if len(keys) >= 2
+    }
+    expected = {}
+    for row in rows:
+        coded = row.removesuffix("--opposite")
+        favour = "lesser effectiveness" if row.endswith("--opposite") else "greater effectiveness"
+        per_outcome: dict[str, list[int]] = {}
+        for key in by_factor[coded]:
+            tally = per_outcome.setdefault(OUTCOME_LABELS[key[3]], [0, 0])
+            tally[0] += 1
+            tally[1] += key[4] == favour
+        expected.update({(row, o): (n, k) for o, (n, k) in per_outcome.items()})
+    assert cells == expected
+
+
+def test_release_page_counts_equal_the_csv(
+    base: str, shared_release: Path, shared_facts: Path
+) -> None:
+    tools = tool_iris(shared_facts)
+    for code in RELEASE_FOLDERS:
+        rows = release_rows(shared_release, code)
+        keys = {finding_key(r) for r in rows}
+        html = get_html(base, f"/page/release/{code.lower()}")
+        counts = {
+            name: int(n)
+            for name, n in re.findall(
+                r'data-count="([a-z-]+)">(\d+)<', part(html, "release-counts", "</dl>")
+            )
+        }
+        assert counts["studies"] == len({r["Index.Number"] for r in rows}), code
+        assert counts["findings"] == len(keys), code
+        assert counts["overall-findings"] == sum(1 for k in keys if k[2] == "overall"), code
+        assert counts["factor-findings"] == sum(1 for k in keys if k[2] != "overall"), code
+        assert counts["factors"] == len({k[2] for k in keys if k[2] != "overall"}), code
+        studies: dict[str, set[str]] = defaultdict(set)
+        findings: Counter[str] = Counter()
+        for key in keys:
+            studies[tools[key[1]]].add(key[0])
+            findings[tools[key[1]]] += 1
+        shown = {
+            tool: (int(s), int(f))
+            for tool, s, f in re.findall(
+                r'<tr data-tool="([^"]*)">.*?</td><td>(\d+)</td><td>(\d+)</td></tr>',
+                part(html, "release-tools", "</table>"),
+            )
+        }
+        assert shown == {t: (len(s), findings[t]) for t, s in studies.items()}, code
+
+
+def test_study_page_shows_doi_and_findings(base: str, shared_release: Path) -> None:
+    index = "Amnesty, Asylum, or Exile.2023.14"
+    html = get_html(base, f"/page/study/{iris.slug(index)}")
+    record = part(html, "record", "</dl>")
+    doi = "10.1080/13533312.2021.1918004"
+    assert f'href="https://doi.org/{doi}"' in record
+    expected: Counter[str] = Counter()
+    for code in RELEASE_FOLDERS:
+        expected[code] = len(
+            {
+                finding_key(r)
+                for r in release_rows(shared_release, code)
+                if r["Index.Number"] == index
+            }
+        )
+    shown = Counter(re.findall(r'<tr data-release="(V\d)">', part(html, "findings", "</table>")))
+    assert shown == +expected
+    assert "Watchdogs of Pause" in unescape(record)
+
+
+ZOTERO = "auxiliary/V3 - 2025_April/zotero_3.csv"
+
+
+def zotero_entry(shared: Path, index: str) -> dict[str, str]:
+    """The one bibliography row naming a document, read here with the csv module."""
+    with (shared / ZOTERO).open(encoding="utf-8-sig", newline="") as handle:
+        (entry,) = [
+            row
+            for row in csv.DictReader(handle)
+            if index in {n.strip() for n in row["Extra"].split(":", 1)[-1].split(";")}
+        ]
+    return entry
+
+
+def citation_html(html: str) -> str:
+    (citation,) = re.findall(r'<span class="citation">(.*?)</span>', part(html, "record", "</dl>"))
+    return citation
+
+
+def test_study_page_emphasises_the_venue(base: str, shared_release: Path) -> None:
+    """The graph keeps the citation as plain text; the page puts the journal in <em>, as the
+    release's '*Journal of Peace Research*' did, and an edited book's own title."""
+    article = "Targeted Sanctions.16"
+    venue = zotero_entry(shared_release, article)["Publication Title"]
+    citation = citation_html(get_html(base, f"/page/study/{iris.slug(article)}"))
+    assert "*" not in citation
+    assert re.findall(r"<em>(.*?)</em>", citation) == [escape(venue)]
+
+    book = "Mediation.60"
+    entry = zotero_entry(shared_release, book)
+    assert not entry["Author"], "an edited book: editors and no author"
+    assert entry["Editor"]
+    html = get_html(base, f"/page/study/{iris.slug(book)}")
+    assert re.findall(r"<em>(.*?)</em>", citation_html(html)) == [escape(entry["Title"])]
+    record = part(html, "record", "</dl>")
+    assert "<dt>Authors</dt>" not in record
+    editors = re.search(r"<dt>Editors</dt>\s*<dd>(.*?)</dd>", record)
+    assert editors is not None
+    assert unescape(editors[1]).split("; ") == sorted(
+        name.strip() for name in entry["Editor"].split(";")
+    )
+
+
+def test_study_page_citation_is_escaped_within_its_emphasis() -> None:
+    hostile = "<script>window.pwned=1</script>"
+    citation = terms.Term(
+        f"Doe, J. {hostile}", pieces=(Piece("Doe, J. "), Piece(hostile, emphasis=True))
+    )
+    section = sections.Section("study", record=[("Citation", [citation])])
+    item = resource.Resource(
+        iri=f"{ID}study/x",
+        path="study/x",
+        title="x",
+        types=[],
+        rows=[],
+        incoming=[],
+        incoming_count=0,
+        graphs=[],
+        latest=None,
+        former_releases=[],
+        formats=[],
+        section=section,
+    )
+    html = resource.render_resource(item)
+    assert hostile not in html
+    assert "Doe, J. <em>&lt;script&gt;window.pwned=1&lt;/script&gt;</em>" in citation_html(html)
+
+
+def test_strategy_page_lists_tools_with_mechanisms(
+    base: str, shared_release: Path, facts: dict[str, Any]
+) -> None:
+    implied = mechanism_strategies(facts)
+    stated = stated_strategies(shared_release, facts)
+    keys = {"S3_protect": "protect"}
+    mechanisms = {
+        f"{ID}tool/{t['slug']}": sum(
+            1 for m in t["theory_of_change"]["mechanisms"] if keys.get(m["strategy"]) == "protect"
+        )
+        for t in facts["tools"]
+    }
+    tools = {
+        f"{ID}tool/{slug}"
+        for slug in {*implied, *stated}
+        if "protect" in implied.get(slug, set()) | stated.get(slug, set())
+    }
+    html = get_html(base, "/page/strategy/protect")
+    shown = {
+        tool: int(n)
+        for tool, n in re.findall(
+            r'<tr data-tool="([^"]*)" data-mechanisms="(\d+)">', part(html, "supports", "</table>")
+        )
+    }
+    assert set(shown) == tools
+    assert shown == {tool: mechanisms.get(tool, 0) for tool in tools}
+    assert 'href="/id/mechanism/peace-operations/physical-protection"' in html
+
+
+def test_factor_page_shows_opposite_and_tools(base: str, shared_release: Path) -> None:
+    html = get_html(base, "/page/factor/biased-intervener-or-intervention--opposite")
+    assert 'href="/id/factor/biased-intervener-or-intervention"' in part(html, "opposite", "</dd>")
+    path = shared_release / "data" / RELEASE_FOLDERS["V3"] / "all_factors_3.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        expected = sorted(
+            (r["tool_name"], LEVEL_LABELS[r["research_qualitative"]], int(r["count"]))
+            for r in csv.DictReader(handle)
+            if r["Name.Final_research"] == "Unbiased implementer or intervention"
+            and r["count"] not in ("NA", "")
+            and int(r["count"]) >= 2
+        )
+    table = part(html, "factor-tools", "</table>")
+    shown = []
+    for row in table.split("<tr data-row=")[1:]:
+        tool = unescape(re.search(r'<th scope="row"><a [^>]*>([^<]*)</a>', row)[1])  # type: ignore[index]
+        for code, _, n, _, level, _ in EVIDENCE_CELL.findall(row):
+            if code == "V3":
+                shown.append((tool, unescape(level), int(n)))
+    assert sorted(shown) == expected
+
+
+def test_sections_escape_values() -> None:
+    hostile = "<script>window.pwned=1</script>"
+    gap = gap_map.GapMap("m", hostile, "V3", "Tool", [gap_map.GapRow(hostile, None, "x")])
+    gap_map.fill_map(
+        gap,
+        [[gap_map.GapFinding("f", "x", str(iris.concept("outcome", "conflict")), "d", None)]],
+    )
+    html = pages.render_home(counts=None, releases=[], examples=[], with_editor=False, gap_map=gap)
+    assert hostile not in html
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+    assert gap_cells(html, "m") == {("x", "conflict"): (1, 0)}
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> None:
+    from playwright.sync_api import expect
+
+    mechanisms = set(curated.objects(URIRef(TOOL), AKG.hasMechanism))
+    assert mechanisms
+    problems: list[str] = []
+    page = new_page(browser, java_script_enabled=False)
+    page.on("console", lambda message: problems.append(message.text))
+    page.goto(f"{base}/id/tool/peace-operations")
+    assert page.url == f"{base}/page/tool/peace-operations"
+    expect(page.locator("h1#title")).to_have_text("Peace operations")
+    expect(page.locator("#mechanisms tbody tr")).to_have_count(len(mechanisms))
+    for mechanism in mechanisms:
+        path = str(mechanism).removeprefix(ID)
+        expect(page.locator(f'#mechanisms a[href="/id/{path}"]')).to_be_visible()
+    assert page.locator("#evidence tbody tr").count() > 0
+    expect(page.locator("#evidence thead th")).to_have_text(["Factor", "V1", "V2", "V3"])
+    assert page.locator("#tool-gap-map svg .gap-cell circle").count() > 0
+    assert page.locator("#tool-row-gap-map svg .gap-cell circle").count() > 0
+    expect(page.locator('#tool-gap-map svg[role="img"]')).to_be_visible()
+    box = page.locator("#tool-gap-map svg .gap-cell circle").first.bounding_box()
+    assert box is not None
+    assert box["width"] > 0
+    page.goto(f"{base}/")
+    assert page.locator("#gap-map svg .gap-cell circle").count() > 0
+    page.close()
+    assert [p for p in problems if "Content Security Policy" in p] == []
+
+
+def test_study_page_in_a_browser(base: str, shared_release: Path, browser: Browser) -> None:
+    """The venue reads in italics inside the citation, and the citation shows no asterisk."""
+    from playwright.sync_api import expect
+
+    index = "Targeted Sanctions.16"
+    venue = zotero_entry(shared_release, index)["Publication Title"]
+    page = browser.new_page(java_script_enabled=False)
+    page.goto(f"{base}/id/study/{iris.slug(index)}")
+    emphasis = page.locator("#record .citation em")
+    expect(emphasis).to_have_text(venue)
+    assert emphasis.evaluate("element => getComputedStyle(element).fontStyle") == "italic"
+    assert "*" not in page.locator("#record .citation").inner_text()
+    page.close()
