@@ -62,21 +62,10 @@ SOURCES_HEADERS: dict[int, tuple[str, ...]] = {
         "cro_focus_greater_factor", "cro_focus_lesser_factor", "cro_focus_no_mixed_factor",
         "full_citation",
     ),
-    3: (
-        "", "effects_type", "Index.Number", "Tool", "CD", "Factor_effect", "overall",
-        "Publication", "Empirical", "Qual", "Quant", "Method", "Outcome", "count",
-        "count_adverse", "count_without_adverse", "ma_focus_increase_average",
-        "ma_focus_decrease_average", "ma_focus_no_mixed_average", "cro_focus_increase_average",
-        "cro_focus_decrease_average", "cro_focus_no_mixed_average",
-        "ma_focus_increase_count_average", "ma_focus_decrease_count_average",
-        "ma_focus_no_mixed_count_average", "cro_focus_increase_count_average",
-        "cro_focus_decrease_count_average", "cro_focus_no_mixed_count_average", "vote_average",
-        "vote_count_average", "greater_findings", "lesser_findings", "no_mixed_findings",
-        "ma_focus_greater_factor", "ma_focus_lesser_factor", "ma_focus_no_mixed_factor",
-        "cro_focus_greater_factor", "cro_focus_lesser_factor", "cro_focus_no_mixed_factor",
-        "full_citation", "Year",
-    ),
 }  # fmt: skip
+# V3's all_sources file has V2's columns with the year moved from after the study's number to
+# the end.
+SOURCES_HEADERS[3] = (*(c for c in SOURCES_HEADERS[2] if c != "Year"), "Year")
 FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
     1: (
         "", "Name.Final", "tool_name", "count", "greater_findings", "lesser_findings",
@@ -94,23 +83,6 @@ FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
         "no_mixed_practitioner", "count_practitioner", "number_practitioners",
         "proportion_practitioner", "inversion_with_neg_strength", "Description.Final",
         "vote_count", "research_qualitative", "practitioner_qualitative", "Dedoose.name_tool",
-    ),
-    2: (
-        "", "Name.Final", "tool_name", "Tool", "count", "greater_findings", "lesser_findings",
-        "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
-        "count_without_adverse", "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
-        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
-        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
-        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
-        "Evidence.review", "dissuade", "degrade", "protect", "transition", "military",
-        "diplomatic", "informational", "economic", "legal", "Name", "Dedoose.name_factor",
-        "Description", "Inverse.factor", "Inverse.factor.description",
-        "Contextual.or.design.factor", "Family", "domestic_context", "conflict_dynamics",
-        "target_characteristics", "implementer_choices", "implementer_characteristics",
-        "international_dynamics", "tool_specific", "count_practitioner", "number_practitioners",
-        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final",
-        "vote_count", "research_qualitative", "practitioner_qualitative",
-        "research_qualitative_for_web", "practitioner_qualitative_for_web", "Dedoose.name_tool",
     ),
     3: (
         "", "Name.Final_research", "Name.Final_practitioner", "tool_name", "count",
@@ -133,6 +105,22 @@ FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
         "international_dynamics", "tool_specific",
     ),
 }  # fmt: skip
+
+
+def _v2_factor_columns(v1: tuple[str, ...]) -> tuple[str, ...]:
+    """The V2 all_factors file's columns, as it changed V1's: the tool's code after its name, the
+    three practitioner finding counts gone, and the two texts for the web before the tool's code
+    name."""
+    columns = list(v1)
+    columns.insert(columns.index("tool_name") + 1, "Tool")
+    for gone in ("greater_practitioner", "lesser_practitioner", "no_mixed_practitioner"):
+        columns.remove(gone)
+    at = columns.index("Dedoose.name_tool")
+    columns[at:at] = ["research_qualitative_for_web", "practitioner_qualitative_for_web"]
+    return tuple(columns)
+
+
+FACTORS_HEADERS[2] = _v2_factor_columns(FACTORS_HEADERS[1])
 
 GAP_MAP_COLUMNS = (
     "release",

@@ -11,9 +11,8 @@ data) use ``PageErrorRoute``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exception_handlers import (
@@ -22,12 +21,11 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from atrocity_kg.web import failures, rendering
 from atrocity_kg.web.headers import SECURITY_HEADERS
-from atrocity_kg.web.protocol import ProtocolError
+from atrocity_kg.web.protocol import PlainErrorRoute, ProtocolError
 
 
 def reason(status: int) -> str:
@@ -61,20 +59,12 @@ def plain_or_page(
     return PlainTextResponse(message + "\n", status, headers=dict(headers or {}))
 
 
-class PageErrorRoute(APIRoute):
+class PageErrorRoute(PlainErrorRoute):
     """protocol.PlainErrorRoute for the routes people visit: a ProtocolError raised anywhere in
     the route (dependencies included) is answered as text, or as a page for a browser."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ProtocolError as error:
-                return plain_or_page(request, error.status, error.message, error.headers)
-
-        return route
+    def answer(self, request: Request, error: ProtocolError) -> Response:
+        return plain_or_page(request, error.status, error.message, error.headers)
 
 
 async def protocol_error(request: Request, error: Exception) -> Response:

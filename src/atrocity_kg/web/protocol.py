@@ -51,7 +51,11 @@ def failure_error(failure: Failure) -> ProtocolError:
 
 class PlainErrorRoute(APIRoute):
     """Answers a ProtocolError raised anywhere in the route (dependencies included) as text/plain,
-    as the SPARQL Protocol's clients expect a readable message, not a JSON envelope."""
+    as the SPARQL Protocol's clients expect a readable message, not a JSON envelope. A subclass
+    answers otherwise by overriding ``answer`` (``error_pages.PageErrorRoute``)."""
+
+    def answer(self, request: Request, error: ProtocolError) -> Response:
+        return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -60,7 +64,7 @@ class PlainErrorRoute(APIRoute):
             try:
                 return await handler(request)
             except ProtocolError as error:
-                return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
+                return self.answer(request, error)
 
         return route
 

@@ -264,6 +264,18 @@ async def admin_update(request: Request, settings: SettingsDep, serving: Serving
     return await _write(settings, serving, lambda: writes.update(settings, text))
 
 
+async def _graph_write(
+    request: Request,
+    settings: Settings,
+    serving: Serving,
+    write: Callable[[Settings, str, list[ox.Triple]], writes.WriteOutcome],
+) -> Response:
+    """A graph store PUT or POST: the triples of the body into the named graph of ``?graph``."""
+    name = _target(request)
+    triples = await _triples(request, settings, name)
+    return await _write(settings, serving, lambda: write(settings, name, triples), graph_store=True)
+
+
 GraphParameter = Annotated[str | None, Query(alias="graph", description="The IRI of a named graph")]
 
 
@@ -277,14 +289,7 @@ GraphParameter = Annotated[str | None, Query(alias="graph", description="The IRI
 async def admin_put(
     request: Request, settings: SettingsDep, serving: ServingDep, graph: GraphParameter = None
 ) -> Response:
-    name = _target(request)
-    triples = await _triples(request, settings, name)
-    return await _write(
-        settings,
-        serving,
-        lambda: writes.replace_graph(settings, name, triples),
-        graph_store=True,
-    )
+    return await _graph_write(request, settings, serving, writes.replace_graph)
 
 
 @router.post(
@@ -297,14 +302,7 @@ async def admin_put(
 async def admin_post(
     request: Request, settings: SettingsDep, serving: ServingDep, graph: GraphParameter = None
 ) -> Response:
-    name = _target(request)
-    triples = await _triples(request, settings, name)
-    return await _write(
-        settings,
-        serving,
-        lambda: writes.add_to_graph(settings, name, triples),
-        graph_store=True,
-    )
+    return await _graph_write(request, settings, serving, writes.add_to_graph)
 
 
 @router.delete(

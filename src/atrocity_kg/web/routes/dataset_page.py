@@ -15,14 +15,17 @@ import pyoxigraph as ox
 
 from atrocity_kg.web.views.terms import local_href
 
+# The vocabularies of the dataset description, which downloads.py writes with them.
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
 SPDX = "http://spdx.org/rdf/terms#"
 PROV = "http://www.w3.org/ns/prov#"
 FOAF = "http://xmlns.com/foaf/0.1/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 IANA = "https://www.iana.org/assignments/media-types/"
+RDF_TYPE = RDF + "type"
 
 Node = ox.NamedNode | ox.BlankNode
 Value = ox.NamedNode | ox.BlankNode | ox.Literal

@@ -47,7 +47,18 @@ from atrocity_kg.web import answers, error_pages, failures, rendering
 from atrocity_kg.web.dependencies import ServingDep
 from atrocity_kg.web.headers import VARY
 from atrocity_kg.web.protocol import Plan, ProtocolError, get_store, stream
-from atrocity_kg.web.routes.dataset_page import dataset_page
+from atrocity_kg.web.routes.dataset_page import (
+    DCAT,
+    DCT,
+    FOAF,
+    IANA,
+    PROV,
+    RDF,
+    SPDX,
+    VOID,
+    XSD,
+    dataset_page,
+)
 from atrocity_kg.web.routes.linked_data import wants_html
 from atrocity_kg.web.routes.sparql import choose, format_parameter
 from atrocity_kg.web.serving import Serving
@@ -248,14 +259,6 @@ def dump_file(name: str, serving: ServingDep) -> FileResponse:
 
 # --- the dataset description: DCAT 3 and VoID ---------------------------------------------------
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-SPDX = "http://spdx.org/rdf/terms#"
-PROV = "http://www.w3.org/ns/prov#"
-FOAF = "http://xmlns.com/foaf/0.1/"
 DESCRIPTION_PREFIXES = {
     "rdf": RDF,
     "xsd": XSD,
@@ -270,7 +273,6 @@ DESCRIPTION_PREFIXES = {
 DATASET = str(iris.DATASET)
 PROJECT = str(iris.PROJECT)
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
-IANA = "https://www.iana.org/assignments/media-types/"
 LINK_TARGETS = (
     ("doi", iris.DOI_RESOLVER, iris.DOI_RESOLVER),
     ("wikidata", iris.WIKIDATA_ENTITY, "https://www.wikidata.org/"),
