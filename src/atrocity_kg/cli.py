@@ -23,6 +23,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.graph import graphs
 from atrocity_kg.graph.validate import ValidationReport
+from atrocity_kg.ingest.releases import ALL, ReleaseChoice
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import queries
@@ -63,11 +64,7 @@ def main(
     """The open knowledge graph of atrocity-prevention evidence."""
 
 
-class ReleaseChoice(StrEnum):
-    V1 = "V1"
-    V2 = "V2"
-    V3 = "V3"
-    all = "all"
+EVERY_RELEASE = ReleaseChoice(ALL)
 
 
 class OutputFormat(StrEnum):
@@ -108,12 +105,10 @@ def import_ushmm(
     path: Annotated[
         Path, typer.Argument(help="a folder laid out like ushmm/atrocity-prevention-data")
     ],
-    release: Annotated[
-        ReleaseChoice, typer.Option(help="which release to import")
-    ] = ReleaseChoice.all,
+    release: Annotated[ReleaseChoice, typer.Option(help="which release to import")] = EVERY_RELEASE,
 ) -> None:
     """Map a USHMM release folder to RDF in data/ushmm/ (facts only); on error, write nothing."""
-    codes = pipeline.ALL_RELEASES if release is ReleaseChoice.all else (release.value,)
+    codes = pipeline.ALL_RELEASES if release == ALL else (release.value,)
     with _reporting() as progress:
         summary = pipeline.import_ushmm(Settings(), path, codes, progress)
     for code, triples in summary.releases.items():
@@ -194,13 +189,11 @@ def reason(
 
 @app.command("evidence")
 def evidence_command(
-    release: Annotated[
-        ReleaseChoice, typer.Option(help="which release to check")
-    ] = ReleaseChoice.all,
+    release: Annotated[ReleaseChoice, typer.Option(help="which release to check")] = EVERY_RELEASE,
 ) -> None:
     """Recompute every rating with the review's rubric and compare it with the published one;
     list each disagreement with its cause. Exit status 1 if one is unexplained."""
-    codes = pipeline.ALL_RELEASES if release is ReleaseChoice.all else (release.value,)
+    codes = pipeline.ALL_RELEASES if release == ALL else (release.value,)
     with _reporting() as progress:
         checks = pipeline.check_evidence(Settings(), codes, progress)
     unexplained = 0
@@ -225,14 +218,14 @@ def evidence_command(
 def quality(
     release: Annotated[
         ReleaseChoice, typer.Option(help="the release whose files to report on")
-    ] = ReleaseChoice.all,
+    ] = EVERY_RELEASE,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
 ) -> None:
     """Report where the review's release files contradict themselves, each other or an earlier
     release: file, row, column, kind, what the files say and what the graph does about it. Read
     from the store when it holds the report (graph/quality), else from data/ushmm/quality.ttl;
     stderr says which."""
-    chosen = None if release is ReleaseChoice.all else release.value
+    chosen = None if release == ALL else release.value
     with _reporting():
         report, source = pipeline.quality_report(Settings(), chosen)
     err.print(f"quality report read from {escape(source)}", highlight=False, soft_wrap=True)

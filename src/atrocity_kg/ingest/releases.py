@@ -5,6 +5,7 @@ files lie in a folder laid out like the upstream repository. The one list every 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,11 @@ RELEASES: dict[str, ReleaseSpec] = {
         ),
     )
 }
+
+ALL = "all"
+# The codes as choices of the command line and the API, made from RELEASES so that a new release
+# needs no other edit (mypy cannot list members made at run time, hence the ignores).
+ReleaseCode = StrEnum("ReleaseCode", [(code, code) for code in RELEASES])  # type: ignore[misc]
+ReleaseChoice = StrEnum(  # type: ignore[misc]
+    "ReleaseChoice", [*((code, code) for code in RELEASES), (ALL, ALL)]
+)

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.releases import RELEASES, ReleaseCode
 from atrocity_kg.model.negotiation import preferred_media_type
 from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
 from atrocity_kg.web import rendering
@@ -29,12 +29,6 @@ JSON = "application/json"
 CSV = "text/csv"
 # By ?format= name, in the order a client with no preference gets them: a browser, or curl.
 FORMATS = {"html": HTML, "json": JSON, "csv": CSV}
-
-
-class ReleaseCode(StrEnum):
-    V1 = "V1"
-    V2 = "V2"
-    V3 = "V3"
 
 
 class FormatName(StrEnum):
