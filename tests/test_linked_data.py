@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import DCTERMS
 
 from atrocity_kg import graphs, pipeline
 from atrocity_kg.api import linked_data
-from atrocity_kg.namespaces import AKG, DCTERMS
+from atrocity_kg.namespaces import AKG
 from browser import chromium, new_page
 from conftest import make_home
 from graphdiff import assert_isomorphic
