@@ -153,7 +153,7 @@ def curated(built: Settings) -> Graph:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The repository's data, validated and written to a store once for the whole session."""
     store_dir = tmp_path_factory.mktemp("store")
     settings = Settings(home=REPO, store_dir=store_dir, **TEST_LIMITS)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env_for(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def env_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], None]:
     def apply(settings: Settings) -> None:
         monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
         monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
@@ -29,8 +30,8 @@ def env_for(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def test_import_build_query_on_a_tiny_release(
-    tmp_path: Path, empty_home: Settings, env_for
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, empty_home: Settings, env_for: Callable[[Settings], None]
+) -> None:
     env_for(empty_home)
     folder = write_release(tmp_path / "release")
     result = runner.invoke(app, ["import", "ushmm", str(folder), "--release", "V3"])

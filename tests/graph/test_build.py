@@ -18,6 +18,7 @@ from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.publish import export
 from atrocity_kg.storage import store
 from conftest import make_home
+from literals import integer
 from release_fixture import write_release
 
 
@@ -67,7 +68,8 @@ def test_a_releases_statements_in_the_store_equal_its_file(built: Settings, repo
       ?g <{AKG.statementsOf}> <{iris.release("V2")}> . GRAPH ?g {{ ?s ?p ?o }} }}"""
     with store.opened(built.store_root) as opened:
         solutions = store.run_query(opened, query)
-        stored = [str(ox.Triple(row[0], row[1], row[2])) for row in solutions]  # type: ignore[union-attr, arg-type]
+        assert isinstance(solutions, ox.QuerySolutions)
+        stored = [str(ox.Triple(row[0], row[1], row[2])) for row in solutions]
     assert len(stored) == len(set(stored)), "a statement of V2 in two of its graphs"
     assert set(stored) == release
 
@@ -119,7 +121,7 @@ def test_validation_report_points_to_file_and_row(tmp_path: Path) -> None:
     at_fault = [r for r in report.violations if r.focus_node == str(finding)]
     assert at_fault, report.results
     assert at_fault[0].source_file == "data/V3 - 2025_April/all_sources_3.csv"
-    assert at_fault[0].source_row == int(next(iter(data.objects(finding, AKG.sourceRow))))
+    assert at_fault[0].source_row == integer(next(iter(data.objects(finding, AKG.sourceRow))))
     assert at_fault[0].path == str(AKG.outcome)
 
 

@@ -186,7 +186,7 @@ def _recomputed(built: Settings) -> dict[tuple[str, str, str, str], dict[str, st
         rows = list(store.run_query(opened, RECOMPUTED))  # type: ignore[arg-type]
     result = {}
     for row in rows:
-        key = tuple(_key(row[name]) for name in ("release", "basis", "tool", "factor"))
+        key = (_key(row["release"]), _key(row["basis"]), _key(row["tool"]), _key(row["factor"]))
         result[key] = {
             name: _key(row[name]) if row[name] is not None else ""
             for name in (

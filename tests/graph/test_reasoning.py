@@ -55,15 +55,15 @@ def test_inferred_strategies_follow_the_curated_mechanisms(built: Settings) -> N
         "SELECT DISTINCT ?t ?s WHERE { GRAPH ?g { ?t "
         "<https://w3id.org/atrocity-kg/ontology#statedToSupport> ?s } }",
     )
-    for tool, strategy in stated:
-        expected[tool].add(strategy)
+    for tool_iri, strategy_iri in stated:
+        expected[tool_iri].add(strategy_iri)
     inferred: dict[str, set[str]] = defaultdict(set)
-    for tool, strategy in _select(
+    for tool_iri, strategy_iri in _select(
         built,
         f"SELECT ?t ?s WHERE {{ GRAPH <{INFERRED}> {{ ?t "
         "<https://w3id.org/atrocity-kg/ontology#supportsStrategy> ?s } }",
     ):
-        inferred[tool].add(strategy)
+        inferred[tool_iri].add(strategy_iri)
     reviewed = {str(t) for t in tools.subjects(RDF.type, AKG.ReviewedTool)}
     assert len(reviewed) == 12
     assert {t: inferred[t] for t in reviewed} == {t: expected[t] for t in reviewed}

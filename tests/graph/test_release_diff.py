@@ -150,7 +150,7 @@ def research_levels(shared: Path, tools: dict[str, str], code: str) -> dict[tupl
         # A release may list the same tool and factor twice (V2 rows 382 and 426); they agree.
         assert levels.setdefault(key, value) == value, (code, row[""])
     coded = _coded_pairs(shared, tools, code)
-    for tool, level, count in nameless:
+    for tool, level, number in nameless:
         # Upstream quirk, V2 only: all_factors_2.csv row 107 rates a Targeted sanctions factor
         # with neither Name nor Dedoose.name_factor. The factor is the one that the tool's findings
         # in all_sources_2.csv code and no named row rates (see evidence.KNOWN_DIFFERENCES).
@@ -158,7 +158,7 @@ def research_levels(shared: Path, tools: dict[str, str], code: str) -> dict[tupl
         rated = {f for (t, f), (_, n) in levels.items() if t == tool and n > 0}
         candidates = {f for t, f in coded if t == tool} - rated
         assert len(candidates) == 1, (code, tool, candidates)
-        levels[(tool, candidates.pop())] = (level, count)
+        levels[(tool, candidates.pop())] = (level, number)
     return levels
 
 

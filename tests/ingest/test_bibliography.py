@@ -322,7 +322,7 @@ def test_every_release_has_the_bibliographys_description(
 ) -> None:
     """Title, authors (never an editor), editors, venue, DOI and year as the entry gives them,
     in V1 and V2 too, and the same in every release."""
-    problems = []
+    problems: list[tuple[object, ...]] = []
     for code, graph in committed.items():
         for index in studies[code]:
             entry = _kept(entries, index)
@@ -459,7 +459,11 @@ def test_pages_emphasise_what_the_release_marked(
             title = graph.value(study, DCTERMS.title)
             shown = [
                 piece.text
-                for piece in emphasis_pieces(citation, venue and str(venue), title and str(title))
+                for piece in emphasis_pieces(
+                    citation,
+                    None if venue is None else str(venue),
+                    None if title is None else str(title),
+                )
                 if piece.emphasis
             ]
             marked = [" ".join(m.split()) for m in re.findall(r"\*([^*]*)\*", row["full_citation"])]

@@ -7,27 +7,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rdflib import Literal
+from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF
+from rdflib.term import Node
 
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import ReleaseFormatError
 from atrocity_kg.graph import graphs
 from atrocity_kg.graph.build import release_graph, tool_catalogue
-from atrocity_kg.ingest.ushmm import read_release
+from atrocity_kg.ingest.ushmm import ToolCatalogue, read_release
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, BIBO
 from atrocity_kg.storage import store
+from literals import integer
 from release_fixture import FILES, Tables, write_release
 
 
 @pytest.fixture(scope="module")
-def catalogue(repo: Path):  # type: ignore[no-untyped-def]
+def catalogue(repo: Path) -> ToolCatalogue:
     return tool_catalogue(graphs.load_curated(Settings(home=repo)))
 
 
-def test_tiny_release_maps_to_the_model(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_tiny_release_maps_to_the_model(tmp_path: Path, catalogue: ToolCatalogue) -> None:
     records = read_release(write_release(tmp_path), "V3", catalogue)
     graph = release_graph(records)
     commitment = iris.factor("Commitment")
@@ -50,10 +52,14 @@ def test_tiny_release_maps_to_the_model(tmp_path: Path, catalogue) -> None:  # t
     practitioner = iris.assessment(
         "V3", "practitioner-interviews", "peace-operations", "Commitment"
     )
-    assert graph.value(practitioner, AKG.practitionersInterviewed).toPython() == 13
+    interviewed = graph.value(practitioner, AKG.practitionersInterviewed)
+    assert isinstance(interviewed, Literal)
+    assert interviewed.toPython() == 13
 
 
-def test_identical_records_are_one_finding_with_both_rows(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_identical_records_are_one_finding_with_both_rows(
+    tmp_path: Path, catalogue: ToolCatalogue
+) -> None:
     def repeat_first(tables: Tables) -> None:
         tables["sources"].append(dict(tables["sources"][0]))
 
@@ -61,7 +67,7 @@ def test_identical_records_are_one_finding_with_both_rows(tmp_path: Path, catalo
     graph = release_graph(records)
     assert len(set(graph.subjects(RDF.type, AKG.FactorFinding))) == 3
     rows = {
-        int(r)
+        integer(r)
         for f in graph.subjects(RDF.type, AKG.FactorFinding)
         for r in graph.objects(f, AKG.sourceRow)
     }
@@ -151,7 +157,9 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_names_file_row_and_column(tmp_path: Path, catalogue, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_names_file_row_and_column(
+    tmp_path: Path, catalogue: ToolCatalogue, case: str
+) -> None:
     change, table, row, column, message = BAD_INPUTS[case]
     folder = write_release(tmp_path, change)
     with pytest.raises(ReleaseFormatError) as caught:
@@ -164,7 +172,7 @@ def test_bad_input_names_file_row_and_column(tmp_path: Path, catalogue, case: st
     assert FILES[table] in str(error)
 
 
-def test_missing_file(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file(tmp_path: Path, catalogue: ToolCatalogue) -> None:
     folder = write_release(tmp_path)
     (folder / FILES["sources"]).unlink()
     with pytest.raises(ReleaseFormatError, match="missing file") as caught:
@@ -222,12 +230,14 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def _replaced(graph, old: str):  # type: ignore[no-untyped-def]
+def _replaced(graph: Graph, old: str) -> tuple[Node | None, Node | None]:
     node = iris.factor(old)
     return graph.value(node, DCTERMS.isReplacedBy), graph.value(node, AKG.matchBasis)
 
 
-def test_a_row_naming_a_code_book_factor_by_name_gets_its_iri(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_naming_a_code_book_factor_by_name_gets_its_iri(
+    tmp_path: Path, catalogue: ToolCatalogue
+) -> None:
     def cite_by_name(tables: Tables) -> None:
         tables["factors"].append(_interview_only("committed  Implementer"))
 
@@ -242,7 +252,9 @@ def test_a_row_naming_a_code_book_factor_by_name_gets_its_iri(tmp_path: Path, ca
     assert graph.value(iris.factor("committed  Implementer"), RDF.type) is None
 
 
-def test_a_row_with_a_code_book_description_gets_its_iri(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_with_a_code_book_description_gets_its_iri(
+    tmp_path: Path, catalogue: ToolCatalogue
+) -> None:
     def describe(tables: Tables) -> None:
         tables["guide"][1]["Description"] = "The one who acts means it."
         tables["factors"].append(
@@ -257,7 +269,7 @@ def test_a_row_with_a_code_book_description_gets_its_iri(tmp_path: Path, catalog
     )
 
 
-def test_a_factor_no_code_book_lists_is_its_own(tmp_path: Path, catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_a_factor_no_code_book_lists_is_its_own(tmp_path: Path, catalogue: ToolCatalogue) -> None:
     def cite_new(tables: Tables) -> None:
         tables["factors"].append(_interview_only("Clear communication", "Says what it wants."))
 
@@ -269,7 +281,7 @@ def test_a_factor_no_code_book_lists_is_its_own(tmp_path: Path, catalogue) -> No
 
 def test_a_factor_renamed_since_an_earlier_release_keeps_its_first_iri(
     tmp_path: Path,
-    catalogue,  # type: ignore[no-untyped-def]
+    catalogue: ToolCatalogue,
 ) -> None:
     def renamed(tables: Tables) -> None:
         tables["factors"].append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import yaml
 
@@ -45,12 +46,14 @@ def counts_from_graph(settings: Settings, code: str) -> dict[str, dict[str, int]
     result: dict[str, dict[str, int]] = defaultdict(dict)
     with store.opened(settings.store_root) as opened:
         query = GRAPH_COUNTS % {"graph": graphs.release_graph_name(code)}
-        for solution in store.run_query(opened, query):  # type: ignore[union-attr]
+        answer = store.run_query(opened, query)
+        assert isinstance(answer, ox.QuerySolutions)
+        for solution in answer:
             tool, kind, number = (
                 solution[0].value,
-                solution[1].value,  # type: ignore[index]
+                solution[1].value,
                 int(solution[2].value),
-            )  # type: ignore[index]
+            )
             if number:
                 result[tool][kind] = number
     return dict(result)

@@ -270,8 +270,8 @@ def test_explain_peace_operations(shared_release: Path, facts: dict[str, Any]) -
     for code, folder in RELEASE_FOLDERS.items():
         path = shared_release / "data" / folder / f"all_factors_{code[1]}.csv"
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if r["tool_name"] == "Peace operations"]
-        stating.update(s for s in mechanisms if any(r[s] == "1" for r in rows))
+            listed = [r for r in csv.DictReader(handle) if r["tool_name"] == "Peace operations"]
+        stating.update(s for s in mechanisms if any(r[s] == "1" for r in listed))
     levels = Counter(
         r["research_qualitative"]
         for r in {

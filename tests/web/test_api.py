@@ -31,7 +31,8 @@ def test_sparqlwrapper_get_and_post(endpoint: str) -> None:
         client.setReturnFormat(JSON)
         client.setQuery(TOOLS)
         data = client.query().convert()
-        assert data["results"]["bindings"][0]["n"]["value"] == "12"  # type: ignore[index]
+        assert isinstance(data, dict)
+        assert data["results"]["bindings"][0]["n"]["value"] == "12"
 
 
 def test_direct_sparql_query_body(endpoint: str) -> None:

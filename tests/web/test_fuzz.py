@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 import httpx
@@ -139,9 +140,12 @@ GRAPHS = tuple(
 )
 VARIABLE_NAMES = ("s", "p", "o", "x", "y", "tool", "study", "n", "g", "label")
 
+# Typed here: the decorator around st.characters hides the literal type a bare tuple would get.
+SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
+
 variables = st.sampled_from(VARIABLE_NAMES).map(lambda name: f"?{name}")
 safe_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters='"\\\n\r'), max_size=12
+    st.characters(blacklist_categories=SURROGATES, blacklist_characters='"\\\n\r'), max_size=12
 )
 literals = st.one_of(
     safe_text.map(lambda text: f'"{text}"'),
@@ -337,7 +341,7 @@ def mutated_catalogue_queries(draw: st.DrawFn) -> str:
     return text
 
 
-arbitrary_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200)
+arbitrary_text = st.text(st.characters(blacklist_categories=SURROGATES), min_size=1, max_size=200)
 # Weighted towards queries that parse, so that most requests reach evaluation and answer 200.
 queries = st.one_of(
     generated_queries, generated_queries, mutated_catalogue_queries(), arbitrary_text
@@ -402,10 +406,10 @@ accepts = st.one_of(
     ).map(lambda ranges: ", ".join(ranges).strip() or None),
 )
 # Mostly none of them, so that most queries are evaluated rather than refused for their extras.
-format_values = st.one_of(
+format_values: st.SearchStrategy[list[str]] = st.one_of(
     st.just([]), st.just([]), st.lists(st.sampled_from(FORMAT_NAMES), min_size=1, max_size=2)
 )
-graph_iris = st.one_of(
+graph_iris: st.SearchStrategy[list[str]] = st.one_of(
     st.just([]),
     st.just([]),
     st.just([]),
@@ -456,7 +460,7 @@ class SparqlRequest:
             content_type += f"; charset={self.charset}"
         headers["Content-Type"] = content_type
         return target.client.post(
-            url, params=extras, content=self.query.encode("utf-8"), headers=headers
+            url, params=tuple(extras), content=self.query.encode("utf-8"), headers=headers
         )
 
 
@@ -628,7 +632,7 @@ parameter_values = st.one_of(
     st.sampled_from(ODD_NUMBERS),
     st.integers(min_value=-(10**40), max_value=10**40).map(str),
     st.floats().map(repr),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.text(st.characters(blacklist_categories=SURROGATES), max_size=40),
 )
 query_names = st.one_of(
     st.sampled_from(sorted(CATALOGUE)),
@@ -638,7 +642,7 @@ query_names = st.one_of(
     st.sampled_from(
         ("", "..", "../../etc/passwd", "tool-study-counts.rq", "TOOL-STUDY-COUNTS", "%00", "été")
     ),
-    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30),
+    st.text(st.characters(blacklist_categories=SURROGATES), min_size=1, max_size=30),
 )
 KNOWN_PARAMETERS = sorted({p.name for entry in CATALOGUE.values() for p in entry.parameters})
 
@@ -655,7 +659,7 @@ class CatalogueRequest:
     def send(self, target: Target) -> httpx.Response:
         headers = {} if self.accept is None else {"Accept": self.accept}
         path = "/queries/" + quote(self.name, safe="")
-        return target.client.get(target.base + path, params=self.parameters, headers=headers)
+        return target.client.get(target.base + path, params=tuple(self.parameters), headers=headers)
 
 
 @st.composite

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import DCTERMS
 
 from atrocity_kg import pipeline
 from atrocity_kg.graph import graphs
-from atrocity_kg.model.namespaces import AKG, DCTERMS
+from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.web.views import resource, terms
 from browser import chromium, new_page
 from conftest import make_home

@@ -19,12 +19,14 @@ import httpx
 import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from rdflib.query import ResultRow
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 from atrocity_kg.config import Settings
 from atrocity_kg.storage import store
 from atrocity_kg.web import protocol
 from graphdiff import assert_isomorphic
+from literals import integer
 from server import HANG_GUARD_S, media, wait_until
 
 AKG = Namespace("https://w3id.org/atrocity-kg/ontology#")
@@ -582,14 +584,14 @@ def test_service_description(endpoint: str, curated: Graph, store_graph_names: l
             },
         )
     )
-    assert description.value(default, VOID.triples).toPython() == distinct
+    assert integer(description.value(default, VOID.triples)) == distinct
     sizes = {}
     for named in description.objects(dataset, SD.namedGraph):
         assert (named, RDF.type, SD.NamedGraph) in description
         graph = description.value(named, SD.graph)
-        sizes[str(description.value(named, SD.name))] = description.value(
-            graph, VOID.triples
-        ).toPython()
+        sizes[str(description.value(named, SD.name))] = integer(
+            description.value(graph, VOID.triples)
+        )
     assert set(sizes) == set(store_graph_names)
     assert sizes[CURATED] == len(curated)
     count_v3 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -690,9 +692,11 @@ def test_sparqlwrapper_construct_in_every_rdf_format(
     answer = result.convert()
     if fmt == N3:
         assert content_type == "application/n-triples"
+        assert isinstance(answer, bytes | str)
         answer = Graph().parse(data=answer, format="nt")
     elif fmt == TURTLE:
         assert content_type.startswith("text/turtle")
+        assert isinstance(answer, bytes | str)
         answer = Graph().parse(data=answer, format="turtle")
     assert isinstance(answer, Graph)
     assert_isomorphic(expected, answer)
@@ -703,12 +707,14 @@ def test_rdflib_sparqlstore_reads_through_the_endpoint(endpoint: str) -> None:
     curated = Graph(store, identifier=URIRef(CURATED))
     assert len(list(curated.triples((None, RDF.type, AKG.ReviewedTool)))) == 12
     (row,) = curated.query(TOOLS)
-    assert int(row[0]) == 12
+    assert isinstance(row, ResultRow)
+    assert integer(row[0]) == 12
     release = Graph(store, identifier=URIRef(V1))
     (row,) = release.query(
         PROLOGUE + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?f akg:reportedIn ?s }"
     )
-    assert int(row[0]) == 310
+    assert isinstance(row, ResultRow)
+    assert integer(row[0]) == 310
     tools = release.query(TOOL_TRIPLES).graph
     assert tools is not None
     assert len(tools) == 0  # the tools are described in the curated graph

@@ -73,7 +73,7 @@ def test_the_server_serves_the_document_under_test(attacked_base: str) -> None:
     derandomize=True,
 )
 def test_every_operation_keeps_its_documented_contract(
-    case: schemathesis.Case, attacked_base: str
+    case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]], attacked_base: str
 ) -> None:
     # The timeout only guards against a hang: how long an answer takes on a loaded machine is
     # not part of the contract.

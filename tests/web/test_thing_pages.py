@@ -255,6 +255,7 @@ def zotero_entry(shared: Path, index: str) -> dict[str, str]:
 
 def citation_html(html: str) -> str:
     (citation,) = re.findall(r'<span class="citation">(.*?)</span>', part(html, "record", "</dl>"))
+    assert isinstance(citation, str)
     return citation
 
 
