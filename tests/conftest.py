@@ -101,7 +101,23 @@ def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
 
 
-STORE_MODES = ("embedded", "remote")
+STORE_MODES = ("embedded", pytest.param("remote", marks=pytest.mark.slow))
+"""The remote mode is `slow`: `make test-fast` asks the embedded store only (one Oxigraph server
+fewer, every API test once), `make test` both."""
+
+REAL_THINGS = frozenset(
+    {"base", "embedded_base", "remote_base", "browser", "remote_endpoint", "remote_client"}
+)
+"""Fixtures that start a real server, Oxigraph or a browser: a test asking for one is `slow`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` what needs a real server, a remote store or a browser (see REAL_THINGS);
+    modules and tests slow for other reasons (real kills, rebuilds, reimports, the reasoner,
+    property-based attacks) say so themselves."""
+    for item in items:
+        if REAL_THINGS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -123,14 +139,6 @@ def store_mode(request: pytest.FixtureRequest) -> str:
     each against one app for the whole session."""
     mode: str = request.param
     return mode
-
-
-@pytest.fixture(scope="session")
-def served_settings(built: Settings, store_mode: str, request: pytest.FixtureRequest) -> Settings:
-    if store_mode == "embedded":
-        return built
-    endpoint = request.getfixturevalue("remote_endpoint")
-    return built.model_copy(update={"sparql_endpoint": endpoint})
 
 
 IN_PROCESS = "http://testserver"
@@ -175,14 +183,31 @@ def client(store_mode: str, request: pytest.FixtureRequest) -> TestClient:
 
 
 @pytest.fixture(scope="session")
-def base(served_settings: Settings) -> Iterator[str]:
-    """The app over real HTTP on loopback (uvicorn), one server per store mode for the whole
-    session: for what needs a real server (real clients such as SPARQLWrapper, streaming to a
-    slow or departing reader, the URL as a client addressed it)."""
+def embedded_base(built: Settings) -> Iterator[str]:
+    """The app on the session's embedded store over real HTTP on loopback (uvicorn), one
+    server for the whole session; also ``base`` in embedded mode."""
     from server import serving
 
-    with serving(served_settings) as url:
+    with serving(built) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def remote_base(built: Settings, remote_endpoint: str) -> Iterator[str]:
+    """The app on the remote store (``remote_endpoint``) over real HTTP on loopback."""
+    from server import serving
+
+    with serving(built.model_copy(update={"sparql_endpoint": remote_endpoint})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base(store_mode: str, request: pytest.FixtureRequest) -> str:
+    """The app over real HTTP on loopback (uvicorn), one server per store mode for the whole
+    session: for what needs a real server (real clients such as SPARQLWrapper, streaming to a
+    slow or departing reader, the URL as a client addressed it, a browser)."""
+    url: str = request.getfixturevalue(f"{store_mode}_base")
+    return url
 
 
 @pytest.fixture

@@ -245,6 +245,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> TwoBuilds:
     return TwoBuilds(settings, {"old": old, "new": new})
 
 
+@pytest.mark.slow  # a real process, killed
 @pytest.mark.parametrize("point", BUILD_KILLS, ids=[point.name for point in BUILD_KILLS])
 def test_a_build_killed_at_a_step_leaves_the_old_or_the_new_store(
     point: KillPoint, two_builds: TwoBuilds, tmp_path: Path
@@ -266,6 +267,7 @@ def test_a_build_killed_at_a_step_leaves_the_old_or_the_new_store(
     assert leftovers(root) == []
 
 
+@pytest.mark.slow  # a real process, killed
 def test_a_build_after_a_killed_one_sweeps_its_leftovers(
     two_builds: TwoBuilds, tmp_path: Path
 ) -> None:
@@ -412,6 +414,7 @@ def two_imports(tmp_path_factory: pytest.TempPathFactory) -> TwoImports:
     return TwoImports(release, settings.home, {"old": _digests(folder), "new": new})
 
 
+@pytest.mark.slow  # a real process, killed
 @pytest.mark.parametrize("point", IMPORT_KILLS, ids=[point.name for point in IMPORT_KILLS])
 def test_an_import_killed_at_a_step_leaves_all_old_or_all_new_files(
     point: KillPoint, two_imports: TwoImports, tmp_path: Path
@@ -448,6 +451,7 @@ def small_releases(folder: Path, value: str) -> dict[str, str]:
     return _digests(folder)
 
 
+@pytest.mark.slow  # a real process, killed
 def test_a_replacement_killed_at_each_rename_leaves_all_old_or_all_new_files(
     tmp_path: Path,
 ) -> None:

@@ -281,6 +281,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow  # two exports of the whole store
 def test_exports_of_the_same_data_are_byte_identical(build_folder: Path, tmp_path: Path) -> None:
     first = export.write_dumps(build_folder, tmp_path / "first")
     export.write_dumps(build_folder, tmp_path / "second")
@@ -308,6 +309,7 @@ def test_exports_of_the_same_data_are_byte_identical(build_folder: Path, tmp_pat
     assert _files(tmp_path / "relabelled") == _files(tmp_path / "first")
 
 
+@pytest.mark.slow  # an export of the whole store
 def test_cli_export_writes_the_same_files(
     built: Settings, build_folder: Path, tmp_path: Path, env_for
 ) -> None:  # type: ignore[no-untyped-def]

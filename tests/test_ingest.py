@@ -169,6 +169,7 @@ def test_missing_file(tmp_path: Path, catalogue) -> None:  # type: ignore[no-unt
     assert caught.value.location.file == FILES["sources"]
 
 
+@pytest.mark.slow  # a real import and build
 def test_failed_import_writes_nothing_and_leaves_the_store(
     tmp_path: Path, empty_home: Settings
 ) -> None:

@@ -32,6 +32,8 @@ from atrocity_kg.config import Settings
 from atrocity_kg.sandbox import QueryPool
 from server import HANG_GUARD_S, served, serving, wait_until
 
+pytestmark = pytest.mark.slow  # real servers with real limits, timeouts and worker processes
+
 # Every triple joined with every other twice: 150,000³ solutions to count, hours of work.
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 QUICK = "ASK { ?s ?p ?o }"

@@ -19,6 +19,8 @@ from atrocity_kg.results import Table
 from queries_support import run_catalogue_query
 from server import closed_port, oxigraph_server
 
+pytestmark = pytest.mark.slow  # real Oxigraph servers
+
 REPO = Path(__file__).resolve().parents[1]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 NT = {"Content-Type": "application/n-triples"}

@@ -164,6 +164,7 @@ def reimported(tmp_path_factory: pytest.TempPathFactory, shared_release: Path) -
     return settings
 
 
+@pytest.mark.slow  # a real import of the three releases
 @pytest.mark.parametrize("code", ["V1", "V2", "V3"])
 def test_reimport_is_isomorphic_to_the_committed_graph(
     reimported: Settings, repo: Path, code: str

@@ -20,6 +20,8 @@ from atrocity_kg.results import table_from_solutions
 from queries_support import as_plain, run_catalogue_query
 from server import closed_port, oxigraph_server
 
+pytestmark = pytest.mark.slow  # real Oxigraph servers
+
 REPO = Path(__file__).resolve().parents[1]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 TOOL = ox.NamedNode("https://w3id.org/atrocity-kg/id/tool/mediation")
