@@ -13,7 +13,7 @@ EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
 	$(if $(filter command line,$(origin PORT)),--port $(PORT)))
 
-.PHONY: serve test lint build install clean bench hooks
+.PHONY: serve test test-fast lint build install clean bench hooks
 
 $(BIN)/atrocity-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,13 @@ lint: install
 hooks: install
 	$(BIN)/pre-commit install
 
+# Everything: lint, types, and every test (real servers, both store modes, kills, browser).
 test: lint
 	$(BIN)/pytest
+
+# The inner loop: the tests not marked `slow` (pyproject.toml says what is), embedded store only.
+test-fast: install
+	$(BIN)/pytest -m "not slow"
 
 # The benchmark suite (not part of the tests): its extras, then one run that prints the targets.
 bench: install

@@ -5,17 +5,20 @@ from __future__ import annotations
 import inspect
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from rdflib import Graph
 
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import graphs
 from atrocity_kg.storage import push
+from atrocity_kg.web import create_app
 from server import HANG_GUARD_S
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +103,23 @@ def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
 
 
-STORE_MODES = ("embedded", "remote")
+STORE_MODES = ("embedded", pytest.param("remote", marks=pytest.mark.slow))
+"""The remote mode is `slow`: `make test-fast` asks the embedded store only (one Oxigraph server
+fewer, every API test once), `make test` both."""
+
+REAL_THINGS = frozenset(
+    {"base", "embedded_base", "remote_base", "browser", "remote_endpoint", "remote_client"}
+)
+"""Fixtures that start a real server, Oxigraph or a browser: a test asking for one is `slow`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` what needs a real server, a remote store or a browser (see REAL_THINGS);
+    modules and tests slow for other reasons (real kills, rebuilds, reimports, the reasoner,
+    property-based attacks) say so themselves."""
+    for item in items:
+        if REAL_THINGS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -115,28 +134,82 @@ def remote_endpoint(built: Settings) -> Iterator[str]:
         yield endpoint
 
 
-@pytest.fixture(scope="module", params=STORE_MODES)
+@pytest.fixture(scope="session", params=STORE_MODES)
 def store_mode(request: pytest.FixtureRequest) -> str:
-    """Each API test runs twice: on the embedded store, and on a remote one (issue 6)."""
+    """Each API test runs twice: on the embedded store, and on a remote one (issue 6). Session
+    scoped, so that pytest runs every module's embedded tests, then every module's remote ones,
+    each against one app for the whole session."""
     mode: str = request.param
     return mode
 
 
-@pytest.fixture(scope="module")
-def served_settings(built: Settings, store_mode: str, request: pytest.FixtureRequest) -> Settings:
-    if store_mode == "embedded":
-        return built
-    endpoint = request.getfixturevalue("remote_endpoint")
-    return built.model_copy(update={"sparql_endpoint": endpoint})
+IN_PROCESS = "http://testserver"
+"""The base URL of the in-process client's requests (``client``), as the app sees it."""
 
 
-@pytest.fixture(scope="module")
-def base(served_settings: Settings) -> Iterator[str]:
-    """The app over real HTTP on loopback, one server per test module and store mode."""
+@contextmanager
+def in_process(settings: Settings) -> Iterator[TestClient]:
+    """The app made from ``settings``, called in this process through its ASGI interface, its
+    lifespan run (the store opened, the query workers started) for as long as the client is
+    open. The client answers as httpx does over HTTP: redirects are not followed, and a server
+    error is a 500 answer (the app's own error handler), not an exception in the test."""
+    app = create_app(settings)
+    with TestClient(
+        app, base_url=IN_PROCESS, raise_server_exceptions=False, follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def embedded_client(built: Settings) -> Iterator[TestClient]:
+    """The app on the session's embedded store, in this process, for tests of the embedded
+    store only; also ``client`` in embedded mode."""
+    with in_process(built) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def remote_client(built: Settings, remote_endpoint: str) -> Iterator[TestClient]:
+    """The app on the remote store (``remote_endpoint``), in this process."""
+    with in_process(built.model_copy(update={"sparql_endpoint": remote_endpoint})) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def client(store_mode: str, request: pytest.FixtureRequest) -> TestClient:
+    """The app in this process, one per store mode for the whole session: for what HTTP itself
+    does not change (status, headers, negotiation, pages, errors). These tests only read, so
+    one app serves every module."""
+    test_client: TestClient = request.getfixturevalue(f"{store_mode}_client")
+    return test_client
+
+
+@pytest.fixture(scope="session")
+def embedded_base(built: Settings) -> Iterator[str]:
+    """The app on the session's embedded store over real HTTP on loopback (uvicorn), one
+    server for the whole session; also ``base`` in embedded mode."""
     from server import serving
 
-    with serving(served_settings) as url:
+    with serving(built) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def remote_base(built: Settings, remote_endpoint: str) -> Iterator[str]:
+    """The app on the remote store (``remote_endpoint``) over real HTTP on loopback."""
+    from server import serving
+
+    with serving(built.model_copy(update={"sparql_endpoint": remote_endpoint})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base(store_mode: str, request: pytest.FixtureRequest) -> str:
+    """The app over real HTTP on loopback (uvicorn), one server per store mode for the whole
+    session: for what needs a real server (real clients such as SPARQLWrapper, streaming to a
+    slow or departing reader, the URL as a client addressed it, a browser)."""
+    url: str = request.getfixturevalue(f"{store_mode}_base")
+    return url
 
 
 @pytest.fixture
@@ -146,7 +219,7 @@ def embedded_only(store_mode: str) -> None:
         pytest.skip("dumps are served only beside the embedded store's own build")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def curated(built: Settings) -> Graph:
     """The curated graph as the files say, parsed independently of the server."""
     return graphs.load_curated(built)

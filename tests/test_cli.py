@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from atrocity_kg.cli import _home_url, app
 from atrocity_kg.config import Settings
 from release_fixture import write_release
-from server import serving
 
 runner = CliRunner()
 
@@ -29,6 +28,7 @@ def env_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], None]:
     return apply
 
 
+@pytest.mark.slow  # a real import and build
 def test_import_build_query_on_a_tiny_release(
     tmp_path: Path, empty_home: Settings, env_for: Callable[[Settings], None]
 ) -> None:
@@ -99,12 +99,12 @@ def test_query_formats_and_parameters(built: Settings, env_for) -> None:  # type
     assert "12 rows" in result.output
 
 
-def test_query_against_a_remote_endpoint(built: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_query_against_a_remote_endpoint(built: Settings, embedded_base: str, env_for) -> None:  # type: ignore[no-untyped-def]
     env_for(built)
-    with serving(built) as base:
-        result = runner.invoke(
-            app, ["query", "studies-per-release", "-f", "csv", "--endpoint", f"{base}/sparql"]
-        )
+    endpoint = f"{embedded_base}/sparql"
+    result = runner.invoke(
+        app, ["query", "studies-per-release", "-f", "csv", "--endpoint", endpoint]
+    )
     assert result.exit_code == 0, result.output
     local = runner.invoke(app, ["query", "studies-per-release", "-f", "csv"])
     assert result.stdout == local.stdout

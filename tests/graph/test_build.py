@@ -74,6 +74,7 @@ def test_a_releases_statements_in_the_store_equal_its_file(built: Settings, repo
     assert set(stored) == release
 
 
+@pytest.mark.slow  # builds of its own
 def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
     settings = make_home(tmp_path / "home", with_releases=False)
     pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
@@ -95,6 +96,7 @@ def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
     assert _count(settings, studies) == before
 
 
+@pytest.mark.slow  # builds of its own
 def test_rebuild_swaps_the_current_store_and_prunes_old_ones(tmp_path: Path) -> None:
     settings = make_home(tmp_path / "home", with_releases=False)
     pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
@@ -108,6 +110,7 @@ def test_rebuild_swaps_the_current_store_and_prunes_old_ones(tmp_path: Path) -> 
     assert not paths[0].exists()
 
 
+@pytest.mark.slow  # builds of its own
 def test_validation_report_points_to_file_and_row(tmp_path: Path) -> None:
     settings = make_home(tmp_path / "home", with_releases=False)
     pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
@@ -132,6 +135,7 @@ def test_broken_turtle_names_file_and_line(tmp_path: Path) -> None:
         graphs.parse_turtle(broken)
 
 
+@pytest.mark.slow  # builds of its own
 def test_a_failure_writing_the_dumps_leaves_the_previous_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

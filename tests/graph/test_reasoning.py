@@ -170,6 +170,7 @@ def test_derived_evidence_classes_equal_the_csv(built: Settings, shared_release:
     assert len(members("StrongFactorOfSeveralTools")) == len(several)
 
 
+@pytest.mark.slow  # the reasoner (HermiT, in Java)
 def test_rules_derive_what_hermit_derives(curated: Graph) -> None:
     """On the part HermiT gets, the RL rules alone reach every property value and type HermiT
     infers for an individual, so the rules can be trusted where HermiT cannot go."""
@@ -195,6 +196,7 @@ def _inconsistent_home(tmp_path: Path) -> Settings:
     return settings
 
 
+@pytest.mark.slow  # a build of its own
 def test_a_factor_typed_contextual_and_design_stops_the_build(tmp_path: Path) -> None:
     settings = _inconsistent_home(tmp_path)
     pipeline.build_store(settings)
@@ -214,6 +216,7 @@ def test_a_factor_typed_contextual_and_design_stops_the_build(tmp_path: Path) ->
     assert store.current_path(settings.store_root) == first
 
 
+@pytest.mark.slow  # a build of its own
 def test_a_factor_opposite_to_itself_is_named(tmp_path: Path) -> None:
     settings = _inconsistent_home(tmp_path)
     path = graphs.release_file(settings, "V3")
@@ -239,6 +242,7 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # the reasoner over the whole graph
 def test_reason_lists_stated_versus_derived_differences(built: Settings) -> None:
     result = runner.invoke(app, ["reason"], env=_env(built))
     assert result.exit_code == 0, result.output

@@ -7,7 +7,6 @@ two factors share a preferred label. Expected pairs are read from the CSV files 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,7 +17,6 @@ from atrocity_kg.config import Settings
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import sparql_prologue
 from atrocity_kg.storage import store
-from atrocity_kg.web import create_app
 from release_csv import RELEASE_FOLDERS
 
 pytestmark = pytest.mark.shared
@@ -60,9 +58,9 @@ def renamed(shared_release: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(built: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(built)) as test_client:
-        yield test_client
+def client(embedded_client: TestClient) -> TestClient:
+    """The session's in-process app on the embedded store."""
+    return embedded_client
 
 
 def _select(settings: Settings, query: str) -> list[tuple[str, ...]]:
@@ -90,9 +88,9 @@ def test_an_old_factor_iri_keeps_resolving_to_the_one_that_stays(
         response = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
         assert response.status_code == 301, (old, response.text)
         assert response.headers["location"] == kept.removeprefix("https://w3id.org/atrocity-kg")
-        data = client.get(path.replace("/id/", "/data/", 1) + ".nt")
+        data = client.get(path.replace("/id/", "/data/", 1) + ".nt", follow_redirects=True)
         assert f"<{old}> <http://purl.org/dc/terms/isReplacedBy> <{kept}> ." in data.text
-        page = client.get(path.replace("/id/", "/page/", 1))
+        page = client.get(path.replace("/id/", "/page/", 1), follow_redirects=True)
         assert 'id="replaced-by"' in page.text
         assert f'href="{kept.removeprefix("https://w3id.org/atrocity-kg")}"' in page.text
 

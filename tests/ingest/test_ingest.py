@@ -180,6 +180,7 @@ def test_missing_file(tmp_path: Path, catalogue: ToolCatalogue) -> None:
     assert caught.value.location.file == FILES["sources"]
 
 
+@pytest.mark.slow  # a real import and build
 def test_failed_import_writes_nothing_and_leaves_the_store(
     tmp_path: Path, empty_home: Settings
 ) -> None:

@@ -1,5 +1,7 @@
-"""Dumps and the dataset description over real HTTP: every dump is the store's graphs, every
-checksum is the served file's, two exports are byte-identical, the VoID counts are the store's."""
+"""Dumps and the dataset description, served: every dump is the store's graphs, every checksum is
+the served file's, two exports are byte-identical, the VoID counts are the store's. The app is
+asked in this process (``client``); names that try to escape the dumps folder over real HTTP,
+where the server itself decodes the path."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TypeVar
 import httpx
 import pyoxigraph as ox
 import pytest
+from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
@@ -22,6 +25,7 @@ from atrocity_kg.graph.graphs import from_ox
 from atrocity_kg.publish import export
 from atrocity_kg.storage import store
 from atrocity_kg.web.routes.downloads import dataset_description
+from conftest import IN_PROCESS
 from graphdiff import assert_isomorphic
 from literals import integer
 
@@ -113,8 +117,8 @@ def assert_same_graph(expected: Iterable[ox.Triple], actual: Iterable[ox.Triple]
     assert_isomorphic(blank[0], blank[1])
 
 
-def _fetch(base: str, name: str) -> httpx.Response:
-    response = httpx.get(f"{base}/dumps/{name}", timeout=60)
+def _fetch(client: httpx.Client, name: str) -> httpx.Response:
+    response = client.get(f"/dumps/{name}", timeout=60)
     assert response.status_code == 200, response.text
     return response
 
@@ -123,14 +127,14 @@ def _fetch(base: str, name: str) -> httpx.Response:
 @pytest.mark.parametrize("extension", list(OX_FORMATS))
 @pytest.mark.parametrize("key", KEYS)
 def test_every_dump_is_the_store_graphs(
-    base: str,
+    client: TestClient,
     manifest: dict[str, export.DumpFile],
     store_quads: dict[str, list[ox.Quad]],
     key: str,
     extension: str,
 ) -> None:
     name = f"atrocity-kg-{key}.{extension}.gz"
-    response = _fetch(base, name)
+    response = _fetch(client, name)
     assert response.headers["content-type"] == "application/gzip"
     assert response.headers["content-disposition"].startswith("attachment")
     assert name in response.headers["content-disposition"]
@@ -161,9 +165,9 @@ def test_every_dump_is_the_store_graphs(
     [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")],
 )
 def test_a_release_dump_reads_with_rdflib_too(
-    base: str, store_quads: dict[str, list[ox.Quad]], extension: str, rdflib_format: str
+    client: TestClient, store_quads: dict[str, list[ox.Quad]], extension: str, rdflib_format: str
 ) -> None:
-    data = gzip.decompress(_fetch(base, f"atrocity-kg-v1.{extension}.gz").content)
+    data = gzip.decompress(_fetch(client, f"atrocity-kg-v1.{extension}.gz").content)
     served = Graph().parse(data=data, format=rdflib_format)
     expected = Graph()
     for graph in _graphs_of("v1", store_quads):
@@ -172,8 +176,10 @@ def test_a_release_dump_reads_with_rdflib_too(
     assert_isomorphic(expected, served)
 
 
-def _description(base: str, path: str = "/dataset", accept: str = "text/turtle") -> Graph:
-    response = httpx.get(base + path, headers={"Accept": accept}, timeout=60)
+def _description(
+    client: httpx.Client, path: str = "/dataset", accept: str = "text/turtle"
+) -> Graph:
+    response = client.get(path, headers={"Accept": accept}, timeout=60)
     assert response.status_code == 200, response.text
     assert "Accept" in response.headers["vary"]
     assert response.headers["content-type"].startswith(accept)
@@ -183,16 +189,16 @@ def _description(base: str, path: str = "/dataset", accept: str = "text/turtle")
 
 @pytest.mark.usefixtures("embedded_only")
 def test_checksums_and_sizes_in_the_description_are_the_served_bytes(
-    base: str, manifest: dict[str, export.DumpFile]
+    client: TestClient, manifest: dict[str, export.DumpFile]
 ) -> None:
-    described = _description(base)
+    described = _description(client)
     distributions = set(described.subjects(RDF.type, DCAT.Distribution))
     assert len(distributions) == len(manifest) == 16
     for node in distributions:
         url = described.value(node, DCAT.downloadURL)
         assert isinstance(url, URIRef)
-        assert str(url).startswith(base + "/dumps/")
-        response = httpx.get(str(url), timeout=60)
+        assert str(url).startswith(IN_PROCESS + "/dumps/")
+        response = client.get(str(url), timeout=60)
         assert response.status_code == 200
         checksum = described.value(node, SPDX.checksum)
         assert described.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
@@ -209,8 +215,8 @@ def test_checksums_and_sizes_in_the_description_are_the_served_bytes(
 
 
 @pytest.mark.usefixtures("embedded_only")
-def test_releases_are_versions_of_the_dataset(base: str) -> None:
-    described = _description(base, accept="application/ld+json")
+def test_releases_are_versions_of_the_dataset(client: TestClient) -> None:
+    described = _description(client, accept="application/ld+json")
     versions = sorted(described.objects(DATASET, DCAT.hasVersion), key=str)
     assert [str(v) for v in versions] == [f"{DATASET}/v{n}" for n in (1, 2, 3)]
     assert described.value(DATASET, DCAT.hasCurrentVersion) == URIRef(f"{DATASET}/v3")
@@ -231,11 +237,11 @@ def test_releases_are_versions_of_the_dataset(base: str) -> None:
     )
 
 
-def test_well_known_void_names_the_endpoint_and_the_counts(base: str) -> None:
-    described = _description(base, path="/.well-known/void")
-    assert described.value(DATASET, VOID.sparqlEndpoint) == URIRef(base + "/sparql")
-    counts = httpx.get(
-        f"{base}/sparql",
+def test_well_known_void_names_the_endpoint_and_the_counts(client: TestClient) -> None:
+    described = _description(client, path="/.well-known/void")
+    assert described.value(DATASET, VOID.sparqlEndpoint) == URIRef(IN_PROCESS + "/sparql")
+    counts = client.get(
+        "/sparql",
         params={"query": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"},
         headers={"Accept": "application/sparql-results+json"},
     ).json()["results"]["bindings"]
@@ -246,8 +252,8 @@ def test_well_known_void_names_the_endpoint_and_the_counts(base: str) -> None:
         if str(subset).startswith(GRAPH)
     }
     assert subsets == expected
-    total = httpx.get(
-        f"{base}/sparql",
+    total = client.get(
+        "/sparql",
         params={
             "query": "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
         },
@@ -282,6 +288,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow  # two exports of the whole store
 def test_exports_of_the_same_data_are_byte_identical(build_folder: Path, tmp_path: Path) -> None:
     first = export.write_dumps(build_folder, tmp_path / "first")
     export.write_dumps(build_folder, tmp_path / "second")
@@ -307,6 +314,7 @@ def test_exports_of_the_same_data_are_byte_identical(build_folder: Path, tmp_pat
     assert _files(tmp_path / "relabelled") == _files(tmp_path / "first")
 
 
+@pytest.mark.slow  # an export of the whole store
 def test_cli_export_writes_the_same_files(
     built: Settings, build_folder: Path, tmp_path: Path, env_for: Callable[[Settings], None]
 ) -> None:
@@ -324,13 +332,15 @@ def test_cli_export_writes_the_same_files(
 
 
 @pytest.mark.usefixtures("embedded_only")
-def test_dumps_page_lists_every_file(base: str, manifest: dict[str, export.DumpFile]) -> None:
-    page = httpx.get(f"{base}/dumps/")
+def test_dumps_page_lists_every_file(
+    client: TestClient, manifest: dict[str, export.DumpFile]
+) -> None:
+    page = client.get("/dumps/")
     assert page.status_code == 200
     for file in manifest.values():
         assert f'href="/dumps/{file.name}"' in page.text
         assert file.sha256 in page.text
-    head = httpx.head(f"{base}/dumps/atrocity-kg-v3.ttl.gz")
+    head = client.head("/dumps/atrocity-kg-v3.ttl.gz")
     assert head.status_code == 200
     assert int(head.headers["content-length"]) == manifest["atrocity-kg-v3.ttl.gz"].size
 

@@ -427,7 +427,11 @@ def protocol_union(remote_endpoint: str) -> Ask:
     return lambda text: _answer(remote.query(text, use_default_graph_as_union=True))
 
 
-ANSWERERS = ("embedded", "native_union", "protocol_union")
+ANSWERERS = (
+    "embedded",
+    pytest.param("native_union", marks=pytest.mark.slow),
+    pytest.param("protocol_union", marks=pytest.mark.slow),
+)
 
 
 @pytest.fixture(scope="module", params=ANSWERERS)

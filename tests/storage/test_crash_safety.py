@@ -248,6 +248,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> TwoBuilds:
     return TwoBuilds(settings, {"old": old, "new": new})
 
 
+@pytest.mark.slow  # a real process, killed
 @pytest.mark.parametrize("point", BUILD_KILLS, ids=[point.name for point in BUILD_KILLS])
 def test_a_build_killed_at_a_step_leaves_the_old_or_the_new_store(
     point: KillPoint, two_builds: TwoBuilds, tmp_path: Path
@@ -269,6 +270,7 @@ def test_a_build_killed_at_a_step_leaves_the_old_or_the_new_store(
     assert leftovers(root) == []
 
 
+@pytest.mark.slow  # a real process, killed
 def test_a_build_after_a_killed_one_sweeps_its_leftovers(
     two_builds: TwoBuilds, tmp_path: Path
 ) -> None:
@@ -387,8 +389,8 @@ IMPORT_KILLS = [
 
 @dataclass(frozen=True)
 class TwoImports:
-    """data/ushmm as the real import of the three releases writes it ("new"), and changed
-    since ("old", which each kill starts from)."""
+    """data/ushmm as the real import of three releases writes it ("new"), and changed since
+    ("old", which each kill starts from)."""
 
     release: Path
     saved: Path
@@ -396,27 +398,33 @@ class TwoImports:
 
 
 @pytest.fixture(scope="module")
-def two_imports(shared_release: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoImports:
+def two_imports(tmp_path_factory: pytest.TempPathFactory) -> TwoImports:
+    """The import of a tiny copy of the three releases (tests/release_fixture.py): what a kill
+    is checked against is the import's all-or-nothing replacement of the three files, which
+    does not depend on how many rows they hold (the USHMM files' import is checked against the
+    committed graphs in test_release_data), and each import here costs seconds, not half a
+    minute."""
     root = tmp_path_factory.mktemp("crash-import")
+    release = write_release(root / "release", codes=pipeline.ALL_RELEASES)
     settings = make_home(root / "home", with_releases=False)
-    pipeline.import_ushmm(settings, shared_release, pipeline.ALL_RELEASES)
+    pipeline.import_ushmm(settings, release, pipeline.ALL_RELEASES)
     folder = settings.ushmm_dir
     new = _digests(folder)
     assert sorted(new) == ["v1.ttl", "v2.ttl", "v3.ttl"]
     for path in folder.glob("v*.ttl"):
-        with path.open("a", encoding="utf-8") as release:
-            release.write(ADDED_TRIPLE.replace("first build", f"import, in {path.name}"))
-    return TwoImports(shared_release, settings.home, {"old": _digests(folder), "new": new})
+        with path.open("a", encoding="utf-8") as release_file:
+            release_file.write(ADDED_TRIPLE.replace("first build", f"import, in {path.name}"))
+    return TwoImports(release, settings.home, {"old": _digests(folder), "new": new})
 
 
-@pytest.mark.shared
+@pytest.mark.slow  # a real process, killed
 @pytest.mark.parametrize("point", IMPORT_KILLS, ids=[point.name for point in IMPORT_KILLS])
 def test_an_import_killed_at_a_step_leaves_all_old_or_all_new_files(
     point: KillPoint, two_imports: TwoImports, tmp_path: Path
 ) -> None:
-    """The real import of the three USHMM releases, killed before its change is decided and
-    half-way through its renames. Every step of the replacement itself is killed in the next
-    test, on small files (each real import here costs a full one)."""
+    """The real import of three releases, killed before its change is decided and half-way
+    through its renames. Every step of the replacement itself is killed in the next test, on
+    small files."""
     home = tmp_path / "home"
     shutil.copytree(two_imports.saved, home)
     settings = Settings(home=home, store_dir=tmp_path / "store")
@@ -446,6 +454,7 @@ def small_releases(folder: Path, value: str) -> dict[str, str]:
     return _digests(folder)
 
 
+@pytest.mark.slow  # a real process, killed
 def test_a_replacement_killed_at_each_rename_leaves_all_old_or_all_new_files(
     tmp_path: Path,
 ) -> None:

@@ -20,6 +20,8 @@ from atrocity_kg.storage import push, store
 from queries_support import run_catalogue_query
 from server import closed_port, oxigraph_server
 
+pytestmark = pytest.mark.slow  # real Oxigraph servers
+
 REPO = Path(__file__).resolve().parents[2]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 NT = {"Content-Type": "application/n-triples"}

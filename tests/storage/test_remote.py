@@ -21,6 +21,8 @@ from atrocity_kg.storage.remote import RemoteStore, with_base
 from queries_support import as_plain, run_catalogue_query
 from server import closed_port, oxigraph_server
 
+pytestmark = pytest.mark.slow  # real Oxigraph servers
+
 REPO = Path(__file__).resolve().parents[2]
 NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 TOOL = ox.NamedNode("https://w3id.org/atrocity-kg/id/tool/mediation")

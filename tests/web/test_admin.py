@@ -32,6 +32,8 @@ from atrocity_kg.storage.writelock import LOCK_FILE
 from conftest import make_home
 from server import HANG_GUARD_S, serving
 
+pytestmark = pytest.mark.slow  # real servers writing new builds, killed in the middle of a write
+
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 UPDATE = {"Content-Type": "application/sparql-update", **AUTH}

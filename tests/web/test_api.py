@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
@@ -12,16 +10,15 @@ from atrocity_kg.config import Settings
 from atrocity_kg.query.client import remote_select
 from atrocity_kg.query.results import Table
 from queries_support import as_plain, run_catalogue_query
-from server import serving
 
 TOOLS = """PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>
 SELECT (COUNT(?t) AS ?n) WHERE { ?t a akg:ReviewedTool }"""
 
 
 @pytest.fixture(scope="module")
-def endpoint(built: Settings) -> Iterator[str]:
-    with serving(built) as base:
-        yield f"{base}/sparql"
+def endpoint(embedded_base: str) -> str:
+    """/sparql of the session's real server on the embedded store."""
+    return f"{embedded_base}/sparql"
 
 
 def test_sparqlwrapper_get_and_post(endpoint: str) -> None:

@@ -1,12 +1,13 @@
-"""/ontology and /dumps/ over real HTTP: the ontology equals its file; every graph downloads."""
+"""/ontology and /dumps/, through the app in this process: the ontology equals its file; every
+graph downloads."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 from rdflib import Graph
 
 from atrocity_kg.config import Settings
@@ -25,17 +26,17 @@ from graphdiff import assert_isomorphic
     ],
 )
 def test_ontology_in_each_format_equals_the_file(
-    base: str, repo: Path, accept: str, rdflib_format: str
+    client: TestClient, repo: Path, accept: str, rdflib_format: str
 ) -> None:
-    response = httpx.get(f"{base}/ontology", headers={"Accept": accept})
+    response = client.get("/ontology", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(accept)
     served = Graph().parse(data=response.content, format=rdflib_format)
     assert_isomorphic(Graph().parse(repo / "ontology" / "atrocity.ttl"), served)
 
 
-def test_dumps_list_every_named_graph_with_its_size(base: str, built: Settings) -> None:
-    page = httpx.get(f"{base}/dumps/")
+def test_dumps_list_every_named_graph_with_its_size(client: TestClient, built: Settings) -> None:
+    page = client.get("/dumps/")
     assert page.status_code == 200
     with store.opened(built.store_root) as opened:
         names = store.graph_names(opened)
@@ -48,22 +49,22 @@ def test_dumps_list_every_named_graph_with_its_size(base: str, built: Settings) 
         for link in links
         if "curated" in link and "format=ntriples" in link
     ]
-    download = httpx.get(base + curated[0])
+    download = client.get(curated[0])
     assert download.status_code == 200
     assert_isomorphic(graphs.load_curated(built), Graph().parse(data=download.content, format="nt"))
 
 
-def test_ontology_documentation_for_browsers(base: str) -> None:
-    page = httpx.get(f"{base}/ontology", headers={"Accept": "text/html,*/*;q=0.8"})
+def test_ontology_documentation_for_browsers(client: TestClient) -> None:
+    page = client.get("/ontology", headers={"Accept": "text/html,*/*;q=0.8"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "Accept" in page.headers["vary"]
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert 'id="supportsStrategy"' in page.text
     assert 'id="HeadlineFactor"' in page.text
-    assert httpx.get(f"{base}/ontology", params={"format": "html"}).text == page.text
-    head = httpx.head(f"{base}/ontology", headers={"Accept": "text/html"})
+    assert client.get("/ontology", params={"format": "html"}).text == page.text
+    head = client.head("/ontology", headers={"Accept": "text/html"})
     assert head.status_code == 200
     assert head.content == b""
-    rdf_client = httpx.get(f"{base}/ontology", headers={"Accept": "*/*"})
+    rdf_client = client.get("/ontology", headers={"Accept": "*/*"})
     assert rdf_client.headers["content-type"].startswith("text/turtle")

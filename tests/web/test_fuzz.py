@@ -47,6 +47,8 @@ from atrocity_kg.config import Settings
 from atrocity_kg.query.queries import load_catalogue
 from server import HANG_GUARD_S, serving
 
+pytestmark = pytest.mark.slow  # property-based attacks on a real server with a real time limit
+
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = load_catalogue(REPO / "queries")
 

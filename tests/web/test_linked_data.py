@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 
@@ -43,11 +44,11 @@ HOSTILE = "<script>window.pwned=1</script>"
 HOSTILE_TITLE = f"{HOSTILE} Keeping the peace"
 
 
-def select(base: str, query: str) -> list[dict[str, str]]:
+def select(client: httpx.Client, query: str) -> list[dict[str, str]]:
     """SELECT over /sparql: each row as variable -> value."""
     prologue = "PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>\n"
-    response = httpx.post(
-        f"{base}/sparql",
+    response = client.post(
+        "/sparql",
         data={"query": prologue + query},
         headers={"accept": "application/sparql-results+json"},
     )
@@ -58,10 +59,10 @@ def select(base: str, query: str) -> list[dict[str, str]]:
     ]
 
 
-def described(base: str, iri: str) -> Graph:
+def described(client: httpx.Client, iri: str) -> Graph:
     """What DESCRIBE answers for the IRI at /sparql."""
-    response = httpx.post(
-        f"{base}/sparql",
+    response = client.post(
+        "/sparql",
         data={"query": f"DESCRIBE <{iri}>"},
         headers={"accept": "application/n-triples"},
     )
@@ -90,25 +91,25 @@ def json_ld_block(html: str) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def things(base: str) -> dict[str, str]:
+def things(client: httpx.Client) -> dict[str, str]:
     """One IRI of each kind, the data-dependent ones found with SPARQL."""
     finding = select(
-        base,
+        client,
         "SELECT ?x WHERE { ?x a akg:FactorFinding ; akg:inRelease ?r . ?r akg:releaseCode 'V3' } "
         "ORDER BY ?x LIMIT 1",
     )[0]["x"]
     assessment = select(
-        base,
+        client,
         "SELECT ?x WHERE { ?x a akg:ResearchAssessment ; akg:inRelease ?r . "
         "?r akg:releaseCode 'V3' } ORDER BY ?x LIMIT 1",
     )[0]["x"]
     recomputed = select(
-        base,
+        client,
         "SELECT ?x WHERE { ?x a akg:RecomputedAssessment ; akg:inRelease ?r . "
         "?r akg:releaseCode 'V3' } ORDER BY ?x LIMIT 1",
     )[0]["x"]
     study = select(
-        base,
+        client,
         "PREFIX bibo: <http://purl.org/ontology/bibo/>\n"
         "SELECT ?x WHERE { ?x a akg:Study ; bibo:doi ?doi ; akg:inRelease ?r . "
         "?r akg:releaseCode 'V3' } ORDER BY ?x LIMIT 1",
@@ -134,9 +135,9 @@ def path_of(iri: str) -> str:
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "text/html", BROWSER_ACCEPT])
-def test_id_redirects_browsers_to_the_page(base: str, accept: str | None) -> None:
+def test_id_redirects_browsers_to_the_page(client: TestClient, accept: str | None) -> None:
     headers = {"accept": accept} if accept else {}
-    response = httpx.get(f"{base}/id/tool/peace-operations", headers=headers)
+    response = client.get("/id/tool/peace-operations", headers=headers)
     assert response.status_code == 303
     assert response.headers["location"] == "/page/tool/peace-operations"
     assert "Accept" in response.headers["vary"]
@@ -147,28 +148,28 @@ def test_id_redirects_browsers_to_the_page(base: str, accept: str | None) -> Non
 
 
 @pytest.mark.parametrize("ext", sorted(RDF_TYPES))
-def test_id_redirects_rdf_clients_to_the_format(base: str, ext: str) -> None:
+def test_id_redirects_rdf_clients_to_the_format(client: TestClient, ext: str) -> None:
     media_type = RDF_TYPES[ext][0]
-    response = httpx.get(
-        f"{base}/id/strategy/protect", headers={"accept": f"{media_type}, text/html;q=0.5"}
+    response = client.get(
+        "/id/strategy/protect", headers={"accept": f"{media_type}, text/html;q=0.5"}
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/data/strategy/protect.{ext}"
     assert "Accept" in response.headers["vary"]
-    followed = httpx.get(
-        f"{base}/id/strategy/protect", headers={"accept": media_type}, follow_redirects=True
+    followed = client.get(
+        "/id/strategy/protect", headers={"accept": media_type}, follow_redirects=True
     )
     assert followed.status_code == 200
     assert media(followed) == media_type
 
 
-def test_every_format_equals_describe(base: str, things: dict[str, str]) -> None:
+def test_every_format_equals_describe(client: TestClient, things: dict[str, str]) -> None:
     for iri in things.values():
         path = path_of(iri)
-        expected = described(base, iri)
+        expected = described(client, iri)
         assert len(expected) > 0, iri
         for ext, (media_type, rdflib_format) in RDF_TYPES.items():
-            response = httpx.get(f"{base}/data/{path}.{ext}")
+            response = client.get(f"/data/{path}.{ext}")
             assert response.status_code == 200, (iri, ext, response.text)
             assert media(response) == media_type
             found = links(response)
@@ -180,23 +181,23 @@ def test_every_format_equals_describe(base: str, things: dict[str, str]) -> None
             assert set(parsed.subjects()) == {URIRef(iri)}
 
 
-def test_data_negotiates_without_an_extension(base: str) -> None:
-    url = f"{base}/data/tool/peace-operations"
-    plain = httpx.get(url)
+def test_data_negotiates_without_an_extension(client: TestClient) -> None:
+    url = "/data/tool/peace-operations"
+    plain = client.get(url)
     assert plain.status_code == 200
     assert media(plain) == "text/turtle"
     assert plain.headers["content-location"] == "/data/tool/peace-operations.ttl"
     assert "Accept" in plain.headers["vary"]
-    as_json = httpx.get(url, headers={"accept": "application/ld+json"})
+    as_json = client.get(url, headers={"accept": "application/ld+json"})
     assert media(as_json) == "application/ld+json"
     assert as_json.headers["content-location"] == "/data/tool/peace-operations.jsonld"
-    by_parameter = httpx.get(url, params={"format": "nt"})
+    by_parameter = client.get(url, params={"format": "nt"})
     assert media(by_parameter) == "application/n-triples"
-    refused = httpx.get(url, headers={"accept": "image/png"})
+    refused = client.get(url, headers={"accept": "image/png"})
     assert refused.status_code == 406
 
 
-def test_head_answers_headers_only(base: str) -> None:
+def test_head_answers_headers_only(client: TestClient) -> None:
     for url, status in (
         ("/id/tool/mediation", 303),
         ("/page/tool/mediation", 200),
@@ -204,17 +205,17 @@ def test_head_answers_headers_only(base: str) -> None:
         ("/data/tool/mediation", 200),
         ("/id/tool/no-such-tool", 404),
     ):
-        response = httpx.head(f"{base}{url}")
+        response = client.head(url)
         assert response.status_code == status, url
         assert response.content == b""
-    head = httpx.head(f"{base}/page/tool/mediation")
+    head = client.head("/page/tool/mediation")
     assert media(head) == "text/html"
     assert "link" in head.headers
 
 
-def page(base: str, iri: str) -> httpx.Response:
-    response = httpx.get(
-        f"{base}/id/{path_of(iri)}", headers={"accept": BROWSER_ACCEPT}, follow_redirects=True
+def page(client: httpx.Client, iri: str) -> httpx.Response:
+    response = client.get(
+        f"/id/{path_of(iri)}", headers={"accept": BROWSER_ACCEPT}, follow_redirects=True
     )
     assert response.status_code == 200, (iri, response.text)
     assert media(response) == "text/html"
@@ -223,9 +224,9 @@ def page(base: str, iri: str) -> httpx.Response:
     return response
 
 
-def test_pages_of_each_kind(base: str, things: dict[str, str]) -> None:
+def test_pages_of_each_kind(client: TestClient, things: dict[str, str]) -> None:
     for kind, iri in things.items():
-        response = page(base, iri)
+        response = page(client, iri)
         html = response.text
         assert iri in html, kind
         found = links(response)
@@ -238,48 +239,48 @@ def test_pages_of_each_kind(base: str, things: dict[str, str]) -> None:
         assert schema["name"]
         assert 'id="former-release"' not in html, kind
 
-    tool = page(base, things["tool"]).text
+    tool = page(client, things["tool"]).text
     assert '<h1 id="title">Peace operations</h1>' in tool
     assert 'href="/id/mechanism/peace-operations/physical-protection"' in tool
     assert re.search(r'id="incoming-count">\d+ links to this; the first 200 are listed', tool)
 
-    strategy = page(base, things["strategy"]).text
+    strategy = page(client, things["strategy"]).text
     assert "Protecting vulnerable civilian populations" in strategy
     assert json_ld_block(strategy)["@type"] == "DefinedTerm"
 
-    study = page(base, things["study"]).text
+    study = page(client, things["study"]).text
     schema = json_ld_block(study)
     assert schema["@type"] == "ScholarlyArticle"
     doi = select(
-        base,
+        client,
         f"SELECT ?doi WHERE {{ <{things['study']}> <http://purl.org/ontology/bibo/doi> ?doi }}",
     )[0]["doi"]
     assert f'href="https://doi.org/{doi}"' in study
     assert schema["sameAs"] == f"https://doi.org/{doi}"
 
-    release = page(base, things["release"]).text
+    release = page(client, things["release"]).text
     assert json_ld_block(release)["@type"] == "Dataset"
     assert "the current one" in release
 
-    finding = page(base, things["finding"]).text
+    finding = page(client, things["finding"]).text
     assert 'href="/id/tool/' in finding  # akg:aboutTool, linked to our /id/ path
 
-    assessment = page(base, things["assessment"]).text
+    assessment = page(client, things["assessment"]).text
     assert "akg:evidenceLevel" in assessment
 
 
-def test_thing_only_in_an_older_release_says_so(base: str) -> None:
+def test_thing_only_in_an_older_release_says_so(client: TestClient) -> None:
     rows = select(
-        base,
+        client,
         f"SELECT ?x WHERE {{ ?x a akg:Study ; akg:inRelease <{ID}release/v2> "
         f"FILTER NOT EXISTS {{ ?x akg:inRelease <{ID}release/v3> }} "
         "} ORDER BY ?x LIMIT 1",
     )
     assert rows, "V2 has a study that V3 dropped"
     iri = rows[0]["x"]
-    redirect = httpx.get(f"{base}/id/{path_of(iri)}")
+    redirect = client.get(f"/id/{path_of(iri)}")
     assert redirect.status_code == 303
-    html = page(base, iri).text
+    html = page(client, iri).text
     notice = html.split('id="former-release">', 1)[1].split("</p>", 1)[0]
     text = " ".join(unescape(re.sub(r"<[^>]+>", "", notice)).split())
     assert text.startswith("This is not in the current release, V3 (2025-04).")
@@ -287,8 +288,8 @@ def test_thing_only_in_an_older_release_says_so(base: str) -> None:
     assert "V3" not in text.split("It was in", 1)[1]
 
 
-def test_unknown_iri_is_a_helpful_404(base: str) -> None:
-    as_html = httpx.get(f"{base}/id/tool/peace-operationz", headers={"accept": BROWSER_ACCEPT})
+def test_unknown_iri_is_a_helpful_404(client: TestClient) -> None:
+    as_html = client.get("/id/tool/peace-operationz", headers={"accept": BROWSER_ACCEPT})
     assert as_html.status_code == 404
     assert media(as_html) == "text/html"
     html = as_html.text
@@ -297,7 +298,7 @@ def test_unknown_iri_is_a_helpful_404(base: str) -> None:
     assert 'href="/sparql"' in html
     assert 'href="/id/tool/peace-operations"' in html  # a close match
 
-    as_text = httpx.get(f"{base}/id/tool/peace-operationz", headers={"accept": "text/turtle"})
+    as_text = client.get("/id/tool/peace-operationz", headers={"accept": "text/turtle"})
     assert as_text.status_code == 404
     assert media(as_text) == "text/plain"
     assert "is not in the graph" in as_text.text
@@ -305,7 +306,7 @@ def test_unknown_iri_is_a_helpful_404(base: str) -> None:
     assert f"{ID}tool/peace-operations" in as_text.text
 
     for url in ("/data/tool/peace-operationz.ttl", "/data/nothing", "/page/study/x%20y"):
-        missing = httpx.get(f"{base}{url}")
+        missing = client.get(url)
         assert missing.status_code == 404, url
         assert "is not in the graph" in missing.text
 

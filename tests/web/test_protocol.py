@@ -1,5 +1,7 @@
-"""/sparql to the SPARQL 1.1 Protocol, over real HTTP: the app served by uvicorn on loopback and
-read by httpx, SPARQLWrapper and rdflib's SPARQLStore."""
+"""/sparql to the SPARQL 1.1 Protocol: what the protocol says of requests and answers through the
+app in this process (``client``), which is all the same over HTTP; real clients (SPARQLWrapper,
+rdflib's SPARQLStore), the URL as a client addressed it, and streaming to a slow or departing
+reader over real HTTP, the app served by uvicorn on loopback."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from rdflib.query import ResultRow
@@ -25,6 +28,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLW
 from atrocity_kg.config import Settings
 from atrocity_kg.storage import store
 from atrocity_kg.web import protocol
+from conftest import IN_PROCESS
 from graphdiff import assert_isomorphic
 from literals import integer
 from server import HANG_GUARD_S, media, wait_until
@@ -62,16 +66,23 @@ DIRECT = {"Content-Type": "application/sparql-query"}
 
 
 @pytest.fixture(scope="module")
-def endpoint(base: str) -> str:
+def endpoint() -> str:
+    """/sparql as the in-process client (``client``) reaches it."""
+    return f"{IN_PROCESS}/sparql"
+
+
+@pytest.fixture(scope="module")
+def served_endpoint(base: str) -> str:
+    """/sparql over real HTTP, for real clients (SPARQLWrapper, rdflib) and for streaming."""
     return f"{base}/sparql"
 
 
-def release_graphs(endpoint: str, code: str) -> list[str]:
+def release_graphs(client: httpx.Client, endpoint: str, code: str) -> list[str]:
     """The graphs holding a release's statements: the one of what only it states, and those of
     what it states alike with other releases (each statement of the store is in one graph)."""
     release = f"https://w3id.org/atrocity-kg/id/release/{code}"
     query = PROLOGUE + f"SELECT ?g WHERE {{ ?g akg:statementsOf <{release}> }}"
-    response = httpx.get(endpoint, params={"query": query})
+    response = client.get(endpoint, params={"query": query})
     names = sorted(row["g"]["value"] for row in response.json()["results"]["bindings"])
     assert GRAPH + f"ushmm-{code}" in names
     assert GRAPH + "ushmm-v1-v2-v3" in names
@@ -79,8 +90,8 @@ def release_graphs(endpoint: str, code: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def v1_graphs(endpoint: str) -> list[str]:
-    return release_graphs(endpoint, "v1")
+def v1_graphs(client: TestClient, endpoint: str) -> list[str]:
+    return release_graphs(client, endpoint, "v1")
 
 
 @pytest.fixture(scope="module")
@@ -95,82 +106,90 @@ def number(response: httpx.Response) -> int:
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
 
-def ask(endpoint: str, method: str, query: str, **params: Any) -> httpx.Response:
+def ask(
+    client: httpx.Client, endpoint: str, method: str, query: str, **params: Any
+) -> httpx.Response:
     """One query by each of the protocol's three ways, dataset parameters alongside."""
     if method == "GET":
-        return httpx.get(endpoint, params={"query": query, **params})
+        return client.get(endpoint, params={"query": query, **params})
     if method == "form":
-        return httpx.post(endpoint, data={"query": query, **params}, headers=FORM)
-    return httpx.post(endpoint, params=params, content=query.encode(), headers=DIRECT)
+        return client.post(endpoint, data={"query": query, **params}, headers=FORM)
+    return client.post(endpoint, params=params, content=query.encode(), headers=DIRECT)
 
 
 # --- the three ways in, and the dataset ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_query_by_each_way_of_the_protocol(endpoint: str, method: str) -> None:
-    response = ask(endpoint, method, TOOLS)
+def test_query_by_each_way_of_the_protocol(client: TestClient, endpoint: str, method: str) -> None:
+    response = ask(client, endpoint, method, TOOLS)
     assert media(response) == "application/sparql-results+json"
     assert number(response) == 12
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
 def test_default_graph_uri_chooses_the_release(
-    endpoint: str, method: str, v1_graphs: list[str]
+    client: TestClient, endpoint: str, method: str, v1_graphs: list[str]
 ) -> None:
-    assert number(ask(endpoint, method, STUDIES, **{"default-graph-uri": v1_graphs})) == 310
-    v3 = release_graphs(endpoint, "v3")
-    assert number(ask(endpoint, method, STUDIES, **{"default-graph-uri": v3})) == 474
-    union = number(ask(endpoint, method, STUDIES))
+    assert number(ask(client, endpoint, method, STUDIES, **{"default-graph-uri": v1_graphs})) == 310
+    v3 = release_graphs(client, endpoint, "v3")
+    assert number(ask(client, endpoint, method, STUDIES, **{"default-graph-uri": v3})) == 474
+    union = number(ask(client, endpoint, method, STUDIES))
     assert union > 474
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_repeated_default_graph_uri_merges_the_graphs(endpoint: str, method: str) -> None:
+def test_repeated_default_graph_uri_merges_the_graphs(
+    client: TestClient, endpoint: str, method: str
+) -> None:
     """Findings are minted per release (V1 926, V3 1602), so two releases add up."""
     findings = PROLOGUE + "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f akg:reportedIn ?s }"
-    assert number(ask(endpoint, method, findings, **{"default-graph-uri": V1})) == 926
-    assert number(ask(endpoint, method, findings, **{"default-graph-uri": [V1, V3]})) == 2528
+    assert number(ask(client, endpoint, method, findings, **{"default-graph-uri": V1})) == 926
+    assert (
+        number(ask(client, endpoint, method, findings, **{"default-graph-uri": [V1, V3]})) == 2528
+    )
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_named_graph_uri_limits_the_named_graphs(endpoint: str, method: str) -> None:
+def test_named_graph_uri_limits_the_named_graphs(
+    client: TestClient, endpoint: str, method: str
+) -> None:
     query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
-    response = ask(endpoint, method, query, **{"named-graph-uri": [CURATED, V3]})
+    response = ask(client, endpoint, method, query, **{"named-graph-uri": [CURATED, V3]})
     assert response.status_code == 200, response.text
     names = [row["g"]["value"] for row in response.json()["results"]["bindings"]]
     assert names == [CURATED, V3]
     # With only named graphs given, the default graph is empty ...
-    response = ask(endpoint, method, "ASK { ?s ?p ?o }", **{"named-graph-uri": CURATED})
+    response = ask(client, endpoint, method, "ASK { ?s ?p ?o }", **{"named-graph-uri": CURATED})
     assert response.json()["boolean"] is False
     # ... and with only default graphs given, there is no named graph.
-    response = ask(endpoint, method, query, **{"default-graph-uri": CURATED})
+    response = ask(client, endpoint, method, query, **{"default-graph-uri": CURATED})
     assert response.json()["results"]["bindings"] == []
 
 
 def test_without_dataset_every_named_graph_is_reachable(
-    endpoint: str, store_graph_names: list[str]
+    client: TestClient, endpoint: str, store_graph_names: list[str]
 ) -> None:
     query = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    assert number(httpx.get(endpoint, params={"query": query})) == len(store_graph_names)
+    assert number(client.get(endpoint, params={"query": query})) == len(store_graph_names)
 
 
 def test_from_in_the_query_is_honoured_and_the_protocol_overrides_it(
-    endpoint: str, v1_graphs: list[str]
+    client: TestClient, endpoint: str, v1_graphs: list[str]
 ) -> None:
     froms = " ".join(f"FROM <{g}>" for g in v1_graphs)
     from_v1 = PROLOGUE + f"SELECT (COUNT(DISTINCT ?s) AS ?n) {froms} WHERE {{ ?s a akg:Study }}"
-    assert number(ask(endpoint, "GET", from_v1)) == 310
+    assert number(ask(client, endpoint, "GET", from_v1)) == 310
     v3_only = PROLOGUE + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?f akg:reportedIn ?s }"
-    assert number(ask(endpoint, "GET", v3_only, **{"default-graph-uri": V3})) == 474
+    assert number(ask(client, endpoint, "GET", v3_only, **{"default-graph-uri": V3})) == 474
     from_named = (
         PROLOGUE + f"SELECT (COUNT(DISTINCT ?s) AS ?n) FROM NAMED <{V3}> "
         "WHERE { GRAPH ?g { ?f akg:reportedIn ?s } }"
     )
-    assert number(ask(endpoint, "GET", from_named)) == 474
+    assert number(ask(client, endpoint, "GET", from_named)) == 474
 
 
-def test_the_word_from_elsewhere_keeps_the_union(endpoint: str) -> None:
+def test_the_word_from_elsewhere_keeps_the_union(client: TestClient, endpoint: str) -> None:
     """'from' in a comment, a string, an IRI, a prefix and a variable is no FROM clause."""
     query = (
         "# FROM <https://w3id.org/atrocity-kg/graph/ushmm-v1>\n"
@@ -178,12 +197,14 @@ def test_the_word_from_elsewhere_keeps_the_union(endpoint: str) -> None:
         "SELECT (COUNT(DISTINCT ?from) AS ?n) WHERE { ?from a from:Study "
         'FILTER(?from != <http://example.org/FROM> && "FROM <x>" != """FROM""") }'
     )
-    assert number(ask(endpoint, "GET", query)) == number(ask(endpoint, "GET", STUDIES))
+    assert number(ask(client, endpoint, "GET", query)) == number(
+        ask(client, endpoint, "GET", STUDIES)
+    )
 
 
 @pytest.mark.parametrize("name", ["default-graph-uri", "named-graph-uri"], ids=["default", "named"])
-def test_a_relative_graph_iri_is_a_400(endpoint: str, name: str) -> None:
-    response = httpx.get(endpoint, params={"query": TOOLS, name: "graph/curated"})
+def test_a_relative_graph_iri_is_a_400(client: TestClient, endpoint: str, name: str) -> None:
+    response = client.get(endpoint, params={"query": TOOLS, name: "graph/curated"})
     assert response.status_code == 400
     assert "absolute IRI" in response.text
 
@@ -196,12 +217,14 @@ def bindings(response: httpx.Response) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_relative_iris_resolve_against_the_endpoint_url(endpoint: str, method: str) -> None:
+def test_relative_iris_resolve_against_the_endpoint_url(
+    client: TestClient, endpoint: str, method: str
+) -> None:
     """A query without BASE was retrieved from the endpoint's URL, its base (RFC 3986, 5.1.3):
     ``<>`` is the endpoint itself, ``<s>`` a sibling of it, ``<#x>`` a fragment of it.
     (urljoin resolves as RFC 3986 says, independently of the server.)"""
     query = "SELECT (<> AS ?here) (<s> AS ?sibling) (<#x> AS ?fragment) WHERE {}"
-    assert bindings(ask(endpoint, method, query)) == {
+    assert bindings(ask(client, endpoint, method, query)) == {
         "here": endpoint,
         "sibling": urljoin(endpoint, "s"),
         "fragment": urljoin(endpoint, "#x"),
@@ -209,22 +232,26 @@ def test_relative_iris_resolve_against_the_endpoint_url(endpoint: str, method: s
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_a_query_s_own_base_comes_first(endpoint: str, method: str) -> None:
+def test_a_query_s_own_base_comes_first(client: TestClient, endpoint: str, method: str) -> None:
     """An absolute BASE replaces the endpoint's URL; a relative one is resolved against it."""
     absolute = "BASE <http://example.org/a/> SELECT (<s> AS ?s) WHERE {}"
-    assert bindings(ask(endpoint, method, absolute)) == {"s": "http://example.org/a/s"}
+    assert bindings(ask(client, endpoint, method, absolute)) == {"s": "http://example.org/a/s"}
     relative = "BASE <data/> SELECT (<s> AS ?s) WHERE {}"
-    assert bindings(ask(endpoint, method, relative)) == {"s": urljoin(endpoint, "data/s")}
+    assert bindings(ask(client, endpoint, method, relative)) == {"s": urljoin(endpoint, "data/s")}
 
 
-def test_the_base_is_the_url_as_the_client_addressed_it(endpoint: str) -> None:
+def test_the_base_is_the_url_as_the_client_addressed_it(served_endpoint: str) -> None:
     """The host is the one the client named (a proxy's name, say), not the socket's address;
     and it is the URL the service description gives as the endpoint."""
     named = {"Host": "kg.example.org:8443"}
     here = "http://kg.example.org:8443/sparql"
-    response = httpx.get(endpoint, params={"query": "SELECT (<> AS ?here) WHERE {}"}, headers=named)
+    response = httpx.get(
+        served_endpoint, params={"query": "SELECT (<> AS ?here) WHERE {}"}, headers=named
+    )
     assert bindings(response) == {"here": here}
-    description = Graph().parse(data=httpx.get(endpoint, headers=named).content, format="turtle")
+    description = Graph().parse(
+        data=httpx.get(served_endpoint, headers=named).content, format="turtle"
+    )
     assert set(description.objects(None, SD.endpoint)) == {URIRef(here)}
 
 
@@ -232,8 +259,8 @@ def test_the_base_is_the_url_as_the_client_addressed_it(endpoint: str) -> None:
 
 
 @pytest.mark.parametrize("accept", list(RESULT_TYPES))
-def test_select_in_each_results_format(endpoint: str, accept: str) -> None:
-    response = httpx.get(endpoint, params={"query": TOOLS}, headers={"Accept": accept})
+def test_select_in_each_results_format(client: TestClient, endpoint: str, accept: str) -> None:
+    response = client.get(endpoint, params={"query": TOOLS}, headers={"Accept": accept})
     assert response.status_code == 200
     assert media(response) == accept
     assert response.headers["vary"].startswith("Accept")
@@ -254,10 +281,10 @@ def test_select_in_each_results_format(endpoint: str, accept: str) -> None:
     ],
 )
 def test_accept_with_q_values_and_wildcards(
-    endpoint: str, accept: str | None, expected: str
+    client: TestClient, endpoint: str, accept: str | None, expected: str
 ) -> None:
     headers = {"Accept": accept} if accept is not None else {}
-    response = httpx.get(endpoint, params={"query": TOOLS}, headers=headers)
+    response = client.get(endpoint, params={"query": TOOLS}, headers=headers)
     assert response.status_code == 200
     assert media(response) == expected
 
@@ -271,14 +298,16 @@ def test_accept_with_q_values_and_wildcards(
         ("tsv", "text/tab-separated-values"),
     ],
 )
-def test_format_parameter_overrides_accept(endpoint: str, value: str, expected: str) -> None:
+def test_format_parameter_overrides_accept(
+    client: TestClient, endpoint: str, value: str, expected: str
+) -> None:
     for response in (
-        httpx.get(
+        client.get(
             endpoint,
             params={"query": TOOLS, "format": value},
             headers={"Accept": "application/sparql-results+json;q=0.1, text/turtle"},
         ),
-        httpx.post(endpoint, data={"query": TOOLS, "format": value}, headers=FORM),
+        client.post(endpoint, data={"query": TOOLS, "format": value}, headers=FORM),
     ):
         assert response.status_code == 200
         assert media(response) == expected
@@ -295,31 +324,33 @@ def test_format_parameter_overrides_accept(endpoint: str, value: str, expected: 
         ("xml", "application/rdf+xml"),
     ],
 )
-def test_format_parameter_for_graphs(endpoint: str, value: str, expected: str) -> None:
-    response = httpx.get(endpoint, params={"query": TOOL_TRIPLES, "format": value})
+def test_format_parameter_for_graphs(
+    client: TestClient, endpoint: str, value: str, expected: str
+) -> None:
+    response = client.get(endpoint, params={"query": TOOL_TRIPLES, "format": value})
     assert response.status_code == 200
     assert media(response) == expected
 
 
 @pytest.mark.parametrize("accept", [a for a in RDF_TYPES if a != "text/turtle"])
-def test_construct_in_each_rdf_format(endpoint: str, accept: str) -> None:
-    default = httpx.get(endpoint, params={"query": TOOL_TRIPLES})
+def test_construct_in_each_rdf_format(client: TestClient, endpoint: str, accept: str) -> None:
+    default = client.get(endpoint, params={"query": TOOL_TRIPLES})
     assert media(default) == "text/turtle"
     expected = Graph().parse(data=default.content, format="turtle")
     assert len(expected) > 12 * 5
-    response = httpx.get(endpoint, params={"query": TOOL_TRIPLES}, headers={"Accept": accept})
+    response = client.get(endpoint, params={"query": TOOL_TRIPLES}, headers={"Accept": accept})
     assert response.status_code == 200
     assert media(response) == accept
     assert response.headers["vary"].startswith("Accept")
     assert_isomorphic(expected, Graph().parse(data=response.content, format=RDF_TYPES[accept]))
 
 
-def test_ask_in_json_and_xml(endpoint: str) -> None:
+def test_ask_in_json_and_xml(client: TestClient, endpoint: str) -> None:
     query = PROLOGUE + "ASK { ?t a akg:ReviewedTool }"
-    response = httpx.get(endpoint, params={"query": query})
+    response = client.get(endpoint, params={"query": query})
     assert media(response) == "application/sparql-results+json"
     assert response.json() == {"head": {}, "boolean": True}
-    response = httpx.get(
+    response = client.get(
         endpoint, params={"query": query}, headers={"Accept": "application/sparql-results+xml"}
     )
     assert media(response) == "application/sparql-results+xml"
@@ -340,17 +371,17 @@ def test_ask_in_json_and_xml(endpoint: str) -> None:
     ids=["ask-csv", "ask-tsv", "ask-format-csv", "select-turtle", "q0", "construct-json", "tsv"],
 )
 def test_unacceptable_is_a_406(
-    endpoint: str, query: str, accept: str | None, params: dict[str, str]
+    client: TestClient, endpoint: str, query: str, accept: str | None, params: dict[str, str]
 ) -> None:
     headers = {"Accept": accept} if accept else {}
-    response = httpx.get(endpoint, params={"query": query, **params}, headers=headers)
+    response = client.get(endpoint, params={"query": query, **params}, headers=headers)
     assert response.status_code == 406
     assert media(response) == "text/plain"
     assert "available" in response.text
 
 
-def test_unknown_format_name_is_a_400(endpoint: str) -> None:
-    response = httpx.get(endpoint, params={"query": TOOLS, "format": "yaml"})
+def test_unknown_format_name_is_a_400(client: TestClient, endpoint: str) -> None:
+    response = client.get(endpoint, params={"query": TOOLS, "format": "yaml"})
     assert response.status_code == 400
     assert "unknown format 'yaml'" in response.text
 
@@ -359,27 +390,33 @@ def test_unknown_format_name_is_a_400(endpoint: str) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_malformed_query_is_a_400_with_the_parsers_message(endpoint: str, method: str) -> None:
-    response = ask(endpoint, method, "SELECT WHERE {")
+def test_malformed_query_is_a_400_with_the_parsers_message(
+    client: TestClient, endpoint: str, method: str
+) -> None:
+    response = ask(client, endpoint, method, "SELECT WHERE {")
     assert response.status_code == 400
     assert media(response) == "text/plain"
     assert response.text.startswith("malformed query: error at 1:")
 
 
 @pytest.mark.parametrize("method", ["GET", "form", "direct"])
-def test_an_update_sent_as_a_query_is_refused(endpoint: str, method: str) -> None:
+def test_an_update_sent_as_a_query_is_refused(
+    client: TestClient, endpoint: str, method: str
+) -> None:
     update = "PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c }"
-    response = ask(endpoint, method, update)
+    response = ask(client, endpoint, method, update)
     assert response.status_code == 400
     assert "malformed query" in response.text
     assert "read-only" in response.text
     assert (
-        number(ask(endpoint, "GET", "SELECT (COUNT(*) AS ?n) { <http://example.org/a> ?p ?o }"))
+        number(
+            ask(client, endpoint, "GET", "SELECT (COUNT(*) AS ?n) { <http://example.org/a> ?p ?o }")
+        )
         == 0
     )
 
 
-def test_service_is_refused_without_a_request_going_out(endpoint: str) -> None:
+def test_service_is_refused_without_a_request_going_out(client: TestClient, endpoint: str) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -389,7 +426,7 @@ def test_service_is_refused_without_a_request_going_out(endpoint: str) -> None:
         target = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
         query = f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"
         for text in (query, f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"):
-            response = httpx.get(endpoint, params={"query": text})
+            response = client.get(endpoint, params={"query": text})
             assert response.status_code == 400
             assert "SERVICE is not supported" in response.text
         with pytest.raises(BlockingIOError):
@@ -414,25 +451,25 @@ def cpu_seconds() -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_pathological_query_is_answered_quickly(endpoint: str) -> None:
+def test_a_pathological_query_is_answered_quickly(client: TestClient, endpoint: str) -> None:
     """Unterminated strings everywhere, up to the size limit: a scan that restarted at each quote
     would take half a minute of CPU; the linear one takes a millisecond. Counted in CPU seconds,
     which a loaded machine does not inflate as it does the wall clock."""
     before = cpu_seconds()
-    response = httpx.post(endpoint, content='"\\' * 32_000, headers=DIRECT)
+    response = client.post(endpoint, content='"\\' * 32_000, headers=DIRECT)
     assert response.status_code == 400
     assert cpu_seconds() - before < 5
 
 
-def test_an_update_parameter_is_refused(endpoint: str) -> None:
+def test_an_update_parameter_is_refused(client: TestClient, endpoint: str) -> None:
     update = "INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }"
     for response in (
-        httpx.post(endpoint, data={"update": update}, headers=FORM),
-        httpx.get(endpoint, params={"update": update}),
+        client.post(endpoint, data={"update": update}, headers=FORM),
+        client.get(endpoint, params={"update": update}),
     ):
         assert response.status_code == 400
         assert "read-only" in response.text
-    response = httpx.post(
+    response = client.post(
         endpoint, content=update, headers={"Content-Type": "application/sparql-update"}
     )
     assert response.status_code == 415
@@ -442,31 +479,33 @@ def test_an_update_parameter_is_refused(endpoint: str) -> None:
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/json", None], ids=["text", "json", "none"]
 )
-def test_other_request_types_are_a_415(endpoint: str, content_type: str | None) -> None:
+def test_other_request_types_are_a_415(
+    client: TestClient, endpoint: str, content_type: str | None
+) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
-    response = httpx.post(endpoint, content=TOOLS, headers=headers)
+    response = client.post(endpoint, content=TOOLS, headers=headers)
     assert response.status_code == 415
     assert "application/sparql-query" in response.text
 
 
-def test_missing_empty_and_repeated_queries_are_a_400(endpoint: str) -> None:
+def test_missing_empty_and_repeated_queries_are_a_400(client: TestClient, endpoint: str) -> None:
     cases = [
-        httpx.post(endpoint, data={"format": "json"}, headers=FORM),
-        httpx.post(endpoint, data={"query": ""}, headers=FORM),
-        httpx.post(endpoint, content=b"", headers=DIRECT),
-        httpx.get(endpoint, params={"query": ""}),
-        httpx.get(endpoint, params={"query": [TOOLS, TOOLS]}),
-        httpx.post(endpoint, data={"query": [TOOLS, TOOLS]}, headers=FORM),
-        httpx.post(endpoint, params={"query": TOOLS}, content=TOOLS, headers=DIRECT),
+        client.post(endpoint, data={"format": "json"}, headers=FORM),
+        client.post(endpoint, data={"query": ""}, headers=FORM),
+        client.post(endpoint, content=b"", headers=DIRECT),
+        client.get(endpoint, params={"query": ""}),
+        client.get(endpoint, params={"query": [TOOLS, TOOLS]}),
+        client.post(endpoint, data={"query": [TOOLS, TOOLS]}, headers=FORM),
+        client.post(endpoint, params={"query": TOOLS}, content=TOOLS, headers=DIRECT),
     ]
     for response in cases:
         assert response.status_code == 400, response.request
         assert media(response) == "text/plain"
 
 
-def test_too_large_a_body_is_a_413(endpoint: str) -> None:
+def test_too_large_a_body_is_a_413(client: TestClient, endpoint: str) -> None:
     query = TOOLS + " #" + "x" * (1024 * 1024)
-    response = httpx.post(endpoint, content=query, headers=DIRECT)
+    response = client.post(endpoint, content=query, headers=DIRECT)
     assert response.status_code == 413
 
 
@@ -475,14 +514,14 @@ COTE = 'SELECT ("Côte d’Ivoire" AS ?x) WHERE {}'
 
 @pytest.mark.parametrize("charset", [None, "utf-8", "UTF-8", "Utf-8", '"utf-8"'])
 def test_a_utf8_body_is_read_whatever_the_spelling_of_its_charset(
-    endpoint: str, charset: str | None
+    client: TestClient, endpoint: str, charset: str | None
 ) -> None:
     declared = f"; charset={charset}" if charset else ""
     for content_type, data in (
         ("application/sparql-query", COTE.encode()),
         ("application/x-www-form-urlencoded", urlencode({"query": COTE}).encode()),
     ):
-        response = httpx.post(
+        response = client.post(
             endpoint, content=data, headers={"Content-Type": content_type + declared}
         )
         assert response.status_code == 200, response.text
@@ -490,7 +529,9 @@ def test_a_utf8_body_is_read_whatever_the_spelling_of_its_charset(
 
 
 @pytest.mark.parametrize("charset", ["UTF-16", "iso-8859-1", "utf8", "us-ascii"])
-def test_a_body_in_another_charset_is_a_415_naming_it(endpoint: str, charset: str) -> None:
+def test_a_body_in_another_charset_is_a_415_naming_it(
+    client: TestClient, endpoint: str, charset: str
+) -> None:
     """The protocol allows UTF-8 only; even a body whose bytes happen to be UTF-8 (ASCII) is
     refused when it says it is something else, as the next endpoint would refuse it too."""
     python_codec = {"utf8": "utf-8", "us-ascii": "ascii"}.get(charset, charset)
@@ -502,7 +543,7 @@ def test_a_body_in_another_charset_is_a_415_naming_it(endpoint: str, charset: st
             urlencode({"query": query}, encoding=python_codec).encode(),
         ),
     ):
-        response = httpx.post(
+        response = client.post(
             endpoint, content=data, headers={"Content-Type": f"{content_type}; charset={charset}"}
         )
         assert response.status_code == 415, (content_type, response.text)
@@ -512,17 +553,17 @@ def test_a_body_in_another_charset_is_a_415_naming_it(endpoint: str, charset: st
         assert response.text.count("\n") == 1
 
 
-def test_a_body_that_is_not_utf8_is_a_400(endpoint: str) -> None:
-    response = httpx.post(
+def test_a_body_that_is_not_utf8_is_a_400(client: TestClient, endpoint: str) -> None:
+    response = client.post(
         endpoint, content=b"\xff\xfe\xfa", headers={"Content-Type": "application/sparql-query"}
     )
     assert response.status_code == 400
     assert "not UTF-8" in response.text
 
 
-def test_other_methods_are_a_405_naming_the_allowed_ones(endpoint: str) -> None:
+def test_other_methods_are_a_405_naming_the_allowed_ones(client: TestClient, endpoint: str) -> None:
     for method in ("PUT", "DELETE", "PATCH"):
-        response = httpx.request(method, endpoint, content=TOOLS, headers=DIRECT)
+        response = client.request(method, endpoint, content=TOOLS, headers=DIRECT)
         assert response.status_code == 405
         assert {m.strip() for m in response.headers["allow"].split(",")} >= {
             "GET",
@@ -531,28 +572,30 @@ def test_other_methods_are_a_405_naming_the_allowed_ones(endpoint: str) -> None:
         }
 
 
-def test_head_answers_the_headers_only(endpoint: str) -> None:
-    response = httpx.head(endpoint, params={"query": TOOLS}, headers={"Accept": "text/csv"})
+def test_head_answers_the_headers_only(client: TestClient, endpoint: str) -> None:
+    response = client.head(endpoint, params={"query": TOOLS}, headers={"Accept": "text/csv"})
     assert response.status_code == 200
     assert media(response) == "text/csv"
     assert response.content == b""
-    response = httpx.head(endpoint, params={"query": "SELECT WHERE {"})
+    response = client.head(endpoint, params={"query": "SELECT WHERE {"})
     assert response.status_code == 400
 
 
 # --- the service description --------------------------------------------------------------------
 
 
-def service_description(endpoint: str, accept: str = "text/turtle") -> Graph:
-    response = httpx.get(endpoint, headers={"Accept": accept})
+def service_description(client: httpx.Client, endpoint: str, accept: str = "text/turtle") -> Graph:
+    response = client.get(endpoint, headers={"Accept": accept})
     assert response.status_code == 200
     assert media(response) == accept
     assert response.headers["vary"].startswith("Accept")
     return Graph().parse(data=response.content, format=RDF_TYPES[accept])
 
 
-def test_service_description(endpoint: str, curated: Graph, store_graph_names: list[str]) -> None:
-    response = httpx.get(endpoint)
+def test_service_description(
+    client: TestClient, endpoint: str, curated: Graph, store_graph_names: list[str]
+) -> None:
+    response = client.get(endpoint)
     assert media(response) == "text/turtle"
     description = Graph().parse(data=response.content, format="turtle")
     (service,) = description.subjects(RDF.type, SD.Service)
@@ -576,7 +619,7 @@ def test_service_description(endpoint: str, curated: Graph, store_graph_names: l
     assert (dataset, RDF.type, SD.Dataset) in description
     default = description.value(dataset, SD.defaultGraph)
     distinct = number(
-        httpx.get(
+        client.get(
             endpoint,
             params={
                 "query": "SELECT (COUNT(*) AS ?n) WHERE "
@@ -595,23 +638,27 @@ def test_service_description(endpoint: str, curated: Graph, store_graph_names: l
     assert set(sizes) == set(store_graph_names)
     assert sizes[CURATED] == len(curated)
     count_v3 = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert sizes[V3] == number(ask(endpoint, "GET", count_v3, **{"default-graph-uri": V3}))
+    assert sizes[V3] == number(ask(client, endpoint, "GET", count_v3, **{"default-graph-uri": V3}))
     assert sum(sizes.values()) == distinct  # each statement is in one graph
 
 
 @pytest.mark.parametrize("accept", [a for a in RDF_TYPES if a != "text/turtle"])
-def test_service_description_in_each_rdf_format(endpoint: str, accept: str) -> None:
-    assert_isomorphic(service_description(endpoint), service_description(endpoint, accept))
+def test_service_description_in_each_rdf_format(
+    client: TestClient, endpoint: str, accept: str
+) -> None:
+    assert_isomorphic(
+        service_description(client, endpoint), service_description(client, endpoint, accept)
+    )
 
 
-def test_service_description_by_format_head_and_406(endpoint: str) -> None:
-    response = httpx.get(endpoint, params={"format": "jsonld"})
+def test_service_description_by_format_head_and_406(client: TestClient, endpoint: str) -> None:
+    response = client.get(endpoint, params={"format": "jsonld"})
     assert media(response) == "application/ld+json"
-    response = httpx.head(endpoint)
+    response = client.head(endpoint)
     assert response.status_code == 200
     assert media(response) == "text/turtle"
     assert response.content == b""
-    response = httpx.get(endpoint, headers={"Accept": "application/sparql-results+json"})
+    response = client.get(endpoint, headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 406
 
 
@@ -643,16 +690,16 @@ def tsv_term(text: str) -> str:
 
 @pytest.mark.parametrize("method", ["GET", POST])
 def test_sparqlwrapper_select_in_every_results_format(
-    endpoint: str, curated: Graph, method: str
+    served_endpoint: str, curated: Graph, method: str
 ) -> None:
     expected = expected_labels(curated)
     assert len(expected) == 12
 
-    data = sparqlwrapper(endpoint, TOOL_LABELS, JSON, method).convert()
+    data = sparqlwrapper(served_endpoint, TOOL_LABELS, JSON, method).convert()
     rows = data["results"]["bindings"]
     assert {(r["tool"]["value"], r["label"]["value"]) for r in rows} == expected
 
-    document = sparqlwrapper(endpoint, TOOL_LABELS, XML, method).convert()
+    document = sparqlwrapper(served_endpoint, TOOL_LABELS, XML, method).convert()
     found = set()
     for result in document.getElementsByTagName("result"):
         values = {
@@ -662,12 +709,12 @@ def test_sparqlwrapper_select_in_every_results_format(
         found.add((values["tool"], values["label"]))
     assert found == expected
 
-    text = sparqlwrapper(endpoint, TOOL_LABELS, CSV, method).convert().decode("utf-8")
+    text = sparqlwrapper(served_endpoint, TOOL_LABELS, CSV, method).convert().decode("utf-8")
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == ["tool", "label"]
     assert {(row[0], row[1]) for row in table[1:]} == expected
 
-    text = sparqlwrapper(endpoint, TOOL_LABELS, TSV, method).convert().decode("utf-8")
+    text = sparqlwrapper(served_endpoint, TOOL_LABELS, TSV, method).convert().decode("utf-8")
     lines = [line.split("\t") for line in text.splitlines()]
     assert lines[0] == ["?tool", "?label"]
     assert {(tsv_term(a), tsv_term(b)) for a, b in lines[1:]} == expected
@@ -675,12 +722,12 @@ def test_sparqlwrapper_select_in_every_results_format(
 
 @pytest.mark.parametrize("fmt", [TURTLE, N3, JSONLD, XML])
 def test_sparqlwrapper_construct_in_every_rdf_format(
-    endpoint: str, curated: Graph, fmt: str
+    served_endpoint: str, curated: Graph, fmt: str
 ) -> None:
     expected = curated.query(TOOL_TRIPLES).graph
     assert expected is not None
     assert len(expected) > 12 * 5
-    client = SPARQLWrapper(endpoint)
+    client = SPARQLWrapper(served_endpoint)
     client.setReturnFormat(fmt)
     client.setQuery(TOOL_TRIPLES)
     client.addDefaultGraph(CURATED)
@@ -702,8 +749,8 @@ def test_sparqlwrapper_construct_in_every_rdf_format(
     assert_isomorphic(expected, answer)
 
 
-def test_rdflib_sparqlstore_reads_through_the_endpoint(endpoint: str) -> None:
-    store = SPARQLStore(endpoint)
+def test_rdflib_sparqlstore_reads_through_the_endpoint(served_endpoint: str) -> None:
+    store = SPARQLStore(served_endpoint)
     curated = Graph(store, identifier=URIRef(CURATED))
     assert len(list(curated.triples((None, RDF.type, AKG.ReviewedTool)))) == 12
     (row,) = curated.query(TOOLS)
@@ -727,16 +774,16 @@ def writers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "atrocity-kg-writer"]
 
 
-def test_a_large_construct_is_streamed(endpoint: str) -> None:
-    size = number(
-        ask(endpoint, "GET", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", **{"default-graph-uri": V3})
-    )
+def test_a_large_construct_is_streamed(served_endpoint: str) -> None:
+    with httpx.Client() as http:
+        count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+        size = number(ask(http, served_endpoint, "GET", count, **{"default-graph-uri": V3}))
     assert size > 20_000
     lines = 0
     chunks = 0
     with httpx.stream(
         "GET",
-        endpoint,
+        served_endpoint,
         params={"query": "CONSTRUCT WHERE { ?s ?p ?o }", "default-graph-uri": V3},
         headers={"Accept": "application/n-triples"},
     ) as response:
@@ -777,14 +824,14 @@ def wait_for_the_writers_to_end() -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux's /proc")
-def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(endpoint: str) -> None:
+def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(served_endpoint: str) -> None:
     """An answer far larger than memory (474 cubed rows): the writer waits for the reader
     instead of filling memory, and stops when the reader goes away. The server runs in this
     process, so its threads, their stacks and its memory are ours to see: the test waits until
     the writer is held on the full pipe (unbounded, it never would be, and would grow the
     memory by over 100 MB in two seconds), then measures."""
     query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
-    with httpx.stream("GET", endpoint, params={"query": query}) as response:
+    with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
         chunks = response.iter_raw()
         assert next(chunks).startswith(b'{"head":{"vars":["a","b","c"]}')
         before = resident_megabytes()
@@ -801,13 +848,13 @@ def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(endpoint: str)
 
 
 def test_a_reader_leaving_is_no_failure_and_leaves_no_results_behind(
-    endpoint: str, caplog: pytest.LogCaptureFixture
+    served_endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A client that leaves mid-answer is not a failed query: nothing is logged with its
     exception, whose traceback would keep the writer's frames and the pyoxigraph results in
     them alive until whoever holds the record drops them, on a thread pyoxigraph refuses."""
     query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
-    with httpx.stream("GET", endpoint, params={"query": query}) as response:
+    with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
         assert next(response.iter_raw()).startswith(b'{"head":')
     wait_for_the_writers_to_end()
     assert not writers()
@@ -830,12 +877,12 @@ def test_a_reader_leaving_is_no_failure_and_leaves_no_results_behind(
 # --- CORS and OpenAPI ---------------------------------------------------------------------------
 
 
-def test_cors_for_reads(endpoint: str) -> None:
+def test_cors_for_reads(client: TestClient, endpoint: str) -> None:
     origin = {"Origin": "https://example.org"}
-    response = httpx.get(endpoint, params={"query": TOOLS}, headers=origin)
+    response = client.get(endpoint, params={"query": TOOLS}, headers=origin)
     assert response.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in response.headers
-    response = httpx.options(
+    response = client.options(
         endpoint,
         headers={
             **origin,
@@ -849,12 +896,12 @@ def test_cors_for_reads(endpoint: str) -> None:
     assert methods == {"GET", "POST", "HEAD", "OPTIONS"}
     assert "content-type" in response.headers["access-control-allow-headers"].lower()
     assert "access-control-allow-credentials" not in response.headers
-    response = httpx.options(endpoint, headers={**origin, "Access-Control-Request-Method": "PUT"})
+    response = client.options(endpoint, headers={**origin, "Access-Control-Request-Method": "PUT"})
     assert response.status_code == 400
 
 
-def test_openapi_documents_the_protocol(base: str) -> None:
-    spec = httpx.get(f"{base}/openapi.json").json()
+def test_openapi_documents_the_protocol(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
     operations = spec["paths"]["/sparql"]
     assert set(operations) >= {"get", "head", "post"}
     get = operations["get"]
@@ -873,4 +920,4 @@ def test_openapi_documents_the_protocol(base: str) -> None:
         "application/sparql-query",
     }
     assert {"400", "406", "415"} <= set(post["responses"])
-    assert httpx.get(f"{base}/docs").status_code == 200
+    assert client.get("/docs").status_code == 200

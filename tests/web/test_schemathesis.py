@@ -26,6 +26,8 @@ from atrocity_kg.config import Settings
 from atrocity_kg.web import create_app
 from server import HANG_GUARD_S, serving
 
+pytestmark = pytest.mark.slow  # property-based attacks on a real server
+
 REPO = Path(__file__).resolve().parents[2]
 
 QUERY_TIMEOUT_S = 5.0

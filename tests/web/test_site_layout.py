@@ -51,9 +51,9 @@ MENU = [
 
 
 @pytest.fixture(scope="module")
-def client(built: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(built), raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(embedded_client: TestClient) -> TestClient:
+    """The session's in-process app on the embedded store."""
+    return embedded_client
 
 
 def select(settings: Settings, query: str) -> list[dict[str, str]]:

@@ -1,5 +1,5 @@
 """Pages for people: the tool, factor, study, strategy and release sections and the evidence gap
-map, over real HTTP and in headless Chromium.
+map, through the app in this process, and in headless Chromium over real HTTP.
 
 The numbers the pages show are checked against counts made here from the USHMM CSV files with
 the csv module (skipped without ../shared), never against the app's own queries.
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
 
 from atrocity_kg.model import iris
@@ -54,8 +55,8 @@ EVIDENCE_CELL = re.compile(
 )
 
 
-def get_html(base: str, path: str) -> str:
-    response = httpx.get(f"{base}{path}", follow_redirects=True)
+def get_html(client: httpx.Client, path: str) -> str:
+    response = client.get(path, follow_redirects=True)
     assert response.status_code == 200, (path, response.text[:300])
     assert "script-src 'self'" in response.headers["content-security-policy"]
     return response.text
@@ -97,14 +98,16 @@ def facts(shared_facts: Path) -> dict[str, Any]:
     return data
 
 
-def test_home_gap_map_equals_the_csv(base: str, shared_release: Path, shared_facts: Path) -> None:
+def test_home_gap_map_equals_the_csv(
+    client: TestClient, shared_release: Path, shared_facts: Path
+) -> None:
     tools = tool_iris(shared_facts)
     expected: dict[tuple[str, str], list[int]] = {}
     for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
         tally = expected.setdefault((tools[key[1]], OUTCOME_LABELS[key[3]]), [0, 0])
         tally[0] += 1
         tally[1] += key[4] in FAVOURABLE
-    html = get_html(base, "/")
+    html = get_html(client, "/")
     assert gap_cells(html, "gap-map") == {k: (n, f) for k, (n, f) in expected.items()}
     svg = part(html, "gap-map", "</svg>")
     assert "<script" not in svg
@@ -114,8 +117,8 @@ def test_home_gap_map_equals_the_csv(base: str, shared_release: Path, shared_fac
     assert table.count("<tr>") == len(set(tools.values())) + 1
 
 
-def test_tool_evidence_table_equals_the_csv(base: str, shared_release: Path) -> None:
-    html = get_html(base, "/page/tool/peace-operations")
+def test_tool_evidence_table_equals_the_csv(client: TestClient, shared_release: Path) -> None:
+    html = get_html(client, "/page/tool/peace-operations")
     table = part(html, "evidence", "</table>")
     shown = {
         (code, coded): (int(n), level_key, unescape(level), int(text_n))
@@ -152,8 +155,8 @@ def test_tool_evidence_table_equals_the_csv(base: str, shared_release: Path) -> 
     assert order == sorted(order)
 
 
-def test_tool_gap_maps_equal_the_csv(base: str, shared_release: Path) -> None:
-    html = get_html(base, "/page/tool/peace-operations")
+def test_tool_gap_maps_equal_the_csv(client: TestClient, shared_release: Path) -> None:
+    html = get_html(client, "/page/tool/peace-operations")
     overall: Counter[str] = Counter()
     favoured: Counter[str] = Counter()
     for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
@@ -163,7 +166,7 @@ def test_tool_gap_maps_equal_the_csv(base: str, shared_release: Path) -> None:
     assert gap_cells(html, "tool-row-gap-map") == {
         (TOOL, o): (n, favoured[o]) for o, n in overall.items()
     }
-    home = gap_cells(get_html(base, "/"), "gap-map")  # the same row as on the home page
+    home = gap_cells(get_html(client, "/"), "gap-map")  # the same row as on the home page
     assert gap_cells(html, "tool-row-gap-map") == {k: v for k, v in home.items() if k[0] == TOOL}
 
     by_factor = factor_findings(shared_release, "V3", "Peace operations_tool")
@@ -186,13 +189,13 @@ def test_tool_gap_maps_equal_the_csv(base: str, shared_release: Path) -> None:
 
 
 def test_release_page_counts_equal_the_csv(
-    base: str, shared_release: Path, shared_facts: Path
+    client: TestClient, shared_release: Path, shared_facts: Path
 ) -> None:
     tools = tool_iris(shared_facts)
     for code in RELEASE_FOLDERS:
         rows = release_rows(shared_release, code)
         keys = {finding_key(r) for r in rows}
-        html = get_html(base, f"/page/release/{code.lower()}")
+        html = get_html(client, f"/page/release/{code.lower()}")
         counts = {
             name: int(n)
             for name, n in re.findall(
@@ -219,9 +222,9 @@ def test_release_page_counts_equal_the_csv(
         assert shown == {t: (len(s), findings[t]) for t, s in studies.items()}, code
 
 
-def test_study_page_shows_doi_and_findings(base: str, shared_release: Path) -> None:
+def test_study_page_shows_doi_and_findings(client: TestClient, shared_release: Path) -> None:
     index = "Amnesty, Asylum, or Exile.2023.14"
-    html = get_html(base, f"/page/study/{iris.slug(index)}")
+    html = get_html(client, f"/page/study/{iris.slug(index)}")
     record = part(html, "record", "</dl>")
     doi = "10.1080/13533312.2021.1918004"
     assert f'href="https://doi.org/{doi}"' in record
@@ -259,12 +262,12 @@ def citation_html(html: str) -> str:
     return citation
 
 
-def test_study_page_emphasises_the_venue(base: str, shared_release: Path) -> None:
+def test_study_page_emphasises_the_venue(client: TestClient, shared_release: Path) -> None:
     """The graph keeps the citation as plain text; the page puts the journal in <em>, as the
     release's '*Journal of Peace Research*' did, and an edited book's own title."""
     article = "Targeted Sanctions.16"
     venue = zotero_entry(shared_release, article)["Publication Title"]
-    citation = citation_html(get_html(base, f"/page/study/{iris.slug(article)}"))
+    citation = citation_html(get_html(client, f"/page/study/{iris.slug(article)}"))
     assert "*" not in citation
     assert re.findall(r"<em>(.*?)</em>", citation) == [escape(venue)]
 
@@ -272,7 +275,7 @@ def test_study_page_emphasises_the_venue(base: str, shared_release: Path) -> Non
     entry = zotero_entry(shared_release, book)
     assert not entry["Author"], "an edited book: editors and no author"
     assert entry["Editor"]
-    html = get_html(base, f"/page/study/{iris.slug(book)}")
+    html = get_html(client, f"/page/study/{iris.slug(book)}")
     assert re.findall(r"<em>(.*?)</em>", citation_html(html)) == [escape(entry["Title"])]
     record = part(html, "record", "</dl>")
     assert "<dt>Authors</dt>" not in record
@@ -309,7 +312,7 @@ def test_study_page_citation_is_escaped_within_its_emphasis() -> None:
 
 
 def test_strategy_page_lists_tools_with_mechanisms(
-    base: str, shared_release: Path, facts: dict[str, Any]
+    client: TestClient, shared_release: Path, facts: dict[str, Any]
 ) -> None:
     implied = mechanism_strategies(facts)
     stated = stated_strategies(shared_release, facts)
@@ -325,7 +328,7 @@ def test_strategy_page_lists_tools_with_mechanisms(
         for slug in {*implied, *stated}
         if "protect" in implied.get(slug, set()) | stated.get(slug, set())
     }
-    html = get_html(base, "/page/strategy/protect")
+    html = get_html(client, "/page/strategy/protect")
     shown = {
         tool: int(n)
         for tool, n in re.findall(
@@ -337,8 +340,8 @@ def test_strategy_page_lists_tools_with_mechanisms(
     assert 'href="/id/mechanism/peace-operations/physical-protection"' in html
 
 
-def test_factor_page_shows_opposite_and_tools(base: str, shared_release: Path) -> None:
-    html = get_html(base, "/page/factor/biased-intervener-or-intervention--opposite")
+def test_factor_page_shows_opposite_and_tools(client: TestClient, shared_release: Path) -> None:
+    html = get_html(client, "/page/factor/biased-intervener-or-intervention--opposite")
     assert 'href="/id/factor/biased-intervener-or-intervention"' in part(html, "opposite", "</dd>")
     path = shared_release / "data" / RELEASE_FOLDERS["V3"] / "all_factors_3.csv"
     with path.open(encoding="utf-8-sig", newline="") as handle:

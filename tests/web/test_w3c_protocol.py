@@ -42,7 +42,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.storage import push, store
 from conftest import REPO, TEST_LIMITS
 from graphdiff import assert_isomorphic
-from server import media, oxigraph_server
+from server import media, oxigraph_server, serving
 
 CASES = Path(__file__).parent / "w3c" / "protocol.toml"
 SUITES = tomllib.loads(CASES.read_text(encoding="utf-8"))
@@ -76,8 +76,8 @@ def dataset() -> ox.Store:
 def served_settings(
     tmp_path_factory: pytest.TempPathFactory, store_mode: str
 ) -> Iterator[Settings]:
-    """The app's settings over a store holding only the tests' dataset (``base`` in conftest.py
-    serves them): the build itself in embedded mode, or an Oxigraph server it was pushed to."""
+    """The app's settings over a store holding only the tests' dataset (``base`` serves them):
+    the build itself in embedded mode, or an Oxigraph server it was pushed to."""
     settings = Settings(home=REPO, store_dir=tmp_path_factory.mktemp("w3c-store"), **TEST_LIMITS)
     store.write_store(settings.store_root, dataset())
     if store_mode == "embedded":
@@ -87,6 +87,14 @@ def served_settings(
         endpoint = f"{url}/query"
         push.push_store(settings.store_root, push.Target(endpoint))
         yield settings.model_copy(update={"sparql_endpoint": endpoint})
+
+
+@pytest.fixture(scope="module")
+def base(served_settings: Settings) -> Iterator[str]:
+    """The app over real HTTP on loopback, serving the tests' dataset (these are tests of the
+    protocol on the wire)."""
+    with serving(served_settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
