@@ -614,3 +614,20 @@ def test_tool_and_factor_pages_read_in_a_browser(base: str, browser: Browser) ->
     page.close()
     assert problems == []
     assert violations == []
+
+
+def test_a_research_level_links_to_the_findings_it_rests_on(
+    base: str, shared_release: Path
+) -> None:
+    html = get_html(base, "/page/tool/peace-operations")
+    link = re.search(
+        r'<a href="/id/factor/large-force">[^<]*</a></th>.*?<td data-release="V3"><a [^>]*'
+        r'href="([^"]*)"',
+        part(html, "evidence", "</table>"),
+    )
+    assert link is not None
+    page = get_html(base, link[1])
+    rows = re.findall(r"<tr><td>.*?</tr>", part(page, "rested-on", "</table>"))
+    by_factor = factor_findings(shared_release, "V3", TOOL_CODE)
+    assert len(rows) == len(by_factor[f"{ID}factor/large-force"])
+    assert 'id="assessment-record"' in page

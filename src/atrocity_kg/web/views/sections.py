@@ -66,6 +66,7 @@ SECTION_TYPES = {
     str(NS.Study): "study",
     str(NS.Strategy): "strategy",
     str(NS.Release): "release",
+    str(NS.RecomputedAssessment): "assessment",
 }
 
 
@@ -145,6 +146,17 @@ class FindingLine:
 
 
 @dataclass(frozen=True)
+class StudyFinding:
+    """A finding a rating rests on: its study, outcome and direction."""
+
+    finding: Term
+    study: Term
+    year: str
+    outcome: str
+    direction: str
+
+
+@dataclass(frozen=True)
 class Support:
     """Why a tool supports a strategy: its mechanisms, and the releases stating it."""
 
@@ -183,6 +195,7 @@ class Section:
     related: factor_page.Related | None = None
     strong_for: list[Term] = field(default_factory=list)
     earlier: list[EvidenceRow] = field(default_factory=list)
+    rested_on: list[StudyFinding] = field(default_factory=list)
 
     @property
     def practitioner_codes(self) -> set[str]:
@@ -634,12 +647,55 @@ def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release])
     )
 
 
+def assessment_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    """A recomputed rating: what it rates, and the findings it rests on (a level on a tool's or
+    factor's page links here)."""
+    labels = Labels(store)
+    record = [
+        ("Tool", _linked(store, labels, node, ox.NamedNode(str(NS.aboutTool)))),
+        ("Factor as coded", _linked(store, labels, node, ox.NamedNode(str(NS.aboutFactor)))),
+        ("Shown as", _linked(store, labels, node, ox.NamedNode(str(NS.shownAsFactor)))),
+        ("Release", _linked(store, labels, node, IN_RELEASE)),
+        ("Level", _linked(store, labels, node, ox.NamedNode(str(NS.evidenceLevel)))),
+        ("Vote score", _literals(store, node, ox.NamedNode(str(NS.voteScore)))),
+        ("Findings", _literals(store, node, ox.NamedNode(str(NS.findingCount)))),
+        ("Published rating", _linked(store, labels, node, ox.NamedNode(str(NS.recomputes)))),
+        ("Matches it", _literals(store, node, ox.NamedNode(str(NS.matchesPublished)))),
+    ]
+    rows = select(store, "page-assessment-findings", thing=node)
+    labels.prefetch(
+        term for row in rows for term in (row["study"], row["outcome"], row["direction"])
+    )
+    findings = []
+    for row in rows:
+        finding, study = row["finding"], row["study"]
+        outcome, direction = row["outcome"], row["direction"]
+        if not all(isinstance(v, ox.NamedNode) for v in (finding, study, outcome, direction)):
+            continue
+        findings.append(
+            StudyFinding(
+                Term("finding", local_href(_value(finding)), _value(finding)),
+                labels.term(ox.NamedNode(_value(study))),
+                _value(row["year"]),
+                labels(ox.NamedNode(_value(outcome))) or compact(_value(outcome)),
+                labels(ox.NamedNode(_value(direction))) or compact(_value(direction)),
+            )
+        )
+    findings.sort(key=lambda f: (f.direction, f.outcome, f.year, f.study.text.lower()))
+    return Section(
+        "assessment",
+        record=[(name, terms) for name, terms in record if terms],
+        rested_on=findings,
+    )
+
+
 SECTIONS = {
     "tool": tool_section,
     "factor": factor_section,
     "study": study_section,
     "strategy": strategy_section,
     "release": release_section,
+    "assessment": assessment_section,
 }
 
 
