@@ -242,7 +242,8 @@ def test_pages_of_each_kind(client: TestClient, things: dict[str, str]) -> None:
     tool = page(client, things["tool"]).text
     assert '<h1 id="title">Peace operations</h1>' in tool
     assert 'href="/id/mechanism/peace-operations/physical-protection"' in tool
-    assert re.search(r'id="incoming-count">\d+ links to this; the first 200 are listed', tool)
+    cap = resource.INCOMING_CAP
+    assert re.search(rf'id="incoming-count">\d+ links to this; the first {cap} are listed', tool)
 
     strategy = page(client, things["strategy"]).text
     assert "Protecting vulnerable civilian populations" in strategy

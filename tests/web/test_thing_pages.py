@@ -26,8 +26,9 @@ from atrocity_kg.model.citations import Piece
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.web.routes import pages
 from atrocity_kg.web.views import gap_map, resource, sections, terms
-from browser import chromium, new_page
+from browser import RECORD_VIOLATIONS, chromium, new_page
 from release_csv import (
+    CLOSELY_RELATED,
     LEVEL_LABELS,
     OUTCOME_LABELS,
     RELEASE_FOLDERS,
@@ -50,9 +51,25 @@ CELL = re.compile(
     r"<title>[^<]*: (\d+) findings?, (\d+) in favour"
 )
 EVIDENCE_CELL = re.compile(
-    r'<td data-release="(V\d)" data-coded="([^"]*)" data-findings="(\d+)" data-level="([^"]*)">'
-    r'<a [^>]*>([^<]*)</a><span class="n">(\d+) findings?</span>'
+    r'<td data-release="(V\d)"(?: data-coded="([^"]*)")?>'
+    r'<a class="level-([^"]*)" href="[^"]*">([^<]*)</a><span class="n">(\d+)</span></td>'
 )
+ROW_HEAD = re.compile(r'<tr><th scope="row"><a href="/id/([^"]*)">([^<]*)</a></th>')
+PAGE_LIMIT = 150_000
+
+
+def evidence_cells(table: str) -> list[tuple[str, str, str, str, str, int]]:
+    """(row IRI, release, coded factor, level key, level, findings) of each research cell; a
+    cell names the coded factor only where it differs from the row's."""
+    cells = []
+    for row in table.split("<tr>")[1:]:
+        head = ROW_HEAD.search("<tr>" + row)
+        if head is None:
+            continue
+        subject = ID + head[1]
+        for code, coded, key, level, n in EVIDENCE_CELL.findall(row):
+            cells.append((subject, code, coded or subject, key, unescape(level), int(n)))
+    return cells
 
 
 def get_html(client: httpx.Client, path: str) -> str:
@@ -121,9 +138,9 @@ def test_tool_evidence_table_equals_the_csv(client: TestClient, shared_release: 
     html = get_html(client, "/page/tool/peace-operations")
     table = part(html, "evidence", "</table>")
     shown = {
-        (code, coded): (int(n), level_key, unescape(level), int(text_n))
-        for code, coded, n, level_key, level, text_n in EVIDENCE_CELL.findall(table)
+        (code, coded): (n, key, level) for _, code, coded, key, level, n in evidence_cells(table)
     }
+    earlier = re.findall(r'<span data-row="([^"]*)">', part(html, "earlier-factors", "</p>"))
     for code in RELEASE_FOLDERS:
         counted = {
             factor: len(keys)
@@ -132,8 +149,16 @@ def test_tool_evidence_table_equals_the_csv(client: TestClient, shared_release: 
             ).items()
             if len(keys) >= 2
         }
-        assert {c: v[0] for (r, c), v in shown.items() if r == code} == counted, code
-    assert all(v[0] == v[3] for v in shown.values())  # the number a reader sees
+        in_table = {c: v[0] for (r, c), v in shown.items() if r == code}
+        # A factor rated only in earlier releases is named below the table instead.
+        assert set(in_table) <= set(counted), code
+        assert {c: counted[c] for c in in_table} == in_table, code
+        if code == "V3":
+            assert in_table == counted
+        missing = set(counted) - set(in_table)
+        assert {m.removesuffix("--opposite") for m in missing} <= {
+            e.removesuffix("--opposite") for e in earlier
+        }, code
 
     path = shared_release / "data" / RELEASE_FOLDERS["V3"] / "all_factors_3.csv"
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -149,9 +174,9 @@ def test_tool_evidence_table_equals_the_csv(client: TestClient, shared_release: 
     # Strongest first in the latest release; rows with no V3 rating come last.
     rank = {"relatively-strong": 0, "moderate": 1, "relatively-weak": 2, "none-available": 3}
     order = []
-    for row in table.split("<tr data-row=")[1:]:
+    for row in table.split('<tr><th scope="row">')[1:]:
         v3 = [m for m in EVIDENCE_CELL.findall(row) if m[0] == "V3"]
-        order.append(rank[v3[0][3]] if v3 else 9)
+        order.append(rank[v3[0][2]] if v3 else 9)
     assert order == sorted(order)
 
 
@@ -169,23 +194,32 @@ def test_tool_gap_maps_equal_the_csv(client: TestClient, shared_release: Path) -
     home = gap_cells(get_html(client, "/"), "gap-map")  # the same row as on the home page
     assert gap_cells(html, "tool-row-gap-map") == {k: v for k, v in home.items() if k[0] == TOOL}
 
-    by_factor = factor_findings(shared_release, "V3", "Peace operations_tool")
-    cells = gap_cells(html, "tool-gap-map")
-    rows = {row for row, _ in cells}
-    assert {r.removesuffix("--opposite") for r in rows} == {
-        f for f, keys in by_factor.items() if len(keys) >= 2
+    assert 'id="tool-gap-map"' not in html  # per factor: on each factor's page
+
+
+def test_factor_gap_map_equals_the_csv(base: str, shared_release: Path, shared_facts: Path) -> None:
+    """The factor's page draws its V3 findings per tool and outcome; shown as the opposite of
+    the factor coded, a lesser-effectiveness finding is in its favour."""
+    tools = tool_iris(shared_facts)
+    shown = f"{ID}factor/biased-intervener-or-intervention--opposite"
+    html = get_html(base, "/page/factor/biased-intervener-or-intervention--opposite")
+    coded = {
+        (subject, factor)
+        for subject, code, factor, *_ in evidence_cells(part(html, "factor-tools", "</table>"))
+        if code == "V3"
     }
-    expected = {}
-    for row in rows:
-        coded = row.removesuffix("--opposite")
-        favour = "lesser effectiveness" if row.endswith("--opposite") else "greater effectiveness"
-        per_outcome: dict[str, list[int]] = {}
-        for key in by_factor[coded]:
-            tally = per_outcome.setdefault(OUTCOME_LABELS[key[3]], [0, 0])
-            tally[0] += 1
-            tally[1] += key[4] == favour
-        expected.update({(row, o): (n, k) for o, (n, k) in per_outcome.items()})
-    assert cells == expected
+    assert coded
+    expected: dict[tuple[str, str], list[int]] = {}
+    for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
+        pair = (tools[key[1]], slug_factor(key[2])) if key[2] != "overall" else None
+        if pair not in coded:
+            continue
+        assert pair is not None
+        favour = "greater effectiveness" if pair[1] == shown else "lesser effectiveness"
+        tally = expected.setdefault((pair[0], OUTCOME_LABELS[key[3]]), [0, 0])
+        tally[0] += 1
+        tally[1] += key[4] == favour
+    assert gap_cells(html, "factor-gap-map") == {k: (n, f) for k, (n, f) in expected.items()}
 
 
 def test_release_page_counts_equal_the_csv(
@@ -352,14 +386,13 @@ def test_factor_page_shows_opposite_and_tools(client: TestClient, shared_release
             and r["count"] not in ("NA", "")
             and int(r["count"]) >= 2
         )
-    table = part(html, "factor-tools", "</table>")
-    shown = []
-    for row in table.split("<tr data-row=")[1:]:
-        tool = unescape(re.search(r'<th scope="row"><a [^>]*>([^<]*)</a>', row)[1])  # type: ignore[index]
-        for code, _, n, _, level, _ in EVIDENCE_CELL.findall(row):
-            if code == "V3":
-                shown.append((tool, unescape(level), int(n)))
-    assert sorted(shown) == expected
+    shown = [
+        (tool, level, n)
+        for tool, code, _, _, level, n in evidence_cells(part(html, "factor-tools", "</table>"))
+        if code == "V3"
+    ]
+    names = dict(ROW_HEAD.findall(part(html, "factor-tools", "</table>")))
+    assert sorted((names[t.removeprefix(ID)], lv, n) for t, lv, n in shown) == expected
 
 
 def test_sections_escape_values() -> None:
@@ -400,11 +433,14 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
         path = str(mechanism).removeprefix(ID)
         expect(page.locator(f'#mechanisms a[href="/id/{path}"]')).to_be_visible()
     assert page.locator("#evidence tbody tr").count() > 0
-    expect(page.locator("#evidence thead th")).to_have_text(["Factor", "V1", "V2", "V3"])
-    assert page.locator("#tool-gap-map svg .gap-cell circle").count() > 0
+    heads = page.locator("#evidence thead tr").first.locator("th")
+    expect(heads).to_have_text(["Factor", "V1", "V2", "V3"])
     assert page.locator("#tool-row-gap-map svg .gap-cell circle").count() > 0
-    expect(page.locator('#tool-gap-map svg[role="img"]')).to_be_visible()
-    box = page.locator("#tool-gap-map svg .gap-cell circle").first.bounding_box()
+    expect(page.locator('#tool-row-gap-map svg[role="img"]')).to_be_visible()
+    page.goto(f"{base}/page/factor/large-force")
+    assert page.locator("#factor-gap-map svg .gap-cell circle").count() > 0
+    expect(page.locator('#factor-gap-map svg[role="img"]')).to_be_visible()
+    box = page.locator("#factor-gap-map svg .gap-cell circle").first.bounding_box()
     assert box is not None
     assert box["width"] > 0
     page.goto(f"{base}/")
@@ -426,3 +462,175 @@ def test_study_page_in_a_browser(base: str, shared_release: Path, browser: Brows
     assert emphasis.evaluate("element => getComputedStyle(element).fontStyle") == "italic"
     assert "*" not in page.locator("#record .citation").inner_text()
     page.close()
+
+
+# --- the top of a tool's page, and a factor's related factors ------------------------------------
+
+GROUP_OF = {
+    "Mass atrocities": "mass-atrocities",
+    "Adverse consequences": "adverse",
+    **dict.fromkeys(CLOSELY_RELATED, "closely-related"),
+}
+DIRECTION_ORDER = ("decreases", "increases", "no or mixed effect")
+
+
+def test_tool_page_says_what_the_review_says(
+    base: str, shared_release: Path, facts: dict[str, Any]
+) -> None:
+    html = get_html(base, "/page/tool/peace-operations")
+    assert len(html.encode()) < PAGE_LIMIT
+
+    # Studies per release, in total and per outcome group (a study under each of its groups).
+    table = part(html, "outcome-counts", "</table>")
+    for code in RELEASE_FOLDERS:
+        rows = [r for r in release_rows(shared_release, code) if r["Tool"] == TOOL_CODE]
+        groups: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            groups[GROUP_OF[row["Outcome"]]].add(row["Index.Number"])
+        line = table.split(f'data-release="{code}"', 1)[1].split("</tr>", 1)[0]
+        shown = [int(n) for n in re.findall(r'data-count="[^"]*">(\d+)<', line)]
+        expected = [len({r["Index.Number"] for r in rows})] + [
+            len(groups[g]) for g in ("mass-atrocities", "closely-related", "adverse")
+        ]
+        assert shown == expected, code
+    summary = unescape(part(html, "summary-studies", "</p>"))
+    assert re.sub(r"\s+", " ", summary).startswith(
+        f">In its latest release (V3) the review counts <strong>{expected[0]} studies</strong>"
+    )
+
+    # The overall-effect findings of V3 per outcome and direction, and their words.
+    overall: dict[str, Counter[str]] = defaultdict(Counter)
+    by_group: dict[str, Counter[str]] = defaultdict(Counter)
+    for key in {finding_key(r) for r in release_rows(shared_release, "V3")}:
+        if key[1] == TOOL_CODE and key[2] == "overall":
+            overall[OUTCOME_LABELS[key[3]]][key[4]] += 1
+            by_group[GROUP_OF[key[3]]][key[4]] += 1
+    effect = part(html, "overall-effect", "</table>")
+    shown_effect = {
+        unescape(outcome).lower(): tuple(int(n) for n in counts)
+        for outcome, *counts in re.findall(
+            r'<th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>', effect
+        )
+    }
+    assert shown_effect == {o: tuple(c[d] for d in DIRECTION_ORDER) for o, c in overall.items()}
+    headline = part(html, "summary-overall", "</ul>")
+    for group, counts in by_group.items():
+        total, top = sum(counts.values()), max(counts.values())
+        words = "a mix of findings" if top / total <= 2 / 3 else "mostly" if top < total else "all"
+        assert words in headline.split(f'data-group="{group}"', 1)[1].split("</li>", 1)[0], group
+
+    # Strategies: the review's (any release's tool columns) and the mechanisms' (facts.yaml).
+    stated = stated_strategies(shared_release, facts)["peace-operations"]
+    implied = mechanism_strategies(facts)["peace-operations"]
+    lines = dict(
+        re.findall(
+            r'data-strategy="[^"]*/strategy/([a-z]+)" data-stated="([^"]*)"',
+            part(html, "strategies", "</ul>"),
+        )
+    )
+    assert {s for s, releases in lines.items() if releases} == stated
+    assert {s for s, releases in lines.items() if not releases} == implied - stated
+    assert set(lines) == stated | implied
+    inferred = part(html, "strategies", "</ul>").split('class="inferred"')[1].split("</li>")[0]
+    assert 'href="/id/justification/peace-operations/degrade"' in inferred
+
+    # The raw statements are folded away, the links here capped.
+    assert '<details class="raw" id="raw">' in html
+    assert part(html, "incoming", "</table>").count("<tr>") == resource.INCOMING_CAP + 1
+
+
+TOOL_CODE = "Peace operations_tool"
+
+
+def test_factor_page_findings_and_see_also(base: str, shared_release: Path) -> None:
+    """'Use of troops' (few findings) and 'High quantity of troops' point at each other, and the
+    factor's findings are listed per release with their direction."""
+    html = get_html(base, "/page/factor/troops")
+    assert 'href="/id/factor/large-force"' in part(html, "see-also", "</ul>")
+    assert 'href="/id/factor/troops"' in part(
+        get_html(base, "/page/factor/large-force"), "see-also", "</ul>"
+    )
+    rows = re.findall(
+        r'<tr data-releases="(V\d)" data-direction="([a-z-]+)">',
+        part(html, "factor-findings", "</table>"),
+    )
+    keys = {"greater effectiveness": "greater-effectiveness", "no or mixed effect": "no-or-mixed"}
+    keys["lesser effectiveness"] = "lesser-effectiveness"
+    turned = {
+        "greater-effectiveness": "lesser-effectiveness",
+        "lesser-effectiveness": "greater-effectiveness",
+    }
+    expected: Counter[tuple[str, str]] = Counter()
+    for code in RELEASE_FOLDERS:
+        for key in {finding_key(r) for r in release_rows(shared_release, code)}:
+            if key[2] == "overall":
+                continue
+            direction = keys[key[4]]
+            if slug_factor(key[2]) == f"{ID}factor/troops":
+                expected[(code, direction)] += 1
+            elif slug_factor(key[2]) == f"{ID}factor/troops--opposite":
+                expected[(code, turned.get(direction, direction))] += 1
+    assert sum(expected.values()) > 0
+    assert Counter(rows) == expected
+
+
+def test_tool_and_factor_pages_read_in_a_browser(base: str, browser: Browser) -> None:
+    """With scripts on: the summary's sections by their content, the studies filter narrowing
+    the list, the raw statements folded; no console message, no CSP violation. Screenshots in
+    the temporary folder for a person to look at."""
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = new_page(browser, viewport={"width": 1280, "height": 1400})
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on("console", lambda message: problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/page/tool/peace-operations")
+    expect(page.locator("#summary-studies")).to_contain_text("the review counts")
+    expect(page.locator("#summary-overall li")).to_have_count(3)
+    expect(page.locator("#strategies li.inferred")).to_contain_text("not stated by the review")
+    expect(page.locator("#strategies li.stated").first).to_contain_text("stated by the review in")
+    expect(page.locator("#practitioner-views dt").first).to_have_text("Relatively strong")
+    expect(page.locator("#evidence thead th.basis").first).to_have_text("research")
+    expect(page.locator("#raw")).not_to_have_attribute("open", "")
+    expect(page.locator("#properties")).not_to_be_visible()
+    page.screenshot(path="/tmp/toolpage-browser-top.png")
+
+    page.locator("#studies > summary").click()
+    items = page.locator("#studies-list > li")
+    total = items.count()
+    expect(page.locator('#studies [data-filter="count"]')).to_have_text(f"{total} of {total} shown")
+    page.locator('#studies [data-filter="release"]').select_option("V1")
+    shown = page.locator("#studies-list > li:visible")
+    expect(shown.first).to_be_visible()
+    assert 0 < shown.count() < total
+    assert all("V1" in (t or "") for t in shown.evaluate_all("e => e.map(x => x.dataset.releases)"))
+    page.locator("#studies").screenshot(path="/tmp/toolpage-browser-studies.png")
+    violations = page.evaluate("() => window.__violations")
+
+    page.goto(f"{base}/page/factor/troops")
+    expect(page.locator("#see-also")).to_contain_text("High quantity of troops")
+    expect(page.locator("#opposite")).to_contain_text("No use of troops")
+    assert page.locator("#factor-findings tbody tr").count() > 0
+    page.screenshot(path="/tmp/toolpage-browser-factor.png", full_page=True)
+    violations += page.evaluate("() => window.__violations")
+    page.close()
+    assert problems == []
+    assert violations == []
+
+
+def test_a_research_level_links_to_the_findings_it_rests_on(
+    base: str, shared_release: Path
+) -> None:
+    html = get_html(base, "/page/tool/peace-operations")
+    link = re.search(
+        r'<a href="/id/factor/large-force">[^<]*</a></th>.*?<td data-release="V3"><a [^>]*'
+        r'href="([^"]*)"',
+        part(html, "evidence", "</table>"),
+    )
+    assert link is not None
+    page = get_html(base, link[1])
+    rows = re.findall(r"<tr><td>.*?</tr>", part(page, "rested-on", "</table>"))
+    by_factor = factor_findings(shared_release, "V3", TOOL_CODE)
+    assert len(rows) == len(by_factor[f"{ID}factor/large-force"])
+    assert 'id="assessment-record"' in page

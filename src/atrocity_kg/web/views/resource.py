@@ -42,7 +42,9 @@ from atrocity_kg.web.views.terms import (
     replacement,
 )
 
-INCOMING_CAP = 200
+INCOMING_CAP = 20
+"""Links pointing here listed on a page (a tool has thousands: its findings and ratings, which
+the page's own section sums up; the rest are a SPARQL query away)."""
 # Our class -> the schema.org type of the page's embedded JSON-LD.
 SCHEMA_TYPES = {
     AKG + "Study": "ScholarlyArticle",

@@ -7,6 +7,7 @@ queries of ``query/sparql/page-*.rq`` with the thing as a bound value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from atrocity_kg.model.citations import emphasis_pieces
 from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
-from atrocity_kg.web.views import gap_map
+from atrocity_kg.web.views import factor_page, gap_map, tool_page
 from atrocity_kg.web.views.terms import (
     CREATOR,
     DCT,
@@ -38,6 +39,8 @@ from atrocity_kg.web.views.terms import (
 )
 
 RESEARCH = str(iris.concept("evidence basis", "research"))
+STRONG = "relatively-strong"
+PRACTITIONERS = str(iris.concept("evidence basis", "practitioner-interviews"))
 LEVEL_RANK = {
     key: rank
     for rank, key in enumerate(
@@ -54,6 +57,7 @@ EMPIRICAL_BASIS = ox.NamedNode(str(NS.empiricalBasis))
 USES_METHOD = ox.NamedNode(str(NS.usesMethod))
 OPPOSITE = ox.NamedNode(str(NS.oppositeFactor))
 FAMILY = ox.NamedNode(str(NS.factorFamily))
+STRONG_FACTOR_OF = ox.NamedNode(str(NS.strongFactorOf))
 SECTION_TYPES = {
     str(NS.PreventionTool): "tool",
     str(NS.SuccessFactor): "factor",
@@ -62,6 +66,7 @@ SECTION_TYPES = {
     str(NS.Study): "study",
     str(NS.Strategy): "strategy",
     str(NS.Release): "release",
+    str(NS.RecomputedAssessment): "assessment",
 }
 
 
@@ -98,11 +103,27 @@ class EvidenceCell:
 
 
 @dataclass(frozen=True)
+class PractitionerCell:
+    """A practitioners' level (re-derived from the published share) and the share itself."""
+
+    level: str
+    level_key: str
+    share: str
+    assessment: str
+
+    @property
+    def href(self) -> str | None:
+        return local_href(self.assessment)
+
+
+@dataclass(frozen=True)
 class EvidenceRow:
-    """A factor (tool page) or a tool (factor page), with its rating in each release."""
+    """A factor (tool page) or a tool (factor page), with its research rating in each release
+    and, beside it, the practitioners' level."""
 
     subject: Term
     cells: tuple[EvidenceCell | None, ...]
+    practitioners: tuple[PractitionerCell | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,7 @@ class StudyLine:
     year: str
     releases: tuple[str, ...]
     tools: tuple[Term, ...] = ()
+    outcomes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,17 @@ class FindingLine:
     release: str
     tool: Term
     factor: Term | None
+    outcome: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class StudyFinding:
+    """A finding a rating rests on: its study, outcome and direction."""
+
+    finding: Term
+    study: Term
+    year: str
     outcome: str
     direction: str
 
@@ -158,6 +191,22 @@ class Section:
     supports: list[Support] = field(default_factory=list)
     counts: list[tuple[str, str, int]] = field(default_factory=list)
     tool_counts: list[ToolCount] = field(default_factory=list)
+    summary: tool_page.Summary | None = None
+    related: factor_page.Related | None = None
+    strong_for: list[Term] = field(default_factory=list)
+    earlier: list[EvidenceRow] = field(default_factory=list)
+    rested_on: list[StudyFinding] = field(default_factory=list)
+
+    @property
+    def practitioner_codes(self) -> set[str]:
+        """The releases in which some row has a practitioners' level: their column is drawn
+        only for those (V1 interviewed no one)."""
+        return {
+            self.codes[n]
+            for row in self.evidence
+            for n, cell in enumerate(row.practitioners)
+            if cell is not None
+        }
 
 
 def section_kind(types: Iterable[str]) -> str | None:
@@ -193,9 +242,23 @@ def _evidence_rows(
         )
         scores[(key.value, release.value)] = abs(float(_value(row["vote"]) or 0))
     latest = order[-1] if order else ""
+    views: dict[str, dict[str, PractitionerCell]] = {}
+    for row in select(
+        store, "page-practitioner-levels", practitioners=ox.NamedNode(PRACTITIONERS), **bound
+    ):
+        key, release, level = row[subject], row["release"], row["level"]
+        if key is None or release is None or not isinstance(level, ox.NamedNode):
+            continue
+        share = _value(row["share"])
+        views.setdefault(key.value, {})[release.value] = PractitionerCell(
+            labels(level) or compact(level.value),
+            level.value.rsplit("/", 1)[-1],
+            f"{abs(float(share)):.0%}" if share else "",
+            _value(row["published"]) or _value(row["assessment"]),
+        )
 
     def strength(key: str) -> tuple[int, int, float, int, str]:
-        cell = cells[key].get(latest)
+        cell = cells.get(key, {}).get(latest)
         if cell is None:
             return (1, 9, 0.0, 0, (labels(ox.NamedNode(key)) or key).lower())
         return (
@@ -206,12 +269,14 @@ def _evidence_rows(
             (labels(ox.NamedNode(key)) or key).lower(),
         )
 
-    labels.prefetch(cells)
+    labels.prefetch([*cells, *views])
     return [
         EvidenceRow(
-            labels.term(ox.NamedNode(key)), tuple(cells[key].get(release) for release in order)
+            labels.term(ox.NamedNode(key)),
+            tuple(cells.get(key, {}).get(release) for release in order),
+            tuple(views.get(key, {}).get(release) for release in order),
         )
-        for key in sorted(cells, key=strength)
+        for key in sorted({*cells, *views}, key=strength)
     ]
 
 
@@ -263,35 +328,56 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
                 )
             )
     mechanisms.sort(key=lambda m: (m.strategy.text, m.mechanism.text))
-    evidence = _evidence_rows(store, labels, known, "shown", tool=node)
-    studies = _study_lines(store, labels, select(store, "page-tool-studies", thing=node), codes)
+    rows = _evidence_rows(store, labels, known, "shown", tool=node)
+    # The table: factors with a level in the latest release; those listed only before, a line.
+    evidence = [row for row in rows if row.cells[-1:] != (None,) or any(row.practitioners[-1:])]
+    earlier = [row for row in rows if row not in evidence]
+    summary = tool_page.summary(store, labels, node, known)
+    summary.strong = [
+        row.subject
+        for row in evidence
+        if row.cells and row.cells[-1] is not None and row.cells[-1].level_key == STRONG
+    ]
+    studies = [
+        dataclasses.replace(line, outcomes=summary.study_outcomes.get(line.study.iri or "", ()))
+        for line in _study_lines(
+            store, labels, select(store, "page-tool-studies", thing=node), codes
+        )
+    ]
     return Section(
         "tool",
         codes=tuple(release.code for release in reversed(known)),
         description=first_literal(store, node, DESCRIPTIONS),
         mechanisms=mechanisms,
         evidence=evidence,
-        gap_maps=tool_gap_maps(store, node, known, evidence, labels),
+        gap_maps=tool_gap_maps(store, node, known, labels),
         studies=studies,
+        summary=summary,
+        earlier=earlier,
     )
 
 
+def _latest_findings(
+    store: GraphStore, known: list[Release], keep: Iterable[str], attribute: str
+) -> list[gap_map.GapFinding]:
+    """The latest release's findings whose tool (or factor) is among ``keep``."""
+    wanted = set(keep)
+    return [
+        f
+        for f in gap_map.gap_findings(store, ox.NamedNode(known[0].iri))
+        if getattr(f, attribute) in wanted
+    ]
+
+
 def tool_gap_maps(
-    store: GraphStore,
-    node: ox.NamedNode,
-    known: list[Release],
-    evidence: list[EvidenceRow],
-    labels: Labels,
+    store: GraphStore, node: ox.NamedNode, known: list[Release], labels: Labels
 ) -> list[gap_map.GapMap]:
-    """The tool's row of the home page's map, then its factors shown in the latest release x
-    outcomes (each map with its own scale: the tool's totals would shrink every factor's circle
-    to a dot). A factor shown as its opposite counts lesser-effectiveness findings in favour."""
+    """The tool's row of the home page's map. (Its factors x outcomes are on each factor's
+    page, one row per tool: drawn here for every factor, the map alone weighed 60 KB.)"""
     if not known:
         return []
     latest = known[0]
-    findings = [
-        f for f in gap_map.gap_findings(store, ox.NamedNode(latest.iri)) if f.tool == node.value
-    ]
+    findings = _latest_findings(store, known, [node.value], "tool")
     name = labels(node) or node.value
     overall = gap_map.GapMap(
         "tool-row-gap-map",
@@ -300,10 +386,26 @@ def tool_gap_maps(
         "Tool",
         [gap_map.GapRow(name, None, node.value)],
     )
+    return [gap_map.fill_map(overall, [findings])]
+
+
+def factor_gap_maps(
+    store: GraphStore,
+    node: ox.NamedNode,
+    known: list[Release],
+    evidence: list[EvidenceRow],
+    labels: Labels,
+) -> list[gap_map.GapMap]:
+    """The factor's findings in the latest release, one row per tool that lists it, x
+    outcomes. Where a tool's findings are coded on the opposite factor, lesser-effectiveness
+    findings count in favour of the factor as shown."""
+    if not known:
+        return []
+    latest = known[0]
     rows = []
-    chosen = []
+    coded = []
     for row in evidence:
-        cell = row.cells[-1]
+        cell = row.cells[-1] if row.cells else None
         if cell is None or row.subject.iri is None:
             continue
         rows.append(
@@ -311,18 +413,23 @@ def tool_gap_maps(
                 row.subject.text,
                 row.subject.href,
                 row.subject.iri,
-                inverted=cell.coded != row.subject.iri,
+                inverted=cell.coded != node.value,
             )
         )
-        chosen.append([f for f in findings if f.factor == cell.coded])
-    factors = gap_map.GapMap(
-        "tool-gap-map",
-        f"Factor findings per success factor and outcome, release {latest.code}",
+        coded.append((row.subject.iri, cell.coded))
+    if not rows:
+        return []
+    findings = _latest_findings(store, known, {factor for _, factor in coded}, "factor")
+    chosen = [[f for f in findings if (f.tool, f.factor) == pair] for pair in coded]
+    name = labels(node) or node.value
+    tools = gap_map.GapMap(
+        "factor-gap-map",
+        f"Findings on {name} per tool and outcome, release {latest.code}",
         latest.code,
-        "Factor",
+        "Tool",
         rows,
     )
-    return [gap_map.fill_map(overall, [findings]), gap_map.fill_map(factors, chosen)]
+    return [gap_map.fill_map(tools, chosen)]
 
 
 def factor_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
@@ -330,14 +437,24 @@ def factor_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) 
     opposite = next(iter(store.quads_for_pattern(node, OPPOSITE, None, None)), None)
     family = next(iter(store.quads_for_pattern(node, FAMILY, None, None)), None)
     rows = select(store, "page-factor-studies", thing=node)
+    strong = [
+        quad.object
+        for quad in store.quads_for_pattern(node, STRONG_FACTOR_OF, None, None)
+        if isinstance(quad.object, ox.NamedNode)
+    ]
+    labels.prefetch(strong)
+    evidence = _evidence_rows(store, labels, known, "tool", shown=node)
     return Section(
         "factor",
         codes=tuple(release.code for release in reversed(known)),
         description=first_literal(store, node, DESCRIPTIONS),
-        evidence=_evidence_rows(store, labels, known, "tool", shown=node),
+        evidence=evidence,
+        gap_maps=factor_gap_maps(store, node, known, evidence, labels),
         studies=_study_lines(store, labels, rows, _codes(known)),
         opposite=labels.term(opposite.object) if opposite is not None else None,
         family=labels.term(family.object) if family is not None else None,
+        related=factor_page.related(store, labels, node, known),
+        strong_for=sorted({labels.term(tool) for tool in strong}, key=lambda t: t.text),
     )
 
 
@@ -530,12 +647,55 @@ def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release])
     )
 
 
+def assessment_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    """A recomputed rating: what it rates, and the findings it rests on (a level on a tool's or
+    factor's page links here)."""
+    labels = Labels(store)
+    record = [
+        ("Tool", _linked(store, labels, node, ox.NamedNode(str(NS.aboutTool)))),
+        ("Factor as coded", _linked(store, labels, node, ox.NamedNode(str(NS.aboutFactor)))),
+        ("Shown as", _linked(store, labels, node, ox.NamedNode(str(NS.shownAsFactor)))),
+        ("Release", _linked(store, labels, node, IN_RELEASE)),
+        ("Level", _linked(store, labels, node, ox.NamedNode(str(NS.evidenceLevel)))),
+        ("Vote score", _literals(store, node, ox.NamedNode(str(NS.voteScore)))),
+        ("Findings", _literals(store, node, ox.NamedNode(str(NS.findingCount)))),
+        ("Published rating", _linked(store, labels, node, ox.NamedNode(str(NS.recomputes)))),
+        ("Matches it", _literals(store, node, ox.NamedNode(str(NS.matchesPublished)))),
+    ]
+    rows = select(store, "page-assessment-findings", thing=node)
+    labels.prefetch(
+        term for row in rows for term in (row["study"], row["outcome"], row["direction"])
+    )
+    findings = []
+    for row in rows:
+        finding, study = row["finding"], row["study"]
+        outcome, direction = row["outcome"], row["direction"]
+        if not all(isinstance(v, ox.NamedNode) for v in (finding, study, outcome, direction)):
+            continue
+        findings.append(
+            StudyFinding(
+                Term("finding", local_href(_value(finding)), _value(finding)),
+                labels.term(ox.NamedNode(_value(study))),
+                _value(row["year"]),
+                labels(ox.NamedNode(_value(outcome))) or compact(_value(outcome)),
+                labels(ox.NamedNode(_value(direction))) or compact(_value(direction)),
+            )
+        )
+    findings.sort(key=lambda f: (f.direction, f.outcome, f.year, f.study.text.lower()))
+    return Section(
+        "assessment",
+        record=[(name, terms) for name, terms in record if terms],
+        rested_on=findings,
+    )
+
+
 SECTIONS = {
     "tool": tool_section,
     "factor": factor_section,
     "study": study_section,
     "strategy": strategy_section,
     "release": release_section,
+    "assessment": assessment_section,
 }
 
 

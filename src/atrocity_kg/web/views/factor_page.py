@@ -1,0 +1,169 @@
+"""What a factor's page adds beyond its ratings: its findings with their direction, and the
+factors a reader could take it for.
+
+Two factors with the same tool and names sharing words ("Use of troops", 2 findings, and "High
+quantity of troops", 43) are easy to confuse; the page points from one to the other. A finding
+coded on the factor's opposite is shown from this factor's side, its direction turned round, and
+marked as coded on the opposite: the review's vote counts it that way too.
+
+In: a store and a factor's IRI. Out: plain data (``Related``) for ``sections.html``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from atrocity_kg.model import iris
+from atrocity_kg.query import sparql
+from atrocity_kg.storage.store import GraphStore
+from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_href
+
+GREATER = str(iris.concept("direction", "greater-effectiveness"))
+LESSER = str(iris.concept("direction", "lesser-effectiveness"))
+TURNED = {GREATER: LESSER, LESSER: GREATER}
+SEE_ALSO_CAP = 12
+# Words too common in the review's factor names to make two of them easy to confuse.
+COMMON_WORDS = frozenset(
+    {
+        *("about", "absence", "against", "among", "between", "from", "have", "high", "into"),
+        *("level", "lack", "large", "than", "that", "their", "there", "these", "this"),
+        *("those", "with", "without"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class FactorFinding:
+    """A finding on the factor, its direction read for this factor (``opposite``: coded on the
+    opposite factor, its direction turned round)."""
+
+    finding: str
+    release: str
+    tool: Term
+    study: Term
+    year: str
+    outcome: str
+    direction: str
+    direction_key: str
+    opposite: bool
+
+    @property
+    def href(self) -> str | None:
+        return local_href(self.finding)
+
+
+@dataclass(frozen=True)
+class Tally:
+    release: str
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class SeeAlso:
+    factor: Term
+    shared: tuple[str, ...]
+    tools: tuple[Term, ...]
+
+
+@dataclass
+class Related:
+    findings: list[FactorFinding] = field(default_factory=list)
+    tallies: list[Tally] = field(default_factory=list)
+    see_also: list[SeeAlso] = field(default_factory=list)
+
+
+def words(label: str) -> set[str]:
+    """The words of a name that can make it look like another: four letters or more, not in
+    ``COMMON_WORDS``, a plural's final s dropped."""
+    found = {w.lower() for w in re.findall(r"[A-Za-z]{4,}", label)}
+    return {w.removesuffix("s") for w in found if w not in COMMON_WORDS}
+
+
+def findings(
+    store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release]
+) -> tuple[list[FactorFinding], list[Tally]]:
+    codes = {release.iri: release.code for release in known}
+    rows = sparql.select(store, sparql.load("page-factor-findings"), {"thing": node})
+    labels.prefetch(
+        term
+        for row in rows
+        for term in (row["tool"], row["study"], row["outcome"], row["direction"])
+    )
+    labels.prefetch(ox.NamedNode(iri) for iri in TURNED)
+    lines = []
+    for row in rows:
+        names = ("finding", "coded", "study", "release", "tool", "outcome", "direction")
+        nodes = [row[name] for name in names if isinstance(row[name], ox.NamedNode)]
+        if len(nodes) != len(names):
+            continue
+        finding, coded, study, release, tool, outcome, direction = (
+            node for node in nodes if isinstance(node, ox.NamedNode)
+        )
+        opposite = coded != node
+        shown = (
+            ox.NamedNode(TURNED.get(direction.value, direction.value)) if opposite else direction
+        )
+        lines.append(
+            FactorFinding(
+                finding.value,
+                codes.get(release.value, release.value),
+                labels.term(tool),
+                labels.term(study),
+                sparql.text_of(row["year"]) or "",
+                labels(outcome) or compact(outcome.value),
+                labels(shown) or compact(shown.value),
+                shown.value.rsplit("/", 1)[-1],
+                opposite,
+            )
+        )
+    order = {release.code: n for n, release in enumerate(known)}
+    lines.sort(key=lambda f: (order.get(f.release, 9), f.tool.text, f.direction, -int(f.year or 0)))
+    per_release: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for line in lines:
+        per_release[line.release][line.direction] += 1
+    tallies = [
+        Tally(release.code, tuple(sorted(per_release[release.code].items())))
+        for release in known
+        if release.code in per_release
+    ]
+    return lines, tallies
+
+
+def see_also(store: GraphStore, labels: Labels, node: ox.NamedNode) -> list[SeeAlso]:
+    """The factors with findings on the same tools whose names share a word with this one's,
+    most shared words first."""
+    own = words(labels(node) or "")
+    if not own:
+        return []
+    found: dict[str, tuple[str, set[str]]] = {}
+    for row in sparql.select(store, sparql.load("page-factor-neighbours"), {"thing": node}):
+        other, label, tool = row["other"], row["label"], row["tool"]
+        if other is None or label is None or tool is None:
+            continue
+        name = sparql.text_of(label) or ""
+        if own & words(name):
+            found.setdefault(sparql.text_of(other) or "", (name, set()))[1].add(
+                sparql.text_of(tool) or ""
+            )
+    labels.prefetch(tool for _, tools in found.values() for tool in tools)
+    lines = [
+        SeeAlso(
+            Term(label, local_href(other), other),
+            tuple(sorted(own & words(label))),
+            tuple(
+                sorted((labels.term(ox.NamedNode(t)) for t in tools), key=lambda term: term.text)
+            ),
+        )
+        for other, (label, tools) in found.items()
+    ]
+    lines.sort(key=lambda line: (-len(line.shared), line.factor.text.lower()))
+    return lines[:SEE_ALSO_CAP]
+
+
+def related(store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release]) -> Related:
+    lines, tallies = findings(store, labels, node, known)
+    return Related(lines, tallies, see_also(store, labels, node))
