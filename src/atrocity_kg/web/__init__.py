@@ -34,6 +34,7 @@ from atrocity_kg.web.routes import (
     quality,
     queries,
     sparql,
+    thing_downloads,
 )
 from atrocity_kg.web.serving import Serving
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
     app.include_router(compare.router)
+    app.include_router(thing_downloads.router)
     app.include_router(quality.router)
     app.include_router(linked_data.router)
     if settings.admin_token is not None:
