@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,6 +165,14 @@ def test_compare_two_tools_equals_the_csv(base: str, shared_release: Path) -> No
     for key, name in names.items():
         alone = sum(1 for t in by_factor.values() if list(t) == [name])
         assert f'data-count="only" data-tool="{key}">{alone}</span>' in html
+    # The picture: one square per rating of the latest release, its direction as the CSV says,
+    # each with its words in a <title>; no script in it.
+    svg = html.split('id="matrix"', 1)[1].split("</figure>", 1)[0]
+    assert "<script" not in svg
+    for direction in ("for", "against"):
+        squares = len(re.findall(f'<rect [^>]*data-direction="{direction}"', svg))
+        assert squares == sum(1 for d, _ in expected.values() if d == direction), direction
+    assert svg.count("<title>") >= len(expected)
     assert html.count('data-status="same"') == statuses.count("same")
     assert html.count('data-status="opposite"') == statuses.count("opposite")
 

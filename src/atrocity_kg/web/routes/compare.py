@@ -135,12 +135,13 @@ def compare_tools(
                 problem or f"choose {view.MIN_TOOLS} to {view.MAX_TOOLS} tools: ?tool=...&tool=..."
             )
             return PlainTextResponse(text + "\n", status if status != 200 else 400, headers=VARY)
-        comparison = view.compare(store, chosen, code)
+        table = view.compare(store, chosen, code)
         suffix = f"-{code.lower()}" if code else ""
         name = "compare-" + "-".join(t.key for t in chosen) + suffix + ".csv"
-        rows = view.compare_csv_rows(comparison, Labels(store))
+        rows = view.compare_csv_rows(table, Labels(store))
         return csv_answer(view.COMPARE_COLUMNS, rows, name)
     suggestions = [t for key in unknown for t in view.close_keys(key, known)]
+    comparison = view.compare(store, chosen, code) if ready else None
     return rendering.page(
         "compare.html",
         status,
@@ -150,7 +151,8 @@ def compare_tools(
         chosen=chosen,
         problem=problem,
         suggestions=suggestions,
-        comparison=view.compare(store, chosen, code) if ready else None,
+        comparison=comparison,
+        matrix=view.matrix(comparison) if comparison is not None else None,
         releases=known_releases,
         chosen_release=code,
         csv_url=csv_link(request) if ready else None,

@@ -226,6 +226,113 @@ def compare_csv_rows(comparison: Comparison, labels: Labels) -> list[list[str]]:
     return lines
 
 
+# --- the matrix picture -------------------------------------------------------------------------
+
+# Fill per direction and level: green for, red against, darker for stronger evidence.
+SHADES = {
+    FOR: {"relatively-strong": "#1b7a3a", "moderate": "#5fae74", "relatively-weak": "#b9dcc1"},
+    AGAINST: {"relatively-strong": "#a4231a", "moderate": "#d9675c", "relatively-weak": "#f2bdb6"},
+}
+NO_EVIDENCE = "#c9ced3"
+LABEL_WIDTH, CELL_WIDTH, ROW_HEIGHT, HEADER_HEIGHT, CELL_SIZE = 370, 110, 24, 48, 18
+LABEL_CHARACTERS = 52
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    x: int
+    y: int
+    fill: str
+    title: str
+    direction: str
+    level_key: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    label: str
+    short: str
+    """The label cut to fit the picture's first column (the full one is its <title>)."""
+    href: str | None
+    y: int
+    status: str
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    lines: tuple[str, ...]
+    x: int
+
+
+@dataclass
+class Matrix:
+    """The comparison in its latest release as a picture: a square per factor and tool, its
+    colour the direction, its shade the level; drawn by ``compare_matrix.html`` as SVG."""
+
+    release: str
+    width: int
+    height: int
+    columns: list[MatrixColumn]
+    rows: list[MatrixRow]
+    cells: list[MatrixCell]
+    legend: list[tuple[str, str]]
+
+
+def _two_lines(label: str) -> tuple[str, ...]:
+    words = label.split(" ")
+    half = (len(words) + 1) // 2
+    return tuple(line for line in (" ".join(words[:half]), " ".join(words[half:])) if line)
+
+
+def matrix(comparison: Comparison) -> Matrix:
+    """The rows rated in the comparison's release, in the table's order."""
+    shown = [row for row in comparison.rows if row.status != "absent"]
+    columns = [
+        MatrixColumn(_two_lines(tool.label), LABEL_WIDTH + i * CELL_WIDTH + CELL_WIDTH // 2)
+        for i, tool in enumerate(comparison.tools)
+    ]
+    rows, cells = [], []
+    for index, row in enumerate(shown):
+        y = HEADER_HEIGHT + index * ROW_HEIGHT
+        label = row.factor.text
+        short = label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…"
+        rows.append(MatrixRow(label, short, row.factor.href, y, row.status))
+        for column, (tool, ratings_of_tool) in enumerate(
+            zip(comparison.tools, row.cells, strict=True)
+        ):
+            rating = ratings_of_tool[-1] if ratings_of_tool else None
+            if rating is None:
+                continue
+            fill = SHADES[rating.direction].get(rating.level_key, NO_EVIDENCE)
+            cells.append(
+                MatrixCell(
+                    columns[column].x - CELL_SIZE // 2,
+                    y + (ROW_HEIGHT - CELL_SIZE) // 2,
+                    fill,
+                    f"{row.factor.text}, {tool.label}: {rating.level}, {rating.direction}, "
+                    f"{rating.findings} finding{'s' if rating.findings != 1 else ''}",
+                    rating.direction,
+                    rating.level_key,
+                    rating.href,
+                )
+            )
+    legend = [
+        (SHADES[direction][level], f"{level.replace('-', ' ')}, {direction}")
+        for direction in (FOR, AGAINST)
+        for level in ("relatively-strong", "moderate", "relatively-weak")
+    ]
+    return Matrix(
+        comparison.release,
+        LABEL_WIDTH + CELL_WIDTH * len(comparison.tools) + 8,
+        HEADER_HEIGHT + ROW_HEIGHT * len(shown) + 4,
+        columns,
+        rows,
+        cells,
+        legend,
+    )
+
+
 # --- factors across tools ----------------------------------------------------------------------
 
 
