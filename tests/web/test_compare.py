@@ -215,7 +215,7 @@ def test_compare_refuses_what_it_cannot_compare(base: str) -> None:
     assert 'name="tool" value="peace-operations"' in form.text
 
 
-def test_sparql_csv_and_tsv_answers_are_named_files(base: str) -> None:
+def test_every_csv_answer_is_a_named_file(base: str) -> None:
     query = "SELECT ?s WHERE { ?s a <https://w3id.org/atrocity-kg/ontology#ReviewedTool> }"
     for name, extension in (("csv", "csv"), ("tsv", "tsv")):
         response = httpx.get(f"{base}/sparql", params={"query": query, "format": name})
@@ -225,6 +225,15 @@ def test_sparql_csv_and_tsv_answers_are_named_files(base: str) -> None:
         )
     json_answer = httpx.get(f"{base}/sparql", params={"query": query})
     assert "content-disposition" not in json_answer.headers
+    # Every other CSV answer of the app names its file too: the catalogue's and the report's.
+    for path, filename in (
+        ("/queries/tool-mechanisms?format=csv", "tool-mechanisms.csv"),
+        ("/quality?format=csv", "quality.csv"),
+    ):
+        response = httpx.get(f"{base}{path}")
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/csv")
+        assert f'filename="{filename}"' in response.headers["content-disposition"]
 
 
 # --- the browser ---------------------------------------------------------------------------------
