@@ -203,9 +203,9 @@ def test_compare_refuses_what_it_cannot_compare(base: str) -> None:
         f"{base}/compare", params={"tool": ["mediation", "sanctions"]}, headers=page
     )
     assert unknown.status_code == 404
-    # Close matches: the tools whose key or label has the word.
-    assert 'href="/compare?tool=targeted-sanctions"' in unknown.text
-    assert 'href="/compare?tool=diplomatic-sanctions"' in unknown.text
+    # Close matches: the tools whose key or label has the word, each keeping the tools chosen.
+    assert 'href="/compare?tool=mediation&amp;tool=targeted-sanctions"' in unknown.text
+    assert 'href="/compare?tool=mediation&amp;tool=diplomatic-sanctions"' in unknown.text
     as_csv = httpx.get(f"{base}/compare", params={"tool": "mediation", "format": "csv"})
     assert as_csv.status_code == 400
     assert httpx.get(f"{base}/compare", params={"release": "V9"}).status_code == 404

@@ -14,6 +14,7 @@ import io
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -140,7 +141,13 @@ def compare_tools(
         name = "compare-" + "-".join(t.key for t in chosen) + suffix + ".csv"
         rows = view.compare_csv_rows(table, Labels(store))
         return csv_answer(view.COMPARE_COLUMNS, rows, name)
-    suggestions = [t for key in unknown for t in view.close_keys(key, known)]
+    # Each close match replaces the unknown key, keeping the tools already chosen.
+    kept = [("tool", t.key) for t in chosen]
+    suggestions = [
+        (t, "/compare?" + urlencode([*kept, ("tool", t.key)]))
+        for key in unknown
+        for t in view.close_keys(key, known)
+    ]
     comparison = view.compare(store, chosen, code) if ready else None
     return rendering.page(
         "compare.html",
