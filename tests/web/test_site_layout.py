@@ -40,6 +40,7 @@ HEAD = re.compile(r"<head>(.*?)</head>", re.DOTALL)
 # The menu of the site header, as a reader sees it (the landmark and its links, in order).
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 MENU = [
+    ("/compare", "Compare tools"),
     ("/queries", "Query catalogue"),
     ("/ontology", "Ontology"),
     ("/dumps/", "Dumps"),
@@ -89,6 +90,8 @@ def every_kind(built: Settings) -> dict[str, tuple[str, int]]:
         "dumps": ("/dumps/", 200),
         "dataset": ("/dataset", 200),
         "quality report": ("/quality", 200),
+        "tools compared": ("/compare?tool=mediation&tool=peace-operations", 200),
+        "factors across tools": ("/compare/factors", 200),
         "API explorer": ("/docs", 200),
     }
 

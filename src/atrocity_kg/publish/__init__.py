@@ -2,5 +2,6 @@
 
 In: a built store. Out: gzip dumps of each release and of the whole graph in four RDF formats
 with a manifest (``export``), the review's own CSV layout, schema.org JSON-LD and a gap map
-(``tables``), and the ontology's human documentation (``ontology_docs``).
+(``tables``), the ontology's human documentation (``ontology_docs``), and studies as BibTeX
+and RIS for reference managers (``bibliography``).
 """

@@ -26,6 +26,7 @@ from atrocity_kg.web.protocol import ProtocolError
 from atrocity_kg.web.ratelimit import RateLimit
 from atrocity_kg.web.routes import (
     admin,
+    compare,
     downloads,
     graph_store,
     linked_data,
@@ -33,6 +34,7 @@ from atrocity_kg.web.routes import (
     quality,
     queries,
     sparql,
+    thing_downloads,
 )
 from atrocity_kg.web.serving import Serving
 
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(queries.catalogue_router(app))
     app.include_router(pages.router)
+    app.include_router(compare.router)
+    app.include_router(thing_downloads.router)
     app.include_router(quality.router)
     app.include_router(linked_data.router)
     if settings.admin_token is not None:

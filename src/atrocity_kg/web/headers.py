@@ -19,6 +19,8 @@ TRUNCATED = "Atrocity-KG-Truncated"
 """On an answer cut at the row limit: ``true; rows=N``."""
 ROW_LIMIT = "Atrocity-KG-Row-Limit"
 """On every query answer: the row limit it was written under."""
+RESULT_FILES = {"text/csv": "sparql-results.csv", "text/tab-separated-values": "sparql-results.tsv"}
+"""The file name a SELECT answer in CSV or TSV is saved under."""
 
 
 def start_headers(start: Start) -> dict[str, str]:
@@ -26,6 +28,10 @@ def start_headers(start: Start) -> dict[str, str]:
     headers = {**VARY, ROW_LIMIT: str(start.max_rows)}
     if start.truncated:
         headers[TRUNCATED] = f"true; rows={start.max_rows}"
+    media_type = start.content_type.split(";", 1)[0].strip().lower()
+    if media_type in RESULT_FILES:
+        # A table a person saves from a browser: name the file (RFC 6266), shown inline still.
+        headers["Content-Disposition"] = f'inline; filename="{RESULT_FILES[media_type]}"'
     return headers
 
 
