@@ -13,8 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from atrocity_kg.config import Settings
+from atrocity_kg.web.routes import pages
+from browser import chromium, new_page, unavailable
+from conftest import REPO
 from queries_support import as_plain, run_catalogue_query
 from release_csv import tool_iris
+from server import serving
 
 MEDIATION = "https://w3id.org/atrocity-kg/id/tool/mediation"
 V2 = "https://w3id.org/atrocity-kg/id/release/v2"
@@ -94,7 +98,7 @@ def test_the_page_shows_the_bound_sparql_and_opens_it_in_the_editor(base: str) -
     page = httpx.get(
         f"{base}/queries/tool-mechanisms", params={"tool": "mediation", "format": "html"}
     ).text
-    shown = unescape(page.split('id="sparql"><code>', 1)[1].split("</code>", 1)[0])
+    shown = unescape(re.split(r'id="sparql"[^>]*><code>', page)[1].split("</code>", 1)[0])
     assert f"VALUES (?tool) {{ (<{MEDIATION}>) }}" in shown
     link = unescape(re.search(r'href="([^"]*)" id="open-in-editor"', page)[1])  # type: ignore[index]
     assert link.startswith("/#")
@@ -106,3 +110,18 @@ def test_the_page_shows_the_bound_sparql_and_opens_it_in_the_editor(base: str) -
     direct = httpx.post(f"{base}/sparql", data={"query": shown}, headers={"Accept": SPARQL_JSON})
     ran = httpx.get(f"{base}/queries/tool-mechanisms", params={"tool": "mediation"})
     assert direct.json()["results"] == ran.json()["results"]
+
+
+def test_the_editor_link_opens_the_query_in_the_editor(built: Settings) -> None:
+    """In Chromium: the page's link leads to the home page's editor holding the query that ran."""
+    if not (REPO / pages.YASGUI_PACKAGE / "build" / "yasgui.min.js").is_file():
+        unavailable("node_modules/@zazuko/yasgui is missing: run `npm ci` in the checkout")
+    with serving(built) as site, chromium() as browser:
+        page = new_page(browser)
+        page.goto(f"{site}/queries/tool-mechanisms?tool=mediation&format=html")
+        shown = page.locator("#sparql").inner_text()
+        page.click("#open-in-editor")
+        page.wait_for_function("() => window.atrocityKgEditor && window.atrocityKgEditor.getTab()")
+        query = page.evaluate("() => window.atrocityKgEditor.getTab().getQuery()")
+        assert query.strip() == shown.strip()
+        assert f"<{MEDIATION}>" in query

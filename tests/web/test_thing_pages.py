@@ -400,7 +400,7 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
     expect(page.locator("#evidence thead th")).to_have_text(["Factor", "V1", "V2", "V3"])
     assert page.locator("#tool-gap-map svg .gap-cell circle").count() > 0
     assert page.locator("#tool-row-gap-map svg .gap-cell circle").count() > 0
-    expect(page.locator('#tool-gap-map svg[role="img"]')).to_be_visible()
+    expect(page.locator('#tool-gap-map svg[role="group"]')).to_be_visible()
     box = page.locator("#tool-gap-map svg .gap-cell circle").first.bounding_box()
     assert box is not None
     assert box["width"] > 0
