@@ -125,3 +125,8 @@ def test_the_editor_link_opens_the_query_in_the_editor(built: Settings) -> None:
         query = page.evaluate("() => window.atrocityKgEditor.getTab().getQuery()")
         assert query.strip() == shown.strip()
         assert f"<{MEDIATION}>" in query
+        # The page shows the editor, not its top (which clearing the fragment would go back to).
+        page.wait_for_function(
+            "() => document.getElementById('yasgui').getBoundingClientRect().top"
+            " < window.innerHeight"
+        )

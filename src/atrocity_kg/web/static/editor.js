@@ -119,7 +119,14 @@
     });
   }
   if (broughtQuery) {
-    holder.scrollIntoView();
+    // YASGUI clears the fragment once it has read it, which later takes the page back to its
+    // top: show the editor after that, and once the page has loaded.
+    var show = function () {
+      holder.scrollIntoView();
+    };
+    window.addEventListener("hashchange", show, { once: true });
+    window.addEventListener("load", show, { once: true });
+    show();
   }
   window.atrocityKgEditor = yasgui;
 })();
