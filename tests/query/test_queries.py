@@ -115,3 +115,39 @@ def test_headline_factors_is_still_a_name_of_the_catalogue(
     assert old.stdout.count("\n") == len(rows) + 1
     assert "now called 'factors-strong-for-several-tools'" in old.stderr
     assert "now called" not in new.stderr
+
+
+def test_a_parameter_declared_by_a_class(tmp_path: Path) -> None:
+    """``?tool akg:ReviewedTool`` is an IRI parameter whose value is a member of that class."""
+    path = tmp_path / "by-class.rq"
+    path.write_text(
+        "# title: By class\n"
+        "# param: ?tool akg:ReviewedTool default https://w3id.org/atrocity-kg/id/tool/x -- a tool\n"
+        "# param: ?link iri -- any IRI\n"
+        "SELECT ?tool WHERE { }\n",
+        encoding="utf-8",
+    )
+    tool, link = queries.parse_query_file(path).parameters
+    assert (tool.type, tool.of_class) == (
+        "iri",
+        "https://w3id.org/atrocity-kg/ontology#ReviewedTool",
+    )
+    assert (link.type, link.of_class) == ("iri", None)
+    path.write_text("# title: Bad\n# param: ?tool nope:Tool -- a tool\nSELECT * WHERE { }\n")
+    with pytest.raises(QueryError, match="unknown prefix 'nope'"):
+        queries.parse_query_file(path)
+
+
+def test_every_class_parameter_default_is_a_member(built: Settings) -> None:
+    """Each catalogue default names a member of its parameter's class in the built graph, so
+    that every form opens with its default chosen."""
+    from atrocity_kg.query.choices import choices
+    from atrocity_kg.storage import store
+
+    with store.opened(built.store_root) as opened:
+        for entry in queries.load_catalogue(built.queries_dir).values():
+            for parameter in entry.parameters:
+                if parameter.of_class is None:
+                    continue
+                members = {choice.iri for choice in choices(opened, parameter.of_class)}
+                assert parameter.default in members, (entry.name, parameter.name)

@@ -93,7 +93,13 @@ def test_listing_json_has_every_query_with_its_header_and_links(client: TestClie
         assert entry["title"] == parsed.title
         assert entry["description"] == parsed.description
         assert entry["parameters"] == [
-            {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": p.default,
+                "description": p.description,
+                "kind": p.of_class,
+            }
             for p in parsed.parameters
         ]
         assert entry["links"]["self"] == f"{IN_PROCESS}/queries/{name}"
@@ -233,7 +239,8 @@ def test_html_table(client: TestClient, built: Settings) -> None:
         assert page.count("<tr>") == len(expected.rows) + 1
         for value in expected.plain_rows()[0].values():
             assert value in page
-        assert f'value="{MEDIATION}"' in page  # the form keeps the value asked for
+        # The form keeps the value asked for, as the picker's chosen member.
+        assert '<option value="mediation" selected>Mediation</option>' in page
 
 
 def test_html_escapes_every_value(echo: TestClient) -> None:
@@ -262,16 +269,36 @@ def test_html_escapes_every_value(echo: TestClient) -> None:
     "value",
     [
         "https://w3id.org/atrocity-kg/id/tool/media tion",
-        "https://w3id.org/atrocity-kg/id/tool/mediation>",
+        "https://w3id.org/atrocity-kg/id/tool/mediation> } ; DROP ALL ; SELECT * WHERE { <a",
         "https://w3id.org/x> } ; DROP ALL ; SELECT * WHERE { <a",
         "mediation",
         "",
     ],
 )
-def test_bad_iri_is_a_400_naming_the_parameter(client: TestClient, value: str) -> None:
-    response = client.get("/queries/tool-mechanisms", params={"tool": value})
-    assert response.status_code == 400
+def test_a_value_naming_no_tool_is_a_404_naming_the_parameter(
+    client: TestClient, value: str
+) -> None:
+    """Whatever it holds, a value that names no member is refused before any query runs."""
+    response = client.get("/queries/tool-mechanisms", params={"tool": value + "x"})
+    assert response.status_code == 404
     assert "'tool'" in response.json()["detail"]
+    assert "names no reviewed tool" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://example.org/media tion",
+        "https://example.org/x> } ; DROP ALL ; SELECT * WHERE { <a",
+        "mediation",
+        "",
+    ],
+)
+def test_bad_iri_is_a_400_naming_the_parameter(echo: str, value: str) -> None:
+    """A parameter typed plain ``iri`` (no class) takes absolute IRIs only."""
+    response = httpx.get(f"{echo}/queries/echo", params={"link": value})
+    assert response.status_code == 400
+    assert "'link'" in response.json()["detail"]
     assert "not a valid iri" in response.json()["detail"]
 
 
@@ -362,11 +389,12 @@ def test_openapi_describes_each_query(client: TestClient, built: Settings) -> No
         assert set(described) == {p.name for p in entry.parameters} | {"format"}
         for parameter in entry.parameters:
             assert described[parameter.name]["in"] == "query"
+            # A key or a label is accepted too: no "format": "uri".
             assert described[parameter.name]["schema"] == {
                 "type": "string",
-                "format": "uri",
                 "default": parameter.default,
             }
+            assert str(parameter.of_class) in described[parameter.name]["description"]
     assert "/queries" in document["paths"]
     assert "/queries/{name}.rq" in document["paths"]
     docs = client.get("/docs")

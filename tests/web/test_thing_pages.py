@@ -197,12 +197,14 @@ def test_tool_gap_maps_equal_the_csv(client: TestClient, shared_release: Path) -
     assert 'id="tool-gap-map"' not in html  # per factor: on each factor's page
 
 
-def test_factor_gap_map_equals_the_csv(base: str, shared_release: Path, shared_facts: Path) -> None:
+def test_factor_gap_map_equals_the_csv(
+    client: TestClient, shared_release: Path, shared_facts: Path
+) -> None:
     """The factor's page draws its V3 findings per tool and outcome; shown as the opposite of
     the factor coded, a lesser-effectiveness finding is in its favour."""
     tools = tool_iris(shared_facts)
     shown = f"{ID}factor/biased-intervener-or-intervention--opposite"
-    html = get_html(base, "/page/factor/biased-intervener-or-intervention--opposite")
+    html = get_html(client, "/page/factor/biased-intervener-or-intervention--opposite")
     coded = {
         (subject, factor)
         for subject, code, factor, *_ in evidence_cells(part(html, "factor-tools", "</table>"))
@@ -436,10 +438,10 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
     heads = page.locator("#evidence thead tr").first.locator("th")
     expect(heads).to_have_text(["Factor", "V1", "V2", "V3"])
     assert page.locator("#tool-row-gap-map svg .gap-cell circle").count() > 0
-    expect(page.locator('#tool-row-gap-map svg[role="img"]')).to_be_visible()
+    expect(page.locator('#tool-row-gap-map svg[role="group"]')).to_be_visible()
     page.goto(f"{base}/page/factor/large-force")
     assert page.locator("#factor-gap-map svg .gap-cell circle").count() > 0
-    expect(page.locator('#factor-gap-map svg[role="img"]')).to_be_visible()
+    expect(page.locator('#factor-gap-map svg[role="group"]')).to_be_visible()
     box = page.locator("#factor-gap-map svg .gap-cell circle").first.bounding_box()
     assert box is not None
     assert box["width"] > 0
@@ -475,9 +477,9 @@ DIRECTION_ORDER = ("decreases", "increases", "no or mixed effect")
 
 
 def test_tool_page_says_what_the_review_says(
-    base: str, shared_release: Path, facts: dict[str, Any]
+    client: TestClient, shared_release: Path, facts: dict[str, Any]
 ) -> None:
-    html = get_html(base, "/page/tool/peace-operations")
+    html = get_html(client, "/page/tool/peace-operations")
     assert len(html.encode()) < PAGE_LIMIT
 
     # Studies per release, in total and per outcome group (a study under each of its groups).
@@ -542,13 +544,13 @@ def test_tool_page_says_what_the_review_says(
 TOOL_CODE = "Peace operations_tool"
 
 
-def test_factor_page_findings_and_see_also(base: str, shared_release: Path) -> None:
+def test_factor_page_findings_and_see_also(client: TestClient, shared_release: Path) -> None:
     """'Use of troops' (few findings) and 'High quantity of troops' point at each other, and the
     factor's findings are listed per release with their direction."""
-    html = get_html(base, "/page/factor/troops")
+    html = get_html(client, "/page/factor/troops")
     assert 'href="/id/factor/large-force"' in part(html, "see-also", "</ul>")
     assert 'href="/id/factor/troops"' in part(
-        get_html(base, "/page/factor/large-force"), "see-also", "</ul>"
+        get_html(client, "/page/factor/large-force"), "see-also", "</ul>"
     )
     rows = re.findall(
         r'<tr data-releases="(V\d)" data-direction="([a-z-]+)">',
@@ -620,16 +622,16 @@ def test_tool_and_factor_pages_read_in_a_browser(base: str, browser: Browser) ->
 
 
 def test_a_research_level_links_to_the_findings_it_rests_on(
-    base: str, shared_release: Path
+    client: TestClient, shared_release: Path
 ) -> None:
-    html = get_html(base, "/page/tool/peace-operations")
+    html = get_html(client, "/page/tool/peace-operations")
     link = re.search(
         r'<a href="/id/factor/large-force">[^<]*</a></th>.*?<td data-release="V3"><a [^>]*'
         r'href="([^"]*)"',
         part(html, "evidence", "</table>"),
     )
     assert link is not None
-    page = get_html(base, link[1])
+    page = get_html(client, link[1])
     rows = re.findall(r"<tr><td>.*?</tr>", part(page, "rested-on", "</table>"))
     by_factor = factor_findings(shared_release, "V3", TOOL_CODE)
     assert len(rows) == len(by_factor[f"{ID}factor/large-force"])

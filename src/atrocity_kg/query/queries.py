@@ -1,6 +1,10 @@
 """The queries/ catalogue: each .rq file with its header (title, description, typed parameters),
 run with parameters bound as values, never pasted into the query text.
 
+A parameter that names a thing of the graph declares its class instead of ``iri``
+(``?tool akg:ReviewedTool``): its value is then one of the class's members, which a form offers
+by label and a client may name by short key (``query.choices``).
+
 A query that is renamed keeps its old name working: its file says ``# replaces: OLD-NAME``, and
 ``find`` answers either name (the web routes redirect the old one), so that saved links and
 scripts go on running after the rename."""
@@ -15,10 +19,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from atrocity_kg.errors import QueryError
+from atrocity_kg.model.namespaces import PREFIXES
 
 _HEADER = re.compile(r"^#\s*(?P<key>title|description|param|replaces)\s*:\s*(?P<value>.*)$")
 _PARAM = re.compile(
-    r"^\?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>iri|string|integer|decimal)"
+    r"^\?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+"
+    r"(?P<type>iri|string|integer|decimal|(?P<prefix>[A-Za-z][\w-]*):(?P<local>[A-Za-z_]\w*))"
     r"(?:\s+default\s+(?P<default>\S+))?\s*(?:--\s*(?P<doc>.*))?$"
 )
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -30,6 +36,9 @@ class Parameter:
     type: str
     default: str | None
     description: str
+    of_class: str | None = None
+    """For an IRI parameter declared by a class (``?tool akg:ReviewedTool``), that class's IRI:
+    the value must be one of its members."""
 
     def term(self, value: str) -> ox.NamedNode | ox.Literal:
         """The RDF term for a user's value, checked against the declared type."""
@@ -111,19 +120,35 @@ def parse_query_file(path: Path) -> CatalogueQuery:
             if param is None:
                 raise QueryError(
                     f"{path}: cannot read parameter line {value!r} "
-                    "(expected '?name type [default VALUE] [-- text]')"
+                    "(expected '?name TYPE [default VALUE] [-- text]', TYPE being iri, string, "
+                    "integer, decimal or a class such as akg:ReviewedTool)"
                 )
+            of_class = _class_iri(path, param.group("prefix"), param.group("local"))
             parameters.append(
                 Parameter(
                     param.group("name"),
-                    param.group("type"),
+                    "iri" if of_class else param.group("type"),
                     param.group("default"),
                     param.group("doc") or "",
+                    of_class,
                 )
             )
     if not title:
         raise QueryError(f"{path}: the header needs a '# title:' line")
     return CatalogueQuery(path.stem, title, description, text, tuple(parameters), tuple(replaces))
+
+
+def _class_iri(path: Path, prefix: str | None, local: str | None) -> str | None:
+    """The IRI of a parameter's class, written with one of the project's prefixes."""
+    if prefix is None or local is None:
+        return None
+    namespace = PREFIXES.get(prefix)
+    if namespace is None:
+        raise QueryError(
+            f"{path}: unknown prefix {prefix!r} in a parameter's class; "
+            f"known: {', '.join(PREFIXES)}"
+        )
+    return f"{namespace}{local}"
 
 
 def load_catalogue(folder: Path) -> dict[str, CatalogueQuery]:

@@ -8,18 +8,24 @@ query's former name (308, query string kept) and answers any other name with a 4
 catalogue. ``/queries/{name}.rq`` serves a file's text.
 
 Parameters come from the URL query string and are bound as RDF terms in a VALUES block
-(``CatalogueQuery.bound_text``), never pasted into the query text. Results are negotiated by
-``?format=`` or, failing that, the Accept header: ``json`` (SPARQL JSON results, the default),
-``rows`` (plain JSON rows, ``application/json``), ``csv`` and ``html`` (a page of the site,
-rendered by the templates ``queries.html`` and ``query.html``; every value escaped).
+(``CatalogueQuery.bound_text``), never pasted into the query text. A parameter declared by a class
+(``?tool akg:ReviewedTool``) takes one of the class's members in the store being served, named
+by key (``?tool=mediation``), label or full IRI; a value that names none is a 404 naming the
+closest (``query.choices``), and the pages offer the members by label in a picker.
+
+Results are negotiated by ``?format=`` or, failing that, the Accept header: ``json`` (SPARQL
+JSON results, the default), ``rows`` (plain JSON rows, ``application/json``), ``csv`` and ``html``
+(a page of the site, rendered by the templates ``queries.html`` and ``query.html``, with the
+bound SPARQL and a link opening it in the home page's editor; every value escaped).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -28,12 +34,13 @@ from pydantic import BaseModel
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import QueryError
 from atrocity_kg.model.negotiation import preferred_media_type
+from atrocity_kg.query.choices import Choice, UnknownValueError, choices, resolve
 from atrocity_kg.query.queries import CatalogueQuery, Parameter, former_names, load_catalogue
 from atrocity_kg.query.results import Cell, Table
 from atrocity_kg.query.sandbox import QueryJob
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web import rendering
-from atrocity_kg.web.dependencies import ServingDep, SettingsDep
+from atrocity_kg.web.dependencies import MaybeStore, ServingDep, SettingsDep
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED, VARY
 from atrocity_kg.web.protocol import ProtocolError, get_store
 from atrocity_kg.web.serving import Serving
@@ -67,6 +74,9 @@ class ParameterInfo(BaseModel):
     type: str
     default: str | None
     description: str
+    kind: str | None = None
+    """The class whose member the value names (its key, label or IRI), for a parameter
+    declared by a class; None for a plain IRI, text or number."""
 
 
 class QueryLinks(BaseModel):
@@ -173,36 +183,124 @@ def shown_table(table: Table) -> ShownTable:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One member of a parameter's class in its picker: its key is what the form sends."""
+
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True)
 class FormField:
-    """A parameter as the query's form shows it: the value asked for, else its default."""
+    """A parameter as a form shows it: a picker of its class's members (``options``), else a
+    text field; the value asked for, else its default."""
 
     name: str
     type: str
-    description: str
+    label: str
     value: str
     required: bool
+    options: list[Option]
 
 
-def _listing_html(request: Request, listing: CatalogueListing) -> HTMLResponse:
+@dataclass(frozen=True)
+class QueryForm:
+    """One question's form: where it is sent and its fields (``ident`` keeps the ids of the
+    listing's many forms apart)."""
+
+    ident: str
+    action: str
+    fields: list[FormField]
+
+
+Members = Mapping[str, list[Choice]]
+"""Each class's members, by class IRI."""
+
+
+def members_of(
+    store: GraphStore | None, parameters: Iterable[Parameter]
+) -> dict[str, list[Choice]]:
+    """The members of each class the parameters are declared by, read once per class."""
+    found: dict[str, list[Choice]] = {}
+    if store is None:
+        return found
+    for parameter in parameters:
+        if parameter.of_class is not None and parameter.of_class not in found:
+            found[parameter.of_class] = choices(store, parameter.of_class)
+    return found
+
+
+def _form_field(parameter: Parameter, value: str, members: Members) -> FormField:
+    described = parameter.description or parameter.name
+    options: list[Option] = []
+    known = members.get(parameter.of_class or "")
+    if known is not None:
+        try:
+            chosen = resolve(parameter, value, known).iri if value else None
+        except UnknownValueError:
+            chosen = None
+        options = [Option(c.key, c.label, c.iri == chosen) for c in known]
+    return FormField(
+        parameter.name,
+        parameter.type,
+        described[:1].upper() + described[1:],
+        value,
+        parameter.default is None,
+        options,
+    )
+
+
+def query_form(
+    entry: CatalogueQuery, action: str, values: Mapping[str, str], members: Members, ident: str
+) -> QueryForm:
+    fields = [
+        _form_field(p, values.get(p.name, p.default or ""), members) for p in entry.parameters
+    ]
+    return QueryForm(ident, action, fields)
+
+
+def editor_url(text: str, name: str) -> str:
+    """The home page's editor opening ``text`` in a tab called ``name`` (YASGUI reads a query
+    from the page's fragment; spaces as %20, which it decodes, never as +)."""
+    return "/#" + urlencode({"query": text, "tabTitle": name}, quote_via=quote)
+
+
+def _listing_html(
+    request: Request, listing: CatalogueListing, catalogue: Catalogue, store: GraphStore | None
+) -> HTMLResponse:
     json_url = str(
         request.url_for("list_queries").include_query_params(**{FORMAT_PARAMETER: "json"})
     )
-    return rendering.page("queries.html", headers=VARY, listing=listing, json_url=json_url)
+    members = members_of(store, (p for e in catalogue.values() for p in e.parameters))
+    forms = {
+        entry.name: query_form(
+            entry,
+            str(request.url_for("catalogue_query", name=entry.name)),
+            {},
+            members,
+            f"{entry.name}-",
+        )
+        for entry in catalogue.values()
+    }
+    return rendering.page(
+        "queries.html",
+        headers=VARY,
+        listing=listing,
+        forms=forms,
+        format_parameter=FORMAT_PARAMETER,
+        json_url=json_url,
+    )
 
 
 def _results_html(
     request: Request,
     entry: CatalogueQuery,
     values: Mapping[str, str],
+    bound: Bound,
     table: Table,
     answer_headers: Mapping[str, str],
 ) -> HTMLResponse:
-    fields = [
-        FormField(
-            p.name, p.type, p.description, values.get(p.name, p.default or ""), p.default is None
-        )
-        for p in entry.parameters
-    ]
     formats = [
         (
             label,
@@ -216,9 +314,10 @@ def _results_html(
         "query.html",
         headers=VARY,
         entry=entry,
-        parameters=fields,
-        action=request.url.path,
+        form=query_form(entry, request.url.path, values, bound.members, ""),
         format_parameter=FORMAT_PARAMETER,
+        sparql=bound.text,
+        editor_url=editor_url(bound.text, entry.name),
         formats=formats,
         text_url=str(request.url_for("query_text", name=entry.name)),
         listing_url=str(request.url_for("list_queries")),
@@ -242,15 +341,39 @@ def _parameter_values(request: Request) -> dict[str, str]:
     return values
 
 
-async def _run(
-    entry: CatalogueQuery, values: Mapping[str, str], settings: Settings, serving: Serving
-) -> tuple[Table, Mapping[str, str]]:
-    """Bind the parameters and run the query where users' queries run (stopped at the time
-    limit, cut at the row limit): its table and the headers that say whether it was cut."""
+@dataclass(frozen=True)
+class Bound:
+    """A query with the request's values bound: its text, and the members of the classes its
+    parameters are declared by (for the pickers)."""
+
+    text: str
+    members: Members
+
+
+def bind(entry: CatalogueQuery, values: Mapping[str, str], store: GraphStore) -> Bound:
+    """The query's text with the values bound, each value of a class-declared parameter first
+    resolved to its member's IRI (400 for a value of the wrong type, 404 for one that names no
+    member, with the closest)."""
+    members = members_of(store, entry.parameters)
+    resolved = dict(values)
     try:
-        text = entry.bound_text(dict(values))
+        for parameter in entry.parameters:
+            value = values.get(parameter.name, parameter.default)
+            if parameter.of_class is not None and value is not None:
+                known = members[parameter.of_class]
+                resolved[parameter.name] = resolve(parameter, value, known).iri
+        return Bound(entry.bound_text(resolved), members)
+    except UnknownValueError as error:
+        raise HTTPException(404, str(error)) from None
     except QueryError as error:
         raise HTTPException(400, str(error)) from None
+
+
+async def _run(
+    text: str, entry: CatalogueQuery, settings: Settings, serving: Serving
+) -> tuple[Table, Mapping[str, str]]:
+    """Run the bound query where users' queries run (stopped at the time limit, cut at the row
+    limit): its table and the headers that say whether it was cut."""
     job = QueryJob(text, formats=("json",), max_rows=settings.max_result_rows)
     try:
         return await serving.table(job)
@@ -261,16 +384,21 @@ async def _run(
 
 
 async def answer_query(
-    request: Request, entry: CatalogueQuery, settings: Settings, serving: Serving
+    request: Request,
+    entry: CatalogueQuery,
+    store: GraphStore,
+    settings: Settings,
+    serving: Serving,
 ) -> Response:
     """Run one catalogue query with the request's parameters, in the negotiated format."""
     chosen = _chosen_format(request, RESULT_FORMATS)
     values = _parameter_values(request)
-    table, answer_headers = await _run(entry, values, settings, serving)
+    bound = bind(entry, values, store)
+    table, answer_headers = await _run(bound.text, entry, settings, serving)
     headers = dict(VARY)
     headers.update((k, v) for k, v in answer_headers.items() if k.startswith("Atrocity-KG-"))
     if chosen == "html":
-        page = _results_html(request, entry, values, table, answer_headers)
+        page = _results_html(request, entry, values, bound, table, answer_headers)
         page.headers.update(headers)
         return page
     if chosen == "csv":
@@ -315,6 +443,14 @@ def _openapi_parameters(entry: CatalogueQuery) -> list[dict[str, Any]]:
     described = []
     for parameter in entry.parameters:
         schema: dict[str, Any] = dict(_SCHEMAS[parameter.type])
+        description = parameter.description or parameter.name
+        if parameter.of_class is not None:
+            # A key or a label is no URI: the value is any text naming a member.
+            schema = {"type": "string"}
+            description += (
+                f" (a member of <{parameter.of_class}>: its key, the last part of its IRI, "
+                "its label or its full IRI)"
+            )
         if parameter.default is not None:
             schema["default"] = _default_value(parameter)
         described.append(
@@ -322,7 +458,7 @@ def _openapi_parameters(entry: CatalogueQuery) -> list[dict[str, Any]]:
                 "name": parameter.name,
                 "in": "query",
                 "required": parameter.default is None,
-                "description": parameter.description or parameter.name,
+                "description": description,
                 "schema": schema,
             }
         )
@@ -346,6 +482,11 @@ _RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {
         "description": "a parameter that the query does not declare, or a value not of its type",
         "content": {JSON: {}},
+    },
+    404: {
+        "description": "a value that names no member of its parameter's class; the message "
+        "names the closest members",
+        "content": {JSON: {}, HTML: {}},
     },
     406: {"description": "none of the result formats is acceptable", "content": {JSON: {}}},
     429: {
@@ -381,7 +522,7 @@ def _endpoint_for(name: str) -> Callable[..., Awaitable[Response]]:
         settings: SettingsDep,
         serving: ServingDep,
     ) -> Response:
-        return await answer_query(request, catalogue[name], settings, serving)
+        return await answer_query(request, catalogue[name], store, settings, serving)
 
     return endpoint
 
@@ -402,14 +543,16 @@ def build_router(catalogue: Catalogue) -> APIRouter:
         responses={200: {"content": {HTML: {}}}, 406: {"description": "no acceptable format"}},
     )
     def list_queries(
-        request: Request, catalogue: Annotated[Catalogue, Depends(get_catalogue)]
+        request: Request,
+        catalogue: Annotated[Catalogue, Depends(get_catalogue)],
+        store: MaybeStore,
     ) -> Response:
         """Every catalogue query with its parameters and links; JSON, or HTML by Accept or
-        ?format=html."""
+        ?format=html (each question with a form, its pickers filled from the store)."""
         chosen = _chosen_format(request, LISTING_FORMATS)
         listing = CatalogueListing(queries=[_info(request, e) for e in catalogue.values()])
         if chosen == "html":
-            return _listing_html(request, listing)
+            return _listing_html(request, listing, catalogue, store)
         return JSONResponse(listing.model_dump(mode="json"), headers=VARY)
 
     @router.get(
@@ -474,7 +617,13 @@ def _info(request: Request, entry: CatalogueQuery) -> QueryInfo:
         title=entry.title,
         description=entry.description,
         parameters=[
-            ParameterInfo(name=p.name, type=p.type, default=p.default, description=p.description)
+            ParameterInfo(
+                name=p.name,
+                type=p.type,
+                default=p.default,
+                description=p.description,
+                kind=p.of_class,
+            )
             for p in entry.parameters
         ],
         links=QueryLinks(

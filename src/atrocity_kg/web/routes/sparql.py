@@ -6,6 +6,12 @@ Queries come by GET (``?query=``), by POST of a form (``query=``) or by POST of 
 negotiated (``negotiation.py``) and streamed (``protocol.py``). The service is read-only: an
 update is refused. GET without a query answers the SPARQL 1.1 Service Description.
 
+The project's own prefixes (``namespaces.PREFIXES``: ``akg:``, ``skos:``, ``dct:`` ...) are
+declared for a query that uses one without declaring it, as the command line and the home page's
+editor do, so that a name copied from a page (``akg:Study``) works as written; a query that
+declares a prefix itself keeps its own, and one that needs none is sent as it came. Any other
+undeclared prefix is a 400 naming it and the line to add (docs/querying.md says why).
+
 The dataset of a query, most specific first:
 
 - the protocol's ``default-graph-uri`` / ``named-graph-uri`` (they override FROM and FROM NAMED,
@@ -33,6 +39,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from atrocity_kg.config import Settings
+from atrocity_kg.model.namespaces import PREFIXES
 from atrocity_kg.model.negotiation import (
     FORMATS,
     FORMATS_NS,
@@ -170,6 +177,71 @@ def looks_like_update(text: str) -> bool:
         elif keyword != "BASE":
             return keyword in UPDATE_KEYWORDS
     return False
+
+
+_PREFIXED_NAME = re.compile(r"^(?P<prefix>(?:[A-Za-z][\w.-]*)?):")
+_POSITION = re.compile(r"\bat (?P<line>\d+):(?P<column>\d+)")
+
+
+def prefixes_of(text: str) -> tuple[set[str], set[str]]:
+    """The prefixes a query declares, and those its prefixed names use (outside strings, IRIs
+    and comments; ``_:`` blank nodes are no prefix)."""
+    declared: set[str] = set()
+    used: set[str] = set()
+    words = _words(text)
+    for word in words:
+        if word.upper() == "PREFIX":
+            name = next(words, "")
+            declared.add(name.split(":", 1)[0])
+            continue
+        match = _PREFIXED_NAME.match(word)
+        if match is not None and not word.startswith("_:"):
+            used.add(match.group("prefix"))
+    return declared, used
+
+
+@dataclass(frozen=True)
+class Prologue:
+    """The PREFIX lines put before a client's query for the project's prefixes it uses and
+    does not declare, and the undeclared prefixes that are not the project's."""
+
+    lines: str
+    unknown: tuple[str, ...]
+
+    @property
+    def added(self) -> int:
+        return self.lines.count("\n")
+
+    def explain(self, message: str) -> str:
+        """The parser's message with its positions in the client's own lines; for a query with
+        an undeclared prefix, what to add instead of the parser's list of expected characters."""
+        if self.added:
+
+            def shifted(match: re.Match[str]) -> str:
+                line = max(1, int(match.group("line")) - self.added)
+                return f"at {line}:{match.group('column')}"
+
+            message = _POSITION.sub(shifted, message)
+        if not self.unknown or "prefix" not in message.lower():
+            return message
+        where = _POSITION.search(message)
+        lines = "; ".join(f"PREFIX {prefix}: <its namespace IRI>" for prefix in self.unknown)
+        names = ", ".join(f"'{prefix}:'" for prefix in self.unknown)
+        several = len(self.unknown) > 1
+        return (
+            f"malformed query{' ' + where.group(0) if where else ''}: the "
+            f"{'prefixes' if several else 'prefix'} {names} {'are' if several else 'is'} used "
+            f"but not declared; add {'these lines' if several else 'this line'} at the top of "
+            f"the query: {lines} (the project's own prefixes need no line: "
+            f"{', '.join(PREFIXES)})"
+        )
+
+
+def prologue_for(text: str) -> Prologue:
+    declared, used = prefixes_of(text)
+    missing = sorted(used - declared)
+    lines = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing if p in PREFIXES)
+    return Prologue(lines, tuple(p for p in missing if p not in PREFIXES))
 
 
 def _refuse_update(parameters: Mapping[str, list[str]]) -> None:
@@ -358,8 +430,9 @@ async def answer(
     """Check the query, wait for room to run it, and stream its answer (``sandbox`` writes it,
     in a worker process that is stopped at the time limit)."""
     check_federation(text, settings)
+    prologue = prologue_for(text)
     job = QueryJob(
-        text,
+        prologue.lines + text,
         dataset.default_graphs,
         dataset.named_graphs,
         union_default_graph=not declares_dataset(text),
@@ -375,8 +448,10 @@ async def answer(
         """Say so when a malformed query looks like an update: this service is read-only."""
 
         def forward(message: Message) -> None:
-            if isinstance(message, Failure) and message.status == 400 and looks_like_update(text):
-                message = replace(message, message=f"{message.message} ({READ_ONLY})")
+            if isinstance(message, Failure) and message.status == 400:
+                message = replace(message, message=prologue.explain(message.message))
+                if looks_like_update(text):
+                    message = replace(message, message=f"{message.message} ({READ_ONLY})")
             emit(message)
 
         produce(forward)

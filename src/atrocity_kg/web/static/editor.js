@@ -18,6 +18,9 @@
     return;
   }
   var config = JSON.parse(configElement.textContent);
+  // A link from a catalogue question's page brings its query in the fragment (#query=...),
+  // which YASGUI reads and then clears: remember it, to show the editor rather than the top.
+  var broughtQuery = /(^#|&)query=/.test(window.location.hash);
   var endpoint = new URL(config.endpoint, window.location.href).href;
 
   var prefixLines = Object.keys(config.prefixes).sort().map(function (prefix) {
@@ -114,6 +117,16 @@
       tab.setQuery(example.query);
       tab.setName(example.name);
     });
+  }
+  if (broughtQuery) {
+    // YASGUI clears the fragment once it has read it, which later takes the page back to its
+    // top: show the editor after that, and once the page has loaded.
+    var show = function () {
+      holder.scrollIntoView();
+    };
+    window.addEventListener("hashchange", show, { once: true });
+    window.addEventListener("load", show, { once: true });
+    show();
   }
   window.atrocityKgEditor = yasgui;
 })();

@@ -1,0 +1,91 @@
+"""Every kind of page passes axe-core, the accessibility checker from npm, in Chromium: no
+serious or critical violation (headings in order, tables with headers and captions, links and
+form fields that say what they are, contrast...).
+
+axe is loaded from ``node_modules/axe-core`` (a devDependency: ``npm ci`` installs it) into each
+page; the page's content security policy, which refuses any script it did not send, is bypassed
+for that alone (the policy has its own tests). The editor's widget (YASGUI, from npm, built by
+others) is left out of the check: its markup is not ours to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from atrocity_kg.config import Settings
+from browser import chromium, new_page, unavailable
+from conftest import REPO
+from server import serving
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+# One page of each kind, by what a reader would call it.
+PAGES = {
+    "home": "/",
+    "catalogue": "/queries",
+    "question": "/queries/studies-behind-tool-factor?tool=mediation&format=html",
+    "tool": "/id/tool/peace-operations",
+    "factor": "/id/factor/large-force",
+    "study": "/id/study/peace-ops-101",
+    "strategy": "/id/strategy/protect",
+    "release": "/id/release/v3",
+    "dataset": "/dataset",
+    "dumps": "/dumps/",
+    "quality": "/quality",
+    "ontology": "/ontology",
+    "error": "/id/tool/no-such-tool",
+}
+
+RUN_AXE = """async () => {
+  const results = await axe.run(
+    { exclude: [["#yasgui"]] },
+    { resultTypes: ["violations"] }
+  );
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    count: v.nodes.length,
+  }));
+}"""
+
+
+@pytest.fixture(scope="module")
+def site(built: Settings) -> Iterator[str]:
+    with serving(built) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not AXE.is_file():
+        unavailable(f"{AXE} is missing: run `npm ci` in the checkout")
+    with chromium() as launched:
+        yield launched
+
+
+def violations(browser: Browser, url: str) -> list[dict[str, Any]]:
+    """axe's violations on the page at ``url``, as a browser asks for it."""
+    page = new_page(browser, bypass_csp=True, extra_http_headers={"Accept": "text/html"})
+    try:
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found: list[dict[str, Any]] = page.evaluate(RUN_AXE)
+    finally:
+        page.close()
+    return found
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_no_serious_accessibility_violation(site: str, browser: Browser, kind: str) -> None:
+    found = violations(browser, site + PAGES[kind])
+    serious = [v for v in found if v["impact"] in SERIOUS]
+    assert not serious, "\n".join(
+        f"{v['impact']} {v['id']} ({v['count']}x): {v['help']} at {v['targets']}" for v in serious
+    )
