@@ -26,7 +26,7 @@ from rdflib.namespace import RDF, RDFS
 from atrocity_kg.graph.validate import flatten
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = HERE.parents[1]
 EXAMPLES = HERE / "shapes"
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
 ONTOLOGY_FILE = ROOT / "ontology" / "atrocity.ttl"

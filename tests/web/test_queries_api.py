@@ -294,9 +294,9 @@ def test_a_value_naming_no_tool_is_a_404_naming_the_parameter(
         "",
     ],
 )
-def test_bad_iri_is_a_400_naming_the_parameter(echo: str, value: str) -> None:
+def test_bad_iri_is_a_400_naming_the_parameter(echo: TestClient, value: str) -> None:
     """A parameter typed plain ``iri`` (no class) takes absolute IRIs only."""
-    response = httpx.get(f"{echo}/queries/echo", params={"link": value})
+    response = echo.get("/queries/echo", params={"link": value})
     assert response.status_code == 400
     assert "'link'" in response.json()["detail"]
     assert "not a valid iri" in response.json()["detail"]

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from atrocity_kg.model.negotiation import preferred_media_type
 from atrocity_kg.storage.store import GraphStore
-from atrocity_kg.web import error_pages, rendering
+from atrocity_kg.web import answers, error_pages, rendering
 from atrocity_kg.web.headers import VARY
 from atrocity_kg.web.protocol import get_store
 from atrocity_kg.web.views import compare as view
@@ -49,9 +49,11 @@ class MinLevel(StrEnum):
 FormatQuery = Annotated[
     FormatName | None, Query(alias="format", description="html or csv; overrides Accept")
 ]
-ANSWERS: dict[int | str, dict[str, object]] = {
+# A refusal is a line of text, or a page for a browser (error_pages.plain_or_page).
+REFUSAL = {**answers.TEXT, **answers.HTML}
+ANSWERS: answers.Declared = {
     200: {"description": "the page, or the table as CSV", "content": {HTML: {}, CSV: {}}},
-    406: {"description": "neither HTML nor CSV is acceptable", "content": {}},
+    406: answers.answer("neither HTML nor CSV is acceptable", answers.TEXT),
 }
 
 
@@ -89,8 +91,8 @@ def not_acceptable() -> Response:
     response_class=HTMLResponse,
     responses={
         **ANSWERS,
-        400: {"description": "fewer than two or more than four tools", "content": {HTML: {}}},
-        404: {"description": "a key names no reviewed tool (with close matches)"},
+        400: answers.answer("fewer than two or more than four tools", REFUSAL),
+        404: answers.answer("a key names no reviewed tool (with close matches)", REFUSAL),
     },
 )
 def compare_tools(
@@ -172,7 +174,7 @@ def compare_tools(
     "/compare/factors",
     summary="Factors across tools: which point the same way for several tools",
     response_class=HTMLResponse,
-    responses={**ANSWERS, 404: {"description": "no such release"}},
+    responses={**ANSWERS, 404: answers.answer("no such release", REFUSAL)},
 )
 def factors_across_tools(
     request: Request,

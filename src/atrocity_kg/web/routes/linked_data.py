@@ -29,6 +29,7 @@ from typing import IO, Annotated
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from atrocity_kg.model.negotiation import RDF_FORMATS, Format, preferred_media_type
 from atrocity_kg.storage.store import GraphStore
@@ -48,6 +49,17 @@ from atrocity_kg.web.views.terms import (
     replacement,
     thing_node,
 )
+
+
+class AnyPath(PathConvertor):
+    """A path that may hold any character, a line break included, where starlette's ``path``
+    stops at one: every path under /id/, /page/ and /data/ then reaches these routes and is
+    answered as they document (404 in text or HTML), not by the app's generic JSON 404."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("anypath", AnyPath())
 
 router = APIRouter(tags=["linked data"], route_class=error_pages.PageErrorRoute)
 
@@ -129,14 +141,14 @@ PAGE_ANSWERS: answers.Declared = {
 # GET and HEAD are declared one by one, as one route with both would give both the same
 # operation id in the OpenAPI document, where each must be unique.
 @router.get(
-    "/id/{path:path}",
+    "/id/{path:anypath}",
     summary="A thing of the graph: 303 See Other to its HTML page or its RDF, by Accept",
     response_class=Response,
     responses=THING_ANSWERS,
     operation_id="thing_get",
 )
 @router.head(
-    "/id/{path:path}",
+    "/id/{path:anypath}",
     summary="Headers of the redirection from a thing's IRI",
     response_class=Response,
     responses=THING_ANSWERS,
@@ -187,14 +199,14 @@ def split_extension(path: str) -> tuple[str, Format | None]:
 
 
 @router.get(
-    "/data/{path:path}",
+    "/data/{path:anypath}",
     summary="The RDF about a thing: what DESCRIBE answers (by extension, Accept or format)",
     response_class=Response,
     responses=DATA_ANSWERS,
     operation_id="data_get",
 )
 @router.head(
-    "/data/{path:path}",
+    "/data/{path:anypath}",
     summary="Headers of the RDF about a thing",
     response_class=Response,
     responses=DATA_ANSWERS,
@@ -240,14 +252,14 @@ async def data(
 
 
 @router.get(
-    "/page/{path:path}",
+    "/page/{path:anypath}",
     summary="The HTML page about a thing",
     response_class=HTMLResponse,
     responses=PAGE_ANSWERS,
     operation_id="page_get",
 )
 @router.head(
-    "/page/{path:path}",
+    "/page/{path:anypath}",
     summary="Headers of the HTML page about a thing",
     response_class=HTMLResponse,
     responses=PAGE_ANSWERS,
