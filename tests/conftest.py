@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,18 @@ def make_home(root: Path, *, with_releases: bool) -> Settings:
         for path in (REPO / "data" / "ushmm").glob("*.ttl"):
             shutil.copy(path, root / "data" / "ushmm" / path.name)
     return Settings(home=root, store_dir=root / "var" / "store", **TEST_LIMITS)
+
+
+@pytest.fixture
+def env_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], None]:
+    """Point the command line (which reads its settings from the environment) at a home and a
+    store, for this test only."""
+
+    def apply(settings: Settings) -> None:
+        monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
+        monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
+
+    return apply
 
 
 @pytest.fixture

@@ -19,15 +19,6 @@ from release_fixture import write_release
 runner = CliRunner()
 
 
-@pytest.fixture
-def env_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], None]:
-    def apply(settings: Settings) -> None:
-        monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
-        monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
-
-    return apply
-
-
 @pytest.mark.slow  # a real import and build
 def test_import_build_query_on_a_tiny_release(
     tmp_path: Path, empty_home: Settings, env_for: Callable[[Settings], None]
@@ -63,7 +54,9 @@ def test_import_build_query_on_a_tiny_release(
     ]
 
 
-def test_import_error_is_one_line_and_exit_1(tmp_path: Path, empty_home: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_import_error_is_one_line_and_exit_1(
+    tmp_path: Path, empty_home: Settings, env_for: Callable[[Settings], None]
+) -> None:
     env_for(empty_home)
 
     def spoil(tables):  # type: ignore[no-untyped-def]
@@ -77,7 +70,7 @@ def test_import_error_is_one_line_and_exit_1(tmp_path: Path, empty_home: Setting
     assert "all_factors_3.csv, row 1, column 'count'" in lines[0]
 
 
-def test_query_formats_and_parameters(built: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_query_formats_and_parameters(built: Settings, env_for: Callable[[Settings], None]) -> None:
     env_for(built)
     result = runner.invoke(
         app,
@@ -99,7 +92,9 @@ def test_query_formats_and_parameters(built: Settings, env_for) -> None:  # type
     assert "12 rows" in result.output
 
 
-def test_query_against_a_remote_endpoint(built: Settings, embedded_base: str, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_query_against_a_remote_endpoint(
+    built: Settings, embedded_base: str, env_for: Callable[[Settings], None]
+) -> None:
     env_for(built)
     endpoint = f"{embedded_base}/sparql"
     result = runner.invoke(

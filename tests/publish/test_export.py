@@ -47,15 +47,6 @@ KEYS = ("v1", "v2", "v3", "all")
 runner = CliRunner()
 
 
-@pytest.fixture
-def env_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], None]:
-    def apply(settings: Settings) -> None:
-        monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
-        monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
-
-    return apply
-
-
 @pytest.fixture(scope="module")
 def build_folder(built: Settings) -> Path:
     return store.current_path(built.store_root)

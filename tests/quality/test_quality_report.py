@@ -8,7 +8,7 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -62,22 +62,15 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def env_for(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def apply(settings: Settings) -> None:
-        monkeypatch.setenv("ATROCITY_KG_HOME", str(settings.home))
-        monkeypatch.setenv("ATROCITY_KG_STORE_DIR", str(settings.store_root))
-
-    return apply
-
-
 def test_import_writes_the_report_beside_the_releases(home: Settings) -> None:
     quality = graphs.load_quality(home)
     assert quality is not None
     assert graphs.quality_file(home).parent == graphs.release_file(home, "V3").parent
 
 
-def test_cli_csv_from_the_files_before_a_build(home: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_cli_csv_from_the_files_before_a_build(
+    home: Settings, env_for: Callable[[Settings], None]
+) -> None:
     env_for(home)
     result = runner.invoke(app, ["quality", "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -93,7 +86,9 @@ def test_cli_csv_from_the_files_before_a_build(home: Settings, env_for) -> None:
     assert len(rows) == 2
 
 
-def test_cli_json_and_text_from_the_store(home: Settings, tmp_path: Path, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_cli_json_and_text_from_the_store(
+    home: Settings, tmp_path: Path, env_for: Callable[[Settings], None]
+) -> None:
     """A store holding graph/quality is read before the file (here the file is gone)."""
     quality = graphs.load_quality(home)
     assert quality is not None
@@ -125,7 +120,9 @@ def test_cli_json_and_text_from_the_store(home: Settings, tmp_path: Path, env_fo
         moved.rename(graphs.quality_file(home))
 
 
-def test_cli_without_any_report_is_one_line_and_exit_1(empty_home: Settings, env_for) -> None:  # type: ignore[no-untyped-def]
+def test_cli_without_any_report_is_one_line_and_exit_1(
+    empty_home: Settings, env_for: Callable[[Settings], None]
+) -> None:
     env_for(empty_home)
     result = runner.invoke(app, ["quality"])
     assert result.exit_code == 1

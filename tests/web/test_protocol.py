@@ -21,24 +21,12 @@ from atrocity_kg.storage import store
 from conftest import IN_PROCESS
 from graphdiff import assert_isomorphic
 from literals import integer
+from protocol_support import CURATED, GRAPH, PROLOGUE, STUDIES, TOOL_TRIPLES, TOOLS, V1, V3
 from server import media
 
-AKG = Namespace("https://w3id.org/atrocity-kg/ontology#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
-GRAPH = "https://w3id.org/atrocity-kg/graph/"
-V1, V3, CURATED = GRAPH + "ushmm-v1", GRAPH + "ushmm-v3", GRAPH + "curated"
-PROLOGUE = (
-    "PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>\n"
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-)
-TOOLS = PROLOGUE + "SELECT (COUNT(?t) AS ?n) WHERE { ?t a akg:ReviewedTool }"
-STUDIES = PROLOGUE + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a akg:Study }"
-TOOL_LABELS = PROLOGUE + (
-    "SELECT ?tool ?label WHERE { ?tool a akg:ReviewedTool ; skos:prefLabel ?label } ORDER BY ?tool"
-)
-TOOL_TRIPLES = PROLOGUE + "CONSTRUCT { ?t ?p ?o } WHERE { ?t a akg:ReviewedTool ; ?p ?o }"
 RESULT_TYPES = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",

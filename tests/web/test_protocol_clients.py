@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from rdflib.query import ResultRow
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
@@ -23,38 +23,8 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLW
 from atrocity_kg.web import protocol
 from graphdiff import assert_isomorphic
 from literals import integer
+from protocol_support import AKG, CURATED, PROLOGUE, TOOL_LABELS, TOOL_TRIPLES, TOOLS, V1, V3
 from server import HANG_GUARD_S, wait_until
-
-AKG = Namespace("https://w3id.org/atrocity-kg/ontology#")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-VOID = Namespace("http://rdfs.org/ns/void#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-GRAPH = "https://w3id.org/atrocity-kg/graph/"
-V1, V3, CURATED = GRAPH + "ushmm-v1", GRAPH + "ushmm-v3", GRAPH + "curated"
-PROLOGUE = (
-    "PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>\n"
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-)
-TOOLS = PROLOGUE + "SELECT (COUNT(?t) AS ?n) WHERE { ?t a akg:ReviewedTool }"
-STUDIES = PROLOGUE + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a akg:Study }"
-TOOL_LABELS = PROLOGUE + (
-    "SELECT ?tool ?label WHERE { ?tool a akg:ReviewedTool ; skos:prefLabel ?label } ORDER BY ?tool"
-)
-TOOL_TRIPLES = PROLOGUE + "CONSTRUCT { ?t ?p ?o } WHERE { ?t a akg:ReviewedTool ; ?p ?o }"
-RESULT_TYPES = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
-RDF_TYPES = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/ld+json": "json-ld",
-    "application/rdf+xml": "xml",
-}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-DIRECT = {"Content-Type": "application/sparql-query"}
 
 
 @pytest.fixture(scope="module")
