@@ -92,6 +92,7 @@ def every_kind(built: Settings) -> dict[str, tuple[str, int]]:
         "quality report": ("/quality", 200),
         "tools compared": ("/compare?tool=mediation&tool=peace-operations", 200),
         "factors across tools": ("/compare/factors", 200),
+        "a tool's changes between releases": ("/compare/releases?tool=mediation", 200),
         "API explorer": ("/docs", 200),
     }
 

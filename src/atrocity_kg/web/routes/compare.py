@@ -1,6 +1,7 @@
 """/compare: two to four tools side by side; /compare/factors: which factors point the same way
-across tools. Each a page for people (a form of checkboxes and choices filled from the graph's
-labels, no JavaScript) and a CSV table for spreadsheets, by ``?format=csv`` or ``Accept``.
+across tools; /compare/releases: what changed for one tool between two releases. Each a page for
+people (a form of checkboxes and choices filled from the graph's labels, no JavaScript) and a CSV
+table for spreadsheets, by ``?format=csv`` or ``Accept``.
 
 Tools are named by their short keys (``?tool=mediation&tool=peace-operations``) or full IRIs; a
 key naming no reviewed tool answers 404 with the close matches. The data come from
@@ -25,7 +26,8 @@ from atrocity_kg.web import answers, error_pages, rendering
 from atrocity_kg.web.headers import VARY
 from atrocity_kg.web.protocol import get_store
 from atrocity_kg.web.views import compare as view
-from atrocity_kg.web.views.terms import Labels, releases
+from atrocity_kg.web.views import release_changes as changes_view
+from atrocity_kg.web.views.terms import Labels, Release, releases
 
 router = APIRouter(tags=["pages"], route_class=error_pages.PageErrorRoute)
 
@@ -219,4 +221,94 @@ def factors_across_tools(
         releases=known,
         levels=view.MIN_LEVELS,
         csv_url=csv_link(request),
+    )
+
+
+def _release_named(text: str | None, known: list[Release], default: Release) -> Release | None:
+    if text is None or not text.strip():
+        return default
+    return next((r for r in known if r.code.lower() == text.strip().lower()), None)
+
+
+@router.get(
+    "/compare/releases",
+    summary="What changed for one tool between two releases: studies, ratings, published ratings",
+    response_class=HTMLResponse,
+    responses={
+        **ANSWERS,
+        400: answers.answer("the same release twice, or CSV without a tool", REFUSAL),
+        404: answers.answer("no such tool (with close matches) or release", REFUSAL),
+    },
+)
+def compare_releases(
+    request: Request,
+    store: StoreDep,
+    tool: Annotated[str | None, Query(description="a tool's short key (mediation) or IRI")] = None,
+    from_release: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="the earlier release's code (V2); the one before the latest by default",
+        ),
+    ] = None,
+    to_release: Annotated[
+        str | None,
+        Query(alias="to", description="the later release's code (V3); the latest by default"),
+    ] = None,
+    format_name: FormatQuery = None,
+) -> Response:
+    chosen_format = _chosen(request, format_name)
+    if chosen_format is None:
+        return not_acceptable()
+    known = releases(store)
+    if len(known) < 2:
+        return PlainTextResponse("the store holds fewer than two releases\n", 404, headers=VARY)
+    earlier = _release_named(from_release, known, known[1])
+    later = _release_named(to_release, known, known[0])
+    tools = view.reviewed_tools(store)
+    chosen, unknown = view.chosen_tools([tool] if tool else [], tools)
+    problem, status = "", 200
+    if earlier is None or later is None:
+        status = 404
+        bad = from_release if earlier is None else to_release
+        codes = ", ".join(r.code for r in reversed(known))
+        problem = f"No release has the code {bad!r}; the releases are {codes}."
+        earlier, later = earlier or known[1], later or known[0]
+    elif unknown:
+        status = 404
+        problem = f"No reviewed tool has the key {unknown[0]!r}."
+    elif earlier == later:
+        status = 400
+        problem = f"Choose two different releases; both are {earlier.code}."
+    changes = (
+        changes_view.release_changes(store, chosen[0], earlier, later)
+        if chosen and status == 200
+        else None
+    )
+    if chosen_format == CSV:
+        if changes is None:
+            text = problem or "name a tool: ?tool=...&from=V2&to=V3"
+            return PlainTextResponse(text + "\n", status if status != 200 else 400, headers=VARY)
+        name = f"changes-{chosen[0].key}-{earlier.code.lower()}-{later.code.lower()}.csv"
+        return csv_answer(changes_view.CSV_COLUMNS, changes_view.csv_rows(changes), name)
+    pair = [("from", earlier.code), ("to", later.code)]
+    suggestions = [
+        (t, "/compare/releases?" + urlencode([("tool", t.key), *pair]))
+        for key in unknown
+        for t in view.close_keys(key, tools)
+    ]
+    return rendering.page(
+        "compare_releases.html",
+        status,
+        VARY,
+        nav="/compare",
+        tools=tools,
+        chosen=chosen[0] if chosen else None,
+        earlier=earlier,
+        later=later,
+        releases=known,
+        problem=problem,
+        suggestions=suggestions,
+        changes=changes,
+        csv_url=csv_link(request) if changes is not None else None,
     )

@@ -8,9 +8,11 @@ queries of ``query/sparql/page-*.rq`` with the thing as a bound value.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -171,6 +173,8 @@ class ToolCount:
     tool: Term
     studies: int
     findings: int
+    changes: tuple[str, str] | None = None
+    """What changed for the tool since the release before: (words, URL)."""
 
 
 @dataclass
@@ -196,6 +200,8 @@ class Section:
     strong_for: list[Term] = field(default_factory=list)
     earlier: list[EvidenceRow] = field(default_factory=list)
     rested_on: list[StudyFinding] = field(default_factory=list)
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    """Links to /compare/releases: (words, URL), one per release and the one before it."""
 
     @property
     def practitioner_codes(self) -> set[str]:
@@ -207,6 +213,19 @@ class Section:
             for n, cell in enumerate(row.practitioners)
             if cell is not None
         }
+
+
+def changes_links(
+    tool: str, known: list[Release], only: str | None = None
+) -> list[tuple[str, str]]:
+    """What changed for ``tool`` (its IRI) from each release to the next (or to ``only``)."""
+    key = quote(tool.rsplit("/", 1)[-1], safe="-")
+    oldest_first = list(reversed(known))
+    return [
+        (f"{a.code} to {b.code}", f"/compare/releases?tool={key}&from={a.code}&to={b.code}")
+        for a, b in itertools.pairwise(oldest_first)
+        if only is None or b.code == only
+    ]
 
 
 def section_kind(types: Iterable[str]) -> str | None:
@@ -354,6 +373,7 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
         studies=studies,
         summary=summary,
         earlier=earlier,
+        changes=changes_links(node.value, known),
     )
 
 
@@ -632,9 +652,15 @@ def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release])
         ),
     ]
     labels.prefetch(by_tool)
+    code = _codes(known).get(node.value)
     tool_counts = sorted(
         (
-            ToolCount(labels.term(ox.NamedNode(tool)), len(studies), len(found))
+            ToolCount(
+                labels.term(ox.NamedNode(tool)),
+                len(studies),
+                len(found),
+                next(iter(changes_links(tool, known, code)), None) if code else None,
+            )
             for tool, (studies, found) in by_tool.items()
         ),
         key=lambda line: line.tool.text.lower(),
