@@ -13,6 +13,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from atrocity_kg.graph import catalogue, evidence
+from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web import rendering
 from atrocity_kg.web.views.sections import Section, section
@@ -57,6 +59,9 @@ SCHEMA_TYPES = {
 class Row:
     predicate: Term
     values: tuple[Term, ...]
+    inferred: tuple[str | None, ...] = ()
+    """Per value: None where a graph states it; where only the reasoner's graph holds it, the
+    link to why (the justification, or the ontology's term)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class Resource:
     schema: dict[str, Any] = field(default_factory=dict)
     section: Section | None = None
     replaced_by: Term | None = None
+    inferred_types: dict[str, str] = field(default_factory=dict)
+    """The types only the reasoner's graph holds, each with the link to why (the ontology's
+    term for a class the thing is stated to have)."""
 
     @property
     def not_current(self) -> bool:
@@ -149,6 +157,26 @@ def schema_org(
     return described
 
 
+INFERRED_GRAPH = str(iris.graph("inferred"))
+SUPPORTS = str(NS.supportsStrategy)
+SUPPORTED_BY = str(NS.supportedByTool)
+
+
+def ontology_anchor(iri: str) -> str:
+    """The ontology page's section on one of its own terms; the page's top for another's."""
+    return "/ontology#" + iri[len(AKG) :] if iri.startswith(AKG) else "/ontology"
+
+
+def why_inferred(node: ox.NamedNode, predicate: str, value: ox.NamedNode | None) -> str:
+    """Where a page links an inferred statement: the reasoner's justification for a strategy a
+    tool supports, else the ontology's term (the property, whose axioms imply it)."""
+    if value is not None and predicate == SUPPORTS:
+        return local_href(str(iris.justification(node.value, value.value))) or "/ontology"
+    if value is not None and predicate == SUPPORTED_BY:
+        return local_href(str(iris.justification(value.value, node.value))) or "/ontology"
+    return ontology_anchor(predicate)
+
+
 def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) -> Resource:
     labels = Labels(store)
     quads = list(store.quads_for_pattern(node, None, None, None))
@@ -162,9 +190,12 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
     predicates: dict[str, ox.NamedNode] = {}
     graph_names: set[str] = set()
     type_iris: dict[str, ox.NamedNode] = {}
+    stated: set[tuple[str, str]] = set()
     for quad in quads:
         if isinstance(quad.graph_name, ox.NamedNode):
             graph_names.add(quad.graph_name.value)
+            if quad.graph_name.value != INFERRED_GRAPH:
+                stated.add((quad.predicate.value, str(quad.object)))
         if quad.predicate == RDF_TYPE and isinstance(quad.object, ox.NamedNode):
             type_iris[quad.object.value] = quad.object
             continue
@@ -174,13 +205,28 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
             shown = Term(quad.object.value, doi_url(quad.object.value), note="DOI")
         grouped.setdefault(quad.predicate.value, {})[str(quad.object)] = shown
 
+    def why(predicate: str, key: str) -> str | None:
+        if (predicate, key) in stated:
+            return None
+        value = grouped[predicate][key]
+        return why_inferred(node, predicate, ox.NamedNode(value.iri) if value.iri else None)
+
     rows = [
         Row(
             Term(compact(iri), local_href(iri), iri),
             tuple(grouped[iri][key] for key in sorted(grouped[iri])),
+            tuple(why(iri, key) for key in sorted(grouped[iri])),
         )
         for iri in sorted(grouped, key=compact)
     ]
+    # An inferred type follows from a class the thing is stated to have: its term says why.
+    stated_classes = [iri for iri in type_iris if (RDF_TYPE.value, str(type_iris[iri])) in stated]
+    own_class = next((iri for iri in sorted(stated_classes) if iri.startswith(AKG)), "")
+    inferred_types = {
+        iri: ontology_anchor(own_class or iri)
+        for iri, t in type_iris.items()
+        if (RDF_TYPE.value, str(t)) not in stated
+    }
     types = sorted(
         (Term(compact(iri), local_href(iri), iri, labels(t) or "") for iri, t in type_iris.items()),
         key=lambda term: term.text,
@@ -229,6 +275,7 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
         schema=schema_org(store, node, title, type_iris, page),
         section=section(store, node, type_iris, known),
         replaced_by=None if successor is None else labels.term(successor),
+        inferred_types=inferred_types,
     )
 
 

@@ -145,6 +145,8 @@ class FindingLine:
     factor: Term | None
     outcome: str
     direction: str
+    rating: Term | None = None
+    """The rating this project recomputes from the finding (its level, linking to it)."""
 
 
 @dataclass(frozen=True)
@@ -516,6 +518,13 @@ def _citations(
     ]
 
 
+def _rating_term(labels: Labels, rating: Any, level: Any) -> Term | None:
+    """A recomputed rating as its level, linking to the rating's page."""
+    if not isinstance(rating, ox.NamedNode) or not isinstance(level, ox.NamedNode):
+        return None
+    return Term(labels(level) or compact(level.value), local_href(rating.value), rating.value)
+
+
 def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
@@ -552,6 +561,7 @@ def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -
                 labels.term(factor) if isinstance(factor, ox.NamedNode) else None,
                 labels(outcome) or compact(outcome.value),
                 labels(direction) or compact(direction.value),
+                _rating_term(labels, row["rating"], row["level"]),
             )
         )
     findings.sort(
