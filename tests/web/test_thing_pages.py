@@ -251,7 +251,8 @@ def test_release_page_counts_equal_the_csv(
         shown = {
             tool: (int(s), int(f))
             for tool, s, f in re.findall(
-                r'<tr data-tool="([^"]*)">.*?</td><td>(\d+)</td><td>(\d+)</td>(?:<td>.*?</td>)?</tr>',
+                r'<tr data-tool="([^"]*)">.*?</td><td>(\d+)</td><td>(\d+)</td>'
+                r"(?:<td>.*?</td>)?</tr>",
                 part(html, "release-tools", "</table>"),
             )
         }

@@ -40,6 +40,7 @@ from atrocity_kg.web.views.terms import (
     first_literal,
     local_href,
     page_url,
+    rating_title,
     releases,
     replacement,
 )
@@ -255,7 +256,7 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
     ):
         former = in_releases
 
-    title = labels(node) or node.value
+    title = labels(node) or rating_title(store, labels, node) or node.value
     page = base_url.rstrip("/") + page_url(path)
     successor = replacement(store, node)
     return Resource(

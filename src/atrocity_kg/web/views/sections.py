@@ -38,6 +38,7 @@ from atrocity_kg.web.views.terms import (
     literals_of,
     local_href,
     preferred,
+    rating_title,
 )
 
 RESEARCH = str(iris.concept("evidence basis", "research"))
@@ -489,6 +490,17 @@ def _literals(store: GraphStore, node: ox.NamedNode, predicate: ox.NamedNode) ->
     return [Term(value) for value in sorted(values)]
 
 
+def _nodes(store: GraphStore, node: ox.NamedNode, predicate: ox.NamedNode) -> list[ox.NamedNode]:
+    return sorted(
+        {
+            quad.object
+            for quad in store.quads_for_pattern(node, predicate, None, None)
+            if isinstance(quad.object, ox.NamedNode)
+        },
+        key=lambda n: n.value,
+    )
+
+
 def _linked(
     store: GraphStore, labels: Labels, node: ox.NamedNode, predicate: ox.NamedNode
 ) -> list[Term]:
@@ -695,7 +707,13 @@ def assessment_section(store: GraphStore, node: ox.NamedNode, known: list[Releas
         ("Level", _linked(store, labels, node, ox.NamedNode(str(NS.evidenceLevel)))),
         ("Vote score", _literals(store, node, ox.NamedNode(str(NS.voteScore)))),
         ("Findings", _literals(store, node, ox.NamedNode(str(NS.findingCount)))),
-        ("Published rating", _linked(store, labels, node, ox.NamedNode(str(NS.recomputes)))),
+        (
+            "Published rating",
+            [
+                Term(rating_title(store, labels, n) or n.value, local_href(n.value), n.value)
+                for n in _nodes(store, node, ox.NamedNode(str(NS.recomputes)))
+            ],
+        ),
         ("Matches it", _literals(store, node, ox.NamedNode(str(NS.matchesPublished)))),
     ]
     rows = select(store, "page-assessment-findings", thing=node)

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from atrocity_kg.model import iris
 from atrocity_kg.model.citations import Piece
+from atrocity_kg.model.namespaces import AKG as AKG_NS
 from atrocity_kg.model.namespaces import BASE, PREFIXES
 from atrocity_kg.model.negotiation import RDF_FORMATS, Format
 from atrocity_kg.query import sparql
@@ -244,3 +245,42 @@ def replacement(store: GraphStore, node: ox.NamedNode) -> ox.NamedNode | None:
 def first_literal(store: GraphStore, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]) -> str:
     chosen = list(predicates)
     return preferred(literals_of(store, [node], chosen), node.value, chosen) or ""
+
+
+RATING_PARTS = {
+    name: ox.NamedNode(str(term))
+    for name, term in (
+        ("tool", AKG_NS.aboutTool),
+        ("shown", AKG_NS.shownAsFactor),
+        ("factor", AKG_NS.aboutFactor),
+        ("basis", AKG_NS.evidenceBasis),
+        ("release", AKG_NS.inRelease),
+    )
+}
+RECOMPUTED_CLASS = ox.NamedNode(str(AKG_NS.RecomputedAssessment))
+
+
+def rating_title(store: GraphStore, labels: Labels, node: ox.NamedNode) -> str | None:
+    """A rating's name as a person reads it, from what it rates: "Peace operations × High
+    quantity of troops, research, V3" (the factor as the pages show it), "(published)" after
+    the review's own; None for what rates no tool and factor."""
+    parts: dict[str, ox.NamedNode] = {}
+    for name, predicate in RATING_PARTS.items():
+        value = next(iter(store.quads_for_pattern(node, predicate, None, None)), None)
+        if value is not None and isinstance(value.object, ox.NamedNode):
+            parts[name] = value.object
+    factor = parts.get("shown") or parts.get("factor")
+    if "tool" not in parts or factor is None:
+        return None
+    labels.prefetch(parts.values())
+    words = [
+        f"{labels(parts['tool']) or compact(parts['tool'].value)} × "
+        f"{labels(factor) or compact(factor.value)}"
+    ]
+    if "basis" in parts:
+        words.append(labels(parts["basis"]) or compact(parts["basis"].value))
+    if "release" in parts:
+        code = first_literal(store, parts["release"], [RELEASE_CODE])
+        words.append(code or labels(parts["release"]) or compact(parts["release"].value))
+    recomputed = next(iter(store.quads_for_pattern(node, RDF_TYPE, RECOMPUTED_CLASS, None)), None)
+    return ", ".join(words) + ("" if recomputed is not None else " (published)")
