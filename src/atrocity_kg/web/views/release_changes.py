@@ -37,7 +37,10 @@ from atrocity_kg.web.views.terms import (
 )
 
 RECOMPUTED = str(NS.RecomputedAssessment)
-BASES = ((RESEARCH, "research"), (PRACTITIONERS, "practitioners' interviews"))
+BASES = (
+    (RESEARCH, "research", "research"),
+    (PRACTITIONERS, "practitioners", "practitioners' interviews"),
+)
 APPEARED, VANISHED, LEVEL, SCORE = "appeared", "vanished", "level changed", "score changed"
 CHANGE_ORDER = {APPEARED: 0, LEVEL: 1, SCORE: 2, VANISHED: 3}
 
@@ -252,13 +255,13 @@ def release_changes(
     factors = {factor for ratings in found.values() for factor in ratings}
     labels.prefetch(factors)
     for published in (False, True):
-        for basis, name in BASES:
+        for basis, key, name in BASES:
             before = found.get((published, basis, earlier.iri), {})
             after = found.get((published, basis, later.iri), {})
             if not before and not after:
                 continue
             changes = RatingChanges(
-                f"{'published' if published else 'recomputed'}-{name.split()[0]}",
+                f"{'published' if published else 'recomputed'}-{key}",
                 name,
                 published,
                 (len(before), len(after)),
