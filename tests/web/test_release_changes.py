@@ -1,6 +1,7 @@
 """What changed for one tool between two releases (/compare/releases), through the app in this
 process: the page's tables and its CSV against what tests/release_changes_csv.py counts from the
-review's files, the links to it, and what it refuses.
+review's files, the links to it, and what it refuses; and the page in headless Chromium (no
+console error, no CSP violation, no serious axe-core violation).
 """
 
 from __future__ import annotations
@@ -8,16 +9,33 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from browser import RECORD_VIOLATIONS, chromium, new_page, unavailable
+from conftest import REPO
 from page_tables import Page, read_page
 from release_changes_csv import Change, Expected, expected, tool_names
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 BROWSER = {"Accept": "text/html"}
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+RUN_AXE = """async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    count: v.nodes.length,
+  }));
+}"""
 CASES = [
     ("peace-operations", "V2", "V3"),
     ("mediation", "V1", "V3"),
@@ -169,3 +187,47 @@ def test_what_it_refuses(client: TestClient) -> None:
     no_tool = client.get("/compare/releases", params={"format": "csv"})
     assert no_tool.status_code == 400
     assert client.get("/compare/releases", headers={"Accept": "image/png"}).status_code == 406
+
+
+# --- the browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not AXE.is_file():
+        unavailable(f"{AXE} is missing: run `npm ci` in the checkout")
+    with chromium() as launched:
+        yield launched
+
+
+def test_the_page_in_a_browser(embedded_base: str, browser: Browser) -> None:
+    """Chosen with the form as a person would; no console error, no content-security-policy
+    violation, no serious accessibility violation (axe-core)."""
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = new_page(browser, viewport={"width": 1280, "height": 900})
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on("console", lambda message: problems.append(message.text))
+    page.goto(f"{embedded_base}/compare/releases")
+    page.get_by_label("Tool", exact=True).select_option(label="Peace operations")
+    page.get_by_label("from", exact=True).select_option("V2")
+    page.get_by_label("to", exact=True).select_option("V3")
+    page.get_by_role("button", name="Show the changes").click()
+    expect(page.locator("h1")).to_have_text("Peace operations: what changed from V2 to V3")
+    assert "tool=peace-operations" in page.url
+    expect(page.locator("#published-research caption")).to_contain_text("Published ratings")
+    expect(page.locator("#csv-link")).to_have_attribute("type", "text/csv")
+    page.screenshot(path="/tmp/release-changes-page.png", full_page=True)
+    assert page.evaluate("window.__violations") == []
+    assert problems == []
+    page.close()
+    checked = new_page(browser, bypass_csp=True, extra_http_headers={"Accept": "text/html"})
+    checked.goto(f"{embedded_base}/compare/releases?tool=peace-operations&from=V2&to=V3")
+    checked.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = checked.evaluate(RUN_AXE)
+    checked.close()
+    serious = [v for v in found if v["impact"] in SERIOUS]
+    assert not serious, "\n".join(
+        f"{v['impact']} {v['id']} ({v['count']}x): {v['help']} at {v['targets']}" for v in serious
+    )
