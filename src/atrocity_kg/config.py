@@ -99,6 +99,16 @@ class Settings(BaseSettings):
         description="switches the admin write endpoints (/admin/...) on; every write must carry "
         "it as a Bearer token. Off (None) by default; at least 32 characters",
     )
+    contributions_dir: Path | None = Field(
+        default=None,
+        description="where contributions to the living review are kept, one folder each "
+        "(default: data/contributions of the checkout)",
+    )
+    curator: str = Field(
+        default="curator",
+        description="the name a contribution made from the command line is attributed to "
+        "unless --curator says otherwise",
+    )
     max_upload_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="largest RDF or update body an admin may send"
     )
@@ -133,6 +143,13 @@ class Settings(BaseSettings):
     @property
     def ushmm_dir(self) -> Path:
         return self.home / "data" / "ushmm"
+
+    @property
+    def contributions_root(self) -> Path:
+        """The contributions, one folder each (``curation.contributions``)."""
+        if self.contributions_dir is not None:
+            return self.contributions_dir
+        return self.home / "data" / "contributions"
 
     @property
     def queries_dir(self) -> Path:

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from atrocity_kg.config import Settings
+from atrocity_kg.curation import contributions
 from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.graph import build, catalogue, evidence, graphs, reasoning, validate
 from atrocity_kg.ingest.releases import RELEASES
@@ -183,13 +184,22 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
         named[graphs.QUALITY_GRAPH] = quality
     named.update(derived)
     catalogue.check_each_statement_once(named)
+    summary.graphs = {str(name): len(graph) for name, graph in named.items()}
+    written: dict[URIRef, Graph] | ox.Store = named
+    if contributions.list_contributions(settings.contributions_root):
+        progress("adding the contributions (the draft release)")
+        clock = time.perf_counter()
+        written = store.memory_store(named)
+        drafted = contributions.refresh_from_folder(written, settings.contributions_root, cache)
+        summary.report.extend(drafted.report)
+        summary.graphs.update(drafted.graphs)
+        summary.timings["contributions"] = time.perf_counter() - clock
     progress("writing the store and its dumps")
     clock = time.perf_counter()
     dumps = functools.partial(write_build_dumps, timings=summary.timings)
     with writelock.exclusive(settings.store_root):
-        summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
+        summary.store = store.write_store(settings.store_root, written, before_swap=dumps)
     summary.timings["store"] = time.perf_counter() - clock - summary.timings["dumps"]
-    summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary
 
 
