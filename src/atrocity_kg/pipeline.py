@@ -140,7 +140,10 @@ def write_build_dumps(
     """The dumps of a new build, for ``store.write_store``'s ``before_swap``: written into its
     folder before it becomes current, so that it is never served without them."""
     started = time.perf_counter()
-    export.write_dumps(written, folder / export.DUMPS)
+    # The build beside it (builds/<name>, under the store root) whose dumps may be reused.
+    current = folder.parent.parent / store.CURRENT / export.DUMPS
+    earlier = current if (current / export.MANIFEST).is_file() else None
+    export.write_dumps(written, folder / export.DUMPS, earlier)
     if timings is not None:
         timings["dumps"] = time.perf_counter() - started
 

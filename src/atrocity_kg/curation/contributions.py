@@ -210,13 +210,17 @@ def validate_contributions(
     source: DraftInput,
     cache: validate.ValidationCache | None,
 ) -> validate.ValidationReport:
-    """Each contribution's graph with the draft release's (its release node), as the build
-    validates a release: the store's shapes and ontology, the curated data as context."""
-    release = named[draft.draft_graph_name(source.base.draft)]
+    """Each contribution's graph with the draft release's as it would be with that one
+    contribution (the release node, its curator, its studies' release), as the build validates
+    a release: the store's shapes and ontology, the curated data as context. A job depends on
+    its contribution alone, so the validation cache knows it from the preview and from earlier
+    writes."""
     jobs = []
+    stated: set[str] = set()
     for contribution in contributions:
         name = draft.contribution_graph_name(contribution.meta.id)
-        job = named[name] + release
+        job = named[name] + draft.draft_graph(source.base, [contribution])
+        stated.update(str(subject) for subject in job.subjects())
         _add_types(job, memory)
         jobs.append((name, job))
     report = validate.validate_many(
@@ -229,7 +233,6 @@ def validate_contributions(
     # The nodes pointed to are typed only for the sh:class checks: they are validated in their
     # own graphs (a release's, the curated data), so what is reported here is about the nodes
     # the contributions and the draft describe.
-    stated = {str(s) for graph in named.values() for s in graph.subjects()}
     report.results = [result for result in report.results if result.focus_node in stated]
     return report
 

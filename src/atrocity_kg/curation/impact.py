@@ -139,8 +139,14 @@ class Impact:
         return lines
 
 
-def preview(settings: Settings, submission: Submission, now: datetime | None = None) -> Impact:
-    """The impact of ``submission`` on the current store's draft release; writes nothing."""
+def preview(
+    settings: Settings,
+    submission: Submission,
+    now: datetime | None = None,
+    cache: validate.ValidationCache | None = None,
+) -> Impact:
+    """The impact of ``submission`` on the current store's draft release; writes nothing (but
+    the report to ``cache``, when one is given)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     meta = submission.meta(now)
@@ -157,7 +163,7 @@ def preview(settings: Settings, submission: Submission, now: datetime | None = N
         timings["impact"] = _lap(clock)
         clock = time.perf_counter()
         named = draft.draft_graphs(source, [new])
-        impact.report = validate_contributions(opened, named, [new], source, None)
+        impact.report = validate_contributions(opened, named, [new], source, cache)
         timings["validate"] = _lap(clock)
     impact.timings = timings
     return impact
