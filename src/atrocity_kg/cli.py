@@ -26,7 +26,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.graph import graphs
 from atrocity_kg.graph.validate import ValidationReport
-from atrocity_kg.ingest.releases import ALL, ReleaseChoice
+from atrocity_kg.ingest.releases import ALL, ReleaseChoice, draft_code, is_draft_code
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import queries
@@ -355,26 +355,30 @@ DIFF_QUERIES = (
     "release-published-rating-changes",
 )
 """The catalogue queries `diff` runs, in the order it prints them."""
+PUBLISHED_CHANGES = "release-published-rating-changes"
 
 
-def _release_code(text: str) -> str:
-    """A release code in any case (v2, V2) -> the code as the releases spell it."""
-    known = {code.casefold(): code for code in pipeline.ALL_RELEASES}
+def _release_code(text: str, draft: bool = False) -> str:
+    """A release code in any case (v2, V2) -> the code as the releases spell it; with
+    ``draft``, the draft release's code (V4-draft) too."""
+    codes = [*pipeline.ALL_RELEASES, *([draft_code()] if draft else [])]
+    known = {code.casefold(): code for code in codes}
     code = known.get(text.strip().casefold())
     if code is None:
-        raise QueryError(
-            f"unknown release {text!r}; expected one of {', '.join(pipeline.ALL_RELEASES)}"
-        )
+        raise QueryError(f"unknown release {text!r}; expected one of {', '.join(codes)}")
     return code
 
 
 @app.command()
 def diff(
     from_release: Annotated[
-        str, typer.Argument(metavar="FROM", help="the earlier release: V1, V2 or V3")
+        str, typer.Argument(metavar="FROM", help="the earlier release: V1, V2, V3 (or V4-draft)")
     ],
     to_release: Annotated[
-        str, typer.Argument(metavar="TO", help="the later release: V1, V2 or V3")
+        str,
+        typer.Argument(
+            metavar="TO", help="the later release: V1, V2, V3, or V4-draft (the contributions)"
+        ),
     ],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
@@ -385,15 +389,20 @@ def diff(
     stdout holds the tables only."""
     settings = Settings()
     with _reporting():
-        codes = (_release_code(from_release), _release_code(to_release))
+        codes = (_release_code(from_release, True), _release_code(to_release, True))
         values = {"from": str(iris.release(codes[0])), "to": str(iris.release(codes[1]))}
         catalogue = queries.load_catalogue(settings.queries_dir)
-        for name in DIFF_QUERIES:
+        # A draft release (the contributions since the latest) publishes no ratings of its own.
+        names = [
+            name
+            for name in DIFF_QUERIES
+            if not (name == PUBLISHED_CHANGES and any(map(is_draft_code, codes)))
+        ]
+        for name in names:
             if name not in catalogue:
                 raise QueryError(f"the catalogue {settings.queries_dir} has no query {name!r}")
         tables = [
-            (catalogue[name].title, _catalogue_table(settings, name, values))
-            for name in DIFF_QUERIES
+            (catalogue[name].title, _catalogue_table(settings, name, values)) for name in names
         ]
     for number, (title, table) in enumerate(tables):
         heading = f"{title}: {codes[0]} to {codes[1]}"
