@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Literal
-from rdflib.namespace import PROV, RDF, RDFS
+from rdflib.namespace import PROV, RDF, RDFS, XSD
 from typer.testing import CliRunner
 
 from atrocity_kg import pipeline
@@ -239,7 +239,7 @@ def test_withdrawal_restores_the_store_quad_for_quad(
     assert (finding, PROV.wasAttributedTo, curator) in graph
     assert (finding, AKG.inRelease, iris.release("V4-draft")) in graph
     assert str(graph.value(finding, AKG.sourceFile)) == f"contributions/{meta.id}/records.csv"
-    assert int(graph.value(finding, AKG.sourceRow)) == 1  # type: ignore[arg-type]
+    assert graph.value(finding, AKG.sourceRow) == Literal(1, datatype=XSD.positiveInteger)
     started = graph.value(activity, PROV.startedAtTime)
     assert isinstance(started, Literal)
     assert started.toPython() == datetime.fromisoformat(meta.created)
