@@ -21,7 +21,7 @@ from atrocity_kg.ingest.contributions import (
 )
 from atrocity_kg.ingest.releases import draft_code, latest_release
 from atrocity_kg.ingest.ushmm import SOURCE_COLUMNS_COMMON
-from release_fixture import GREATER, SOURCES
+from release_fixture import BIBLIOGRAPHY, GREATER, SOURCES
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 
@@ -71,6 +71,30 @@ def test_a_contribution_is_read_as_a_release_is(base: DraftBase, tmp_path: Path)
     assert {f.file for f in read.records.findings.values()} == {
         f"contributions/{read.meta.id}/records.csv"
     }
+
+
+def test_a_bibliography_describes_the_new_study(base: DraftBase, tmp_path: Path) -> None:
+    path = write(tmp_path / "new.csv", [new_study()])
+    entry = {
+        **BIBLIOGRAPHY[0],
+        "Key": "NEW00001",
+        "Publication Year": "2026",
+        "Title": "A contributed study",
+        "Extra": "documentName: Peace Ops.900",
+    }
+    bibliography = tmp_path / "zotero.csv"
+    with bibliography.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(entry))
+        writer.writeheader()
+        writer.writerow(entry)
+    read = read_contribution(meta(path), base, (tmp_path, path.name), (tmp_path, bibliography.name))
+    record = read.studies["Peace Ops.900"].bibliography
+    assert record is not None
+    assert (record.zotero_key, record.title, record.year) == (
+        "NEW00001",
+        "A contributed study",
+        2026,
+    )
 
 
 @pytest.mark.parametrize(
