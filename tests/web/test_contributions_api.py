@@ -87,6 +87,10 @@ def test_preview_contribute_and_withdraw(
     listed = api.get("/contributions").json()["contributions"]
     assert [entry["id"] for entry in listed] == [identifier]
     assert api.get(f"/contributions/{identifier}").json()["note"] == "over HTTP"
+    page = api.get("/contributions", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'id="{identifier}"' in page.text
+    assert "Web Curator" in page.text
     # The server reads the new build: the contribution's graph is there.
     graph = draft.contribution_graph_name(identifier)
     asked = api.get("/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})

@@ -32,8 +32,10 @@ from atrocity_kg.errors import (
     StoreError,
 )
 from atrocity_kg.graph.validate import ValidationCache
-from atrocity_kg.web import failures
+from atrocity_kg.ingest.releases import draft_code
+from atrocity_kg.web import failures, rendering
 from atrocity_kg.web.dependencies import ServingDep, SettingsDep
+from atrocity_kg.web.headers import VARY
 from atrocity_kg.web.protocol import PlainErrorRoute, ProtocolError, read_body
 from atrocity_kg.web.routes.admin import BUILD_HEADER, require_admin
 from atrocity_kg.web.routes.sparql import content_type
@@ -201,10 +203,24 @@ async def admin_withdraw(
     "/contributions",
     summary="The contributions to the living review",
     operation_id="contributions",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/json": {}, "text/html": {}}}},
 )
-async def list_contributions(settings: SettingsDep) -> JSONResponse:
+async def list_contributions(
+    request: Request,
+    settings: SettingsDep,
+    format_name: Annotated[
+        str | None, Query(alias="format", description="json, or html for the page")
+    ] = None,
+) -> Response:
+    """JSON for programs; a page for a browser (or ``?format=html``)."""
     metas = contributions.list_contributions(settings.contributions_root)
-    return JSONResponse({"contributions": [asdict(meta) for meta in metas]})
+    page = rendering.wants_page(request.headers.get("accept"))
+    if format_name == "html" or (format_name is None and page):
+        return rendering.page(
+            "contributions.html", headers=VARY, contributions=metas, draft=draft_code()
+        )
+    return JSONResponse({"contributions": [asdict(meta) for meta in metas]}, headers=VARY)
 
 
 @public_router.get(
