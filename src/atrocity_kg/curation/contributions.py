@@ -220,7 +220,7 @@ def validate_contributions(
     for contribution in contributions:
         name = draft.contribution_graph_name(contribution.meta.id)
         job = named[name] + draft.draft_graph(source.base, [contribution])
-        stated.update(str(subject) for subject in job.subjects())
+        stated.update(str(subject) for subject in job.subjects(RDF.type))
         _add_types(job, memory)
         jobs.append((name, job))
     report = validate.validate_many(
@@ -230,9 +230,10 @@ def validate_contributions(
         context=rdflib_graph(memory, graphs.CURATED_GRAPH),
         cache=cache,
     )
-    # The nodes pointed to are typed only for the sh:class checks: they are validated in their
-    # own graphs (a release's, the curated data), so what is reported here is about the nodes
-    # the contributions and the draft describe.
+    # The nodes the contributions only point to (a factor, a study of a release) are typed
+    # here for the sh:class checks alone: they are validated in their own graphs (a release's,
+    # the curated data), so what is reported is about the nodes the contributions and the
+    # draft type themselves.
     report.results = [result for result in report.results if result.focus_node in stated]
     return report
 
@@ -240,7 +241,8 @@ def validate_contributions(
 def _add_types(job: Graph, memory: store.GraphStore) -> None:
     """The types the store gives the nodes a contribution points to (the factors and studies
     of the releases), so that the shapes' sh:class checks see them, as in a release's graph."""
-    pointed = {o for o in job.objects() if isinstance(o, URIRef)} - set(job.subjects())
+    nodes = {n for n in (*job.subjects(), *job.objects()) if isinstance(n, URIRef)}
+    pointed = nodes - set(job.subjects(RDF.type))
     kind = ox.NamedNode(str(RDF.type))
     for node in pointed:
         for quad in memory.quads_for_pattern(ox.NamedNode(str(node)), kind, None, None):

@@ -157,6 +157,7 @@ def preview(
         clock = time.perf_counter()
         new = submission.read(meta, source)
         _check_new_studies(new, source)
+        draft.check_against_latest(new, source)
         timings["read records"] = _lap(clock)
         clock = time.perf_counter()
         impact = compute_impact(opened, new, source)
@@ -179,7 +180,7 @@ def _check_new_studies(new: ContributionRecords, source: DraftInput) -> None:
         if graph is not None:
             study = new.studies[number]
             raise ContributionFormatError(
-                SourceLocation(new.meta.records_source, study.rows[0], "Index.Number"),
+                SourceLocation(new.shown_file, study.rows[0], "Index.Number"),
                 f"study {number!r} is added by another contribution already (<{graph}>)",
             )
 

@@ -107,11 +107,24 @@ def check_new_studies(contributions: Iterable[ContributionRecords]) -> None:
             if first != contribution.meta.id:
                 study = contribution.studies[number]
                 raise ContributionFormatError(
-                    SourceLocation(study.file, study.rows[0], "Index.Number"),
+                    SourceLocation(contribution.shown_file, study.rows[0], "Index.Number"),
                     f"study {number!r} is added by contribution {first} already: a contribution "
                     "adds findings to it, but not the study again (withdraw and contribute anew "
                     "to change it)",
                 )
+
+
+def check_against_latest(contribution: ContributionRecords, source: DraftInput) -> None:
+    """A finding the latest release has already (same study, tool, factor, outcome and
+    direction) would be counted twice: it is refused, naming its row."""
+    known = {row[0] for row in source.findings}
+    for finding in contribution.records.findings.values():
+        if str(iris.finding(source.base.latest, *finding.key)) in known:
+            raise ContributionFormatError(
+                SourceLocation(contribution.shown_file, finding.rows[0], "Index.Number"),
+                f"release {source.base.latest} has this finding already (study "
+                f"{finding.study!r}, factor {finding.factor!r}, the same outcome and direction)",
+            )
 
 
 def contribution_graph(contribution: ContributionRecords, draft: str) -> Graph:
@@ -183,6 +196,8 @@ def draft_graphs(
     if not contributions:
         return {}
     check_new_studies(contributions)
+    for contribution in contributions:
+        check_against_latest(contribution, source)
     code = source.base.draft
     named: dict[URIRef, Graph] = {}
     rows = list(source.findings)

@@ -118,6 +118,8 @@ class ContributionRecords:
     records: ReleaseRecords
     new_studies: list[str] = field(default_factory=list)
     """The index numbers of the studies no release has, in the order of their first row."""
+    shown_file: str = RECORDS_FILE
+    """The records file as errors name it (the name it was read under)."""
 
     @property
     def studies(self) -> dict[str, StudyRecord]:
@@ -162,4 +164,4 @@ def read_contribution(
     for finding in read.findings.values():
         finding.file = meta.records_file
     new = [number for number in read.studies if number not in base.studies]
-    return ContributionRecords(meta, read, new)
+    return ContributionRecords(meta, read, new, relative)
