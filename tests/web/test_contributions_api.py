@@ -16,9 +16,10 @@ from pydantic import SecretStr
 
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import draft
+from atrocity_kg.model import iris
 from atrocity_kg.storage import store
 from conftest import in_process
-from contribution_csv import write_contribution
+from contribution_csv import NEW_STUDY, write_contribution
 
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -91,6 +92,11 @@ def test_preview_contribute_and_withdraw(
     assert page.headers["content-type"].startswith("text/html")
     assert f'id="{identifier}"' in page.text
     assert "Web Curator" in page.text
+    # The contributed study's page says it is a contribution, not the review's.
+    study = api.get(f"/page/study/{iris.key(str(iris.study(NEW_STUDY)))}")
+    assert study.status_code == 200, study.text
+    assert "not a USHMM release" in study.text
+    assert identifier in study.text
     # The server reads the new build: the contribution's graph is there.
     graph = draft.contribution_graph_name(identifier)
     asked = api.get("/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
