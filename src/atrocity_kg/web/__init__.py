@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Writes exist only when switched on; otherwise /admin/... is a plain 404.
         admin.install(app)
         app.include_router(contributions.admin_router)
+        app.include_router(contributions.curator_router)
     pages.mount_static(app, settings)
     if settings.rate_limit_per_minute:
         app.add_middleware(

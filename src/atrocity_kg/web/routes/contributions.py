@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from atrocity_kg.curation import contributions, impact
 from atrocity_kg.errors import (
@@ -52,6 +52,8 @@ admin_router = APIRouter(
     dependencies=[Depends(require_admin)],
 )
 public_router = APIRouter(tags=["contributions"], route_class=PlainErrorRoute)
+curator_router = APIRouter(tags=["admin"])
+"""The curator's page, mounted with the admin routes (when a token is set)."""
 
 
 def parse_form(header: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
@@ -162,6 +164,7 @@ async def admin_contribute(
                 503, "the store cannot be written: " + failures.client_message(reference)
             ) from None
     document: dict[str, Any] = found.document()
+    document["lines"] = found.lines()
     document["written"] = written is not None
     if written is None:
         return JSONResponse(document, status_code=200 if found.report.conforms else 422)
@@ -233,3 +236,16 @@ async def one_contribution(contribution_id: str, settings: SettingsDep) -> JSONR
         if meta.id == contribution_id:
             return JSONResponse(asdict(meta))
     raise ProtocolError(404, f"no contribution {contribution_id!r}")
+
+
+@curator_router.get(
+    "/curate",
+    summary="The curator's page: preview, keep and withdraw contributions",
+    operation_id="curate",
+    response_class=HTMLResponse,
+)
+async def curate(settings: SettingsDep) -> Response:
+    """A form for the records and bibliography, the impact preview, and the contributions with
+    a withdraw button each; the admin token is typed in the page and sent with each write."""
+    metas = contributions.list_contributions(settings.contributions_root)
+    return rendering.page("curate.html", contributions=metas, draft=draft_code())
