@@ -427,7 +427,10 @@ def contribute(
     ],
     bibliography: Annotated[
         Path | None,
-        typer.Option(help="a bibliography of the studies it adds, in the layout of zotero_N.csv"),
+        typer.Option(
+            help="a bibliography of the studies it adds: the layout of zotero_N.csv, or BibTeX "
+            "(.bib) or RIS (.ris) naming them as Zotero's Extra does (documentName: ...)"
+        ),
     ] = None,
     note: Annotated[str, typer.Option(help="why: kept with the contribution")] = "",
     curator: Annotated[

@@ -97,6 +97,58 @@ def test_a_bibliography_describes_the_new_study(base: DraftBase, tmp_path: Path)
     )
 
 
+BIBTEX = """@comment{exported by Zotero}
+@article{NEW00002,
+  author = {Example, Ada and Sample, Bo},
+  title = {A {Contributed} Study},
+  journal = "Journal of Tests",
+  year = 2026,
+  doi = {10.1234/tests.900},
+  note = {documentName: Peace Ops.900},
+}
+"""
+RIS = """TY  - JOUR
+ID  - NEW00003
+AU  - Example, Ada
+AU  - Sample, Bo
+TI  - A Contributed Study
+T2  - Journal of Tests
+PY  - 2026
+DO  - 10.1234/tests.900
+N1  - documentName: Peace Ops.900
+ER  -
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "key"), [("refs.bib", BIBTEX, "NEW00002"), ("refs.ris", RIS, "NEW00003")]
+)
+def test_a_bibliography_in_bibtex_or_ris(
+    base: DraftBase, tmp_path: Path, name: str, text: str, key: str
+) -> None:
+    path = write(tmp_path / "new.csv", [new_study()])
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    read = read_contribution(meta(path), base, (tmp_path, path.name), (tmp_path, name))
+    record = read.studies["Peace Ops.900"].bibliography
+    assert record is not None
+    assert (record.zotero_key, record.title, record.year, record.doi, record.venue) == (
+        key,
+        "A Contributed Study",
+        2026,
+        "10.1234/tests.900",
+        "Journal of Tests",
+    )
+    assert record.creators == ["Example, Ada", "Sample, Bo"]
+
+
+def test_a_bad_doi_in_bibtex_names_the_entry(base: DraftBase, tmp_path: Path) -> None:
+    path = write(tmp_path / "new.csv", [new_study()])
+    (tmp_path / "refs.bib").write_text(BIBTEX.replace("10.1234/tests.900", "not a doi"), "utf-8")
+    with pytest.raises(ContributionFormatError) as raised:
+        read_contribution(meta(path), base, (tmp_path, path.name), (tmp_path, "refs.bib"))
+    assert str(raised.value.location) == "refs.bib, row 1, column 'DOI'"
+
+
 @pytest.mark.parametrize(
     ("changes", "column"),
     [

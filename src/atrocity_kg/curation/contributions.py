@@ -34,7 +34,6 @@ from atrocity_kg.graph import build, draft, graphs, validate
 from atrocity_kg.graph.catalogue import DuplicateStatementError
 from atrocity_kg.graph.draft import DraftInput
 from atrocity_kg.ingest.contributions import (
-    BIBLIOGRAPHY_FILE,
     METADATA_FILE,
     RECORDS_FILE,
     ContributionMeta,
@@ -118,8 +117,8 @@ def list_contributions(folder: Path) -> list[ContributionMeta]:
 def read_folder(folder: Path, meta: ContributionMeta, source: DraftInput) -> ContributionRecords:
     """A contribution kept in ``folder``, read as it was when it was made."""
     bibliography = None
-    if meta.bibliography_source is not None:
-        bibliography = (folder, f"{meta.id}/{BIBLIOGRAPHY_FILE}")
+    if meta.bibliography_name is not None:
+        bibliography = (folder, f"{meta.id}/{meta.bibliography_name}")
     return read_contribution(meta, source.base, (folder, f"{meta.id}/{RECORDS_FILE}"), bibliography)
 
 
@@ -322,8 +321,8 @@ def _write_folder(folder: Path, meta: ContributionMeta, submission: Submission) 
     staged.mkdir()
     try:
         shutil.copyfile(submission.records, staged / RECORDS_FILE)
-        if submission.bibliography is not None:
-            shutil.copyfile(submission.bibliography, staged / BIBLIOGRAPHY_FILE)
+        if submission.bibliography is not None and meta.bibliography_name is not None:
+            shutil.copyfile(submission.bibliography, staged / meta.bibliography_name)
         (staged / METADATA_FILE).write_text(meta.to_json(), encoding="utf-8")
         durable.fsync_tree(staged)
         os.rename(staged, folder / meta.id)

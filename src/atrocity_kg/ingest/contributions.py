@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from atrocity_kg.errors import ContributionFormatError, ReleaseFormatError, SourceLocation
+from atrocity_kg.ingest.bibformats import as_zotero_csv, is_converted
 from atrocity_kg.ingest.csvfiles import read_rows
 from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec, draft_code
 from atrocity_kg.ingest.ushmm import (
@@ -28,7 +30,7 @@ from atrocity_kg.ingest.ushmm import (
     apply_bibliography,
     read_source_rows,
 )
-from atrocity_kg.ingest.zotero import read_bibliography
+from atrocity_kg.ingest.zotero import Bibliography, read_bibliography
 
 RECORDS_FILE = "records.csv"
 BIBLIOGRAPHY_FILE = "bibliography.csv"
@@ -74,10 +76,31 @@ class ContributionMeta:
         return f"{SOURCE_PREFIX}/{self.id}/{RECORDS_FILE}"
 
     @property
-    def bibliography_file(self) -> str | None:
+    def bibliography_name(self) -> str | None:
+        """The bibliography's name in the contribution's folder: bibliography.csv, or .bib or
+        .ris as it was given."""
         if self.bibliography_source is None:
             return None
-        return f"{SOURCE_PREFIX}/{self.id}/{BIBLIOGRAPHY_FILE}"
+        suffix = Path(self.bibliography_source).suffix.lower()
+        return BIBLIOGRAPHY_FILE if not is_converted(suffix) else f"bibliography{suffix}"
+
+    @property
+    def bibliography_file(self) -> str | None:
+        name = self.bibliography_name
+        return None if name is None else f"{SOURCE_PREFIX}/{self.id}/{name}"
+
+
+def _read_bibliography(root: Path, relative: str) -> Bibliography:
+    """A bibliography in the Zotero layout, or in BibTeX or RIS read as if it were (its rows
+    are its entries), under the name it was given."""
+    if not is_converted(relative):
+        return read_bibliography(root, relative)
+    converted = as_zotero_csv(root / relative, relative)
+    with tempfile.TemporaryDirectory(prefix="bibliography-") as folder:
+        target = Path(folder) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(converted)
+        return read_bibliography(Path(folder), relative)
 
 
 def new_id(records: bytes, now: datetime) -> str:
@@ -152,7 +175,7 @@ def read_contribution(
                 SourceLocation(relative, line=2), "a contribution needs at least one record"
             )
         if bibliography is not None:
-            apply_bibliography(read_bibliography(*bibliography), read)
+            apply_bibliography(_read_bibliography(*bibliography), read)
     except ContributionFormatError:
         raise
     except ReleaseFormatError as error:
