@@ -132,6 +132,8 @@ def build() -> None:
         summary = pipeline.build_store(Settings(), progress)
     for name, triples in summary.graphs.items():
         out.print(f"{name}: {triples} triples")
+    for note in summary.notes:
+        out.print(f"contribution: {escape(note)}", highlight=False, soft_wrap=True)
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
     out.print(f"timings: {steps}", soft_wrap=True)
     out.print(f"store: {summary.store}", highlight=False, soft_wrap=True)

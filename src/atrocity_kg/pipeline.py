@@ -46,6 +46,8 @@ class BuildSummary:
     store: Path | None = None
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Contributed findings the latest release holds already, left out of the draft."""
 
 
 def validation_jobs(
@@ -196,6 +198,7 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
         drafted = contributions.refresh_from_folder(written, settings.contributions_root, cache)
         summary.report.extend(drafted.report)
         summary.graphs.update(drafted.graphs)
+        summary.notes = drafted.notes
         summary.timings["contributions"] = time.perf_counter() - clock
     progress("writing the store and its dumps")
     clock = time.perf_counter()

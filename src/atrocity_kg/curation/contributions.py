@@ -151,6 +151,8 @@ class DraftOutcome:
     graphs: dict[str, int] = field(default_factory=dict)
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Findings of kept contributions that the latest release has come to hold, left out."""
 
 
 def refresh_draft(
@@ -261,7 +263,11 @@ def refresh_from_folder(
         remove_draft_graphs(memory)
         return DraftOutcome()
     source = draft_source(memory)
-    return refresh_draft(memory, [read_folder(folder, m, source) for m in metas], source, cache)
+    kept = [read_folder(folder, m, source) for m in metas]
+    notes = [note for contribution in kept for note in draft.drop_known(contribution, source)]
+    outcome = refresh_draft(memory, kept, source, cache)
+    outcome.notes = notes
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -293,12 +299,15 @@ def contribute(
         clock = time.perf_counter()
         source = draft_source(memory)
         new = submission.read(meta, source)
+        draft.check_against_latest(new, source)
         existing = [read_folder(folder, m, source) for m in list_contributions(folder)]
+        notes = [note for kept in existing for note in draft.drop_known(kept, source)]
         if any(m.meta.id == meta.id for m in existing):
             raise ContributionError(f"contribution {meta.id} exists already")
         timings["read"] = _lap(clock)
         cache = validate.ValidationCache(settings.validation_cache)
         outcome = refresh_draft(memory, [*existing, new], source, cache)
+        outcome.notes = notes
         target = folder / meta.id
         _write_folder(folder, meta, submission)
         try:

@@ -127,6 +127,22 @@ def check_against_latest(contribution: ContributionRecords, source: DraftInput) 
             )
 
 
+def drop_known(contribution: ContributionRecords, source: DraftInput) -> list[str]:
+    """Leave out of a kept contribution the findings the latest release has come to hold (a new
+    release that includes what was contributed): one note per finding left out."""
+    known = {row[0] for row in source.findings}
+    notes = []
+    for key, finding in list(contribution.records.findings.items()):
+        if str(iris.finding(source.base.latest, *finding.key)) in known:
+            del contribution.records.findings[key]
+            notes.append(
+                f"contribution {contribution.meta.id}, {contribution.shown_file}, row "
+                f"{finding.rows[0]}: release {source.base.latest} has this finding (study "
+                f"{finding.study!r}) already; it is left out of the draft"
+            )
+    return notes
+
+
 def contribution_graph(contribution: ContributionRecords, draft: str) -> Graph:
     """What one contribution states: its activity, the studies it adds, its findings."""
     graph = bind_prefixes(Graph())
@@ -196,8 +212,6 @@ def draft_graphs(
     if not contributions:
         return {}
     check_new_studies(contributions)
-    for contribution in contributions:
-        check_against_latest(contribution, source)
     code = source.base.draft
     named: dict[URIRef, Graph] = {}
     rows = list(source.findings)
