@@ -230,6 +230,7 @@ async def list_contributions(
     "/contributions/{contribution_id}",
     summary="One contribution to the living review",
     operation_id="contribution",
+    responses={404: {"description": "No such contribution", "content": {"text/plain": {}}}},
 )
 async def one_contribution(contribution_id: str, settings: SettingsDep) -> JSONResponse:
     for meta in contributions.list_contributions(settings.contributions_root):
