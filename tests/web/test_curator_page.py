@@ -14,10 +14,14 @@ from pydantic import SecretStr
 from atrocity_kg.config import Settings
 from atrocity_kg.storage import store
 from browser import RECORD_VIOLATIONS, chromium, new_page
+from conftest import REPO
 from contribution_csv import write_contribution
 from server import serving
 
 TOKEN = secrets.token_urlsafe(32)
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+RUN_AXE = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+  .map((v) => ({ id: v.id, impact: v.impact, help: v.help }))"""
 
 
 @pytest.mark.slow  # a real server, a browser and two writes
@@ -39,6 +43,13 @@ def test_preview_keep_and_withdraw_in_the_browser(
         page = new_page(browser)
         page.add_init_script(RECORD_VIOLATIONS)
         page.goto(f"{site}/curate")
+        if AXE.is_file():
+            checker = new_page(browser, bypass_csp=True)
+            checker.goto(f"{site}/curate")
+            checker.add_script_tag(path=str(AXE))
+            found = checker.evaluate(RUN_AXE)
+            checker.close()
+            assert [v for v in found if v["impact"] in ("serious", "critical")] == []
         page.fill("#token", TOKEN)
         page.fill("#curator", "Browser Curator")
         page.set_input_files("#records", str(bad))
