@@ -29,7 +29,6 @@ from atrocity_kg.model import iris
 from atrocity_kg.query import sparql
 from atrocity_kg.storage import store
 
-RESEARCH = str(iris.concept("evidence-basis", "research"))
 NONE_AVAILABLE = str(iris.concept("evidence-level", evidence.NONE_AVAILABLE))
 
 
@@ -52,12 +51,11 @@ def rate(rows: list[evidence.FindingRow], interviewed: bool) -> Rating | None:
     where practitioners were asked about it, else no rating at all."""
     if not rows:
         return Rating(None, NONE_AVAILABLE, 0) if interviewed else None
-    first = rows[0]
-    found = evidence.group_findings(rows)[0]
-    assert (found.tool, found.factor) == (first[1], first[2])
+    (found,) = evidence.group_findings(rows)
     score = found.score
     level = str(iris.concept("evidence-level", score.level))
-    return Rating(score.score.normalize() if score.score else Decimal(0), level, len(rows))
+    value = score.score.normalize() if score.score else Decimal(0)
+    return Rating(value, level, len(found.findings))
 
 
 @dataclass(frozen=True)
