@@ -23,6 +23,7 @@ from contribution_csv import NEW_STUDY, write_contribution
 
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NAMED = secrets.token_urlsafe(32)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def settings(
             "store_dir": root / "store",
             "contributions_dir": root / "contributions",
             "admin_token": SecretStr(TOKEN),
+            "admin_tokens": {"ada": SecretStr(NAMED)},
         }
     )
 
@@ -110,6 +112,20 @@ def test_preview_contribute_and_withdraw(
     asked = api.get("/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
     assert asked.json()["boolean"] is False
     assert api.delete(f"/admin/contributions/{identifier}", headers=AUTH).status_code == 404
+
+
+def test_a_named_token_is_the_curator(
+    api: TestClient, shared_release: Path, tmp_path: Path
+) -> None:
+    path = write_contribution(shared_release, tmp_path / "new.csv")
+    with path.open("rb") as handle:
+        answer = api.post(
+            "/admin/contributions?preview=true",
+            files={"records": (path.name, handle, "text/csv")},
+            headers={"Authorization": f"Bearer {NAMED}"},
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["contribution"]["curator"] == "ada"
 
 
 def test_bad_records_are_a_422_naming_the_place(

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(quality.router)
     app.include_router(contributions.public_router)
     app.include_router(linked_data.router)
-    if settings.admin_token is not None:
+    if settings.admin_writes:
         # Writes exist only when switched on; otherwise /admin/... is a plain 404.
         admin.install(app)
         app.include_router(contributions.admin_router)

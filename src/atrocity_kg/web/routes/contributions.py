@@ -118,6 +118,8 @@ async def admin_contribute(
     if "records" not in fields:
         raise ProtocolError(400, "send the records as the form field 'records'")
     now = datetime.now(UTC)
+    # Whoever the form names, else the name of the token the request carries.
+    curator = _text(fields, "curator") or getattr(request.state, "admin_name", None)
     with tempfile.TemporaryDirectory(prefix="contribution-") as folder:
         paths: dict[str, Path] = {}
         for name in FILE_FIELDS:
@@ -131,7 +133,7 @@ async def admin_contribute(
             paths["records"],
             paths.get("bibliography"),
             _text(fields, "note") or "",
-            _text(fields, "curator") or settings.curator,
+            curator or settings.curator,
         )
 
         def work() -> tuple[impact.Impact, contributions.WriteOutcome | None]:
