@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import ipaddress
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +26,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.graph import graphs
 from atrocity_kg.graph.validate import ValidationReport
-from atrocity_kg.ingest.releases import ALL, ReleaseChoice
+from atrocity_kg.ingest.releases import ALL, ReleaseChoice, draft_code, is_draft_code
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import queries
@@ -129,6 +132,8 @@ def build() -> None:
         summary = pipeline.build_store(Settings(), progress)
     for name, triples in summary.graphs.items():
         out.print(f"{name}: {triples} triples")
+    for note in summary.notes:
+        out.print(f"contribution: {escape(note)}", highlight=False, soft_wrap=True)
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
     out.print(f"timings: {steps}", soft_wrap=True)
     out.print(f"store: {summary.store}", highlight=False, soft_wrap=True)
@@ -352,26 +357,30 @@ DIFF_QUERIES = (
     "release-published-rating-changes",
 )
 """The catalogue queries `diff` runs, in the order it prints them."""
+PUBLISHED_CHANGES = "release-published-rating-changes"
 
 
-def _release_code(text: str) -> str:
-    """A release code in any case (v2, V2) -> the code as the releases spell it."""
-    known = {code.casefold(): code for code in pipeline.ALL_RELEASES}
+def _release_code(text: str, draft: bool = False) -> str:
+    """A release code in any case (v2, V2) -> the code as the releases spell it; with
+    ``draft``, the draft release's code (V4-draft) too."""
+    codes = [*pipeline.ALL_RELEASES, *([draft_code()] if draft else [])]
+    known = {code.casefold(): code for code in codes}
     code = known.get(text.strip().casefold())
     if code is None:
-        raise QueryError(
-            f"unknown release {text!r}; expected one of {', '.join(pipeline.ALL_RELEASES)}"
-        )
+        raise QueryError(f"unknown release {text!r}; expected one of {', '.join(codes)}")
     return code
 
 
 @app.command()
 def diff(
     from_release: Annotated[
-        str, typer.Argument(metavar="FROM", help="the earlier release: V1, V2 or V3")
+        str, typer.Argument(metavar="FROM", help="the earlier release: V1, V2, V3 (or V4-draft)")
     ],
     to_release: Annotated[
-        str, typer.Argument(metavar="TO", help="the later release: V1, V2 or V3")
+        str,
+        typer.Argument(
+            metavar="TO", help="the later release: V1, V2, V3, or V4-draft (the contributions)"
+        ),
     ],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
@@ -382,15 +391,20 @@ def diff(
     stdout holds the tables only."""
     settings = Settings()
     with _reporting():
-        codes = (_release_code(from_release), _release_code(to_release))
+        codes = (_release_code(from_release, True), _release_code(to_release, True))
         values = {"from": str(iris.release(codes[0])), "to": str(iris.release(codes[1]))}
         catalogue = queries.load_catalogue(settings.queries_dir)
-        for name in DIFF_QUERIES:
+        # A draft release (the contributions since the latest) publishes no ratings of its own.
+        names = [
+            name
+            for name in DIFF_QUERIES
+            if not (name == PUBLISHED_CHANGES and any(map(is_draft_code, codes)))
+        ]
+        for name in names:
             if name not in catalogue:
                 raise QueryError(f"the catalogue {settings.queries_dir} has no query {name!r}")
         tables = [
-            (catalogue[name].title, _catalogue_table(settings, name, values))
-            for name in DIFF_QUERIES
+            (catalogue[name].title, _catalogue_table(settings, name, values)) for name in names
         ]
     for number, (title, table) in enumerate(tables):
         heading = f"{title}: {codes[0]} to {codes[1]}"
@@ -403,6 +417,122 @@ def diff(
                 sys.stdout.write("\n")
             err.print(heading, highlight=False, soft_wrap=True)
         _print_table(table, fmt)
+
+
+@app.command()
+def contribute(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="study-level records in the layout of the latest release's all_sources_N.csv"
+        ),
+    ],
+    bibliography: Annotated[
+        Path | None,
+        typer.Option(
+            help="a bibliography of the studies it adds: the layout of zotero_N.csv, or BibTeX "
+            "(.bib) or RIS (.ris) naming them as Zotero's Extra does (documentName: ...)"
+        ),
+    ] = None,
+    note: Annotated[str, typer.Option(help="why: kept with the contribution")] = "",
+    curator: Annotated[
+        str | None,
+        typer.Option(help="who makes it (default: the setting ATROCITY_KG_CURATOR)"),
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="show what it would change; write nothing")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the impact as a JSON document")
+    ] = False,
+) -> None:
+    """Add studies to the living review: validate the records as a release is validated, show
+    every rating of the draft release they would change, and (unless --preview) keep them in
+    data/contributions/ and swap a new build in with them."""
+    from datetime import UTC, datetime
+
+    from atrocity_kg.curation import contributions, impact
+    from atrocity_kg.graph.validate import ValidationCache
+
+    settings = Settings()
+    submission = contributions.Submission(path, bibliography, note, curator or settings.curator)
+    now = datetime.now(UTC)
+    with _reporting() as progress:
+        progress("reading the records and computing their impact")
+        clock = time.perf_counter()
+        # A write validates the same graph again: the cache spares it that (not for a preview,
+        # which writes nothing).
+        cache = None if preview else ValidationCache(settings.validation_cache)
+        found = impact.preview(settings, submission, now, cache)
+        seconds = time.perf_counter() - clock
+        written = None
+        if not preview and found.report.conforms:
+            progress("writing the contribution and a new build")
+            written = contributions.contribute(settings, submission, now)
+    if as_json:
+        sys.stdout.write(json.dumps(found.document(), indent=2) + "\n")
+    else:
+        for line in found.lines():
+            out.print(escape(line), highlight=False, soft_wrap=True)
+    if not found.report.conforms:
+        _print_report(found.report)
+        err.print("[red]the contribution does not conform; nothing was written[/red]")
+        raise typer.Exit(1)
+    if written is None:
+        err.print(f"preview in {seconds:.1f} s; nothing was written", highlight=False)
+        return
+    err.print(
+        f"contribution {written.meta.id} kept in {settings.contributions_root / written.meta.id}; "
+        f"store: {written.build} ({seconds + written.timings['total']:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("contributions")
+def contributions_command(
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """List the contributions to the living review, oldest first."""
+    from atrocity_kg.curation import contributions
+
+    settings = Settings()
+    with _reporting():
+        metas = contributions.list_contributions(settings.contributions_root)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps([dataclasses.asdict(m) for m in metas], indent=2) + "\n")
+        return
+    columns = ("id", "created", "curator", "records_source", "bibliography_source", "note")
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for meta in metas:
+            writer.writerow([getattr(meta, column) or "" for column in columns])
+        return
+    view = RichTable(*columns)
+    for meta in metas:
+        view.add_row(*[escape(getattr(meta, column) or "") for column in columns])
+    out.print(view)
+    out.print(f"{len(metas)} contributions in {settings.contributions_root}", highlight=False)
+
+
+@app.command()
+def withdraw(
+    contribution_id: Annotated[str, typer.Argument(metavar="ID", help="as `contributions` lists")],
+) -> None:
+    """Withdraw a contribution: remove its folder, and swap in a build without it (the graph as
+    it was before it was made)."""
+    from atrocity_kg.curation import contributions
+
+    settings = Settings()
+    with _reporting() as progress:
+        progress(f"withdrawing {contribution_id} and writing a new build")
+        outcome = contributions.withdraw(settings, contribution_id)
+    out.print(
+        f"withdrew {outcome.meta.id}; store: {outcome.build} ({outcome.timings['total']:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("export")

@@ -99,6 +99,21 @@ class Settings(BaseSettings):
         description="switches the admin write endpoints (/admin/...) on; every write must carry "
         "it as a Bearer token. Off (None) by default; at least 32 characters",
     )
+    contributions_dir: Path | None = Field(
+        default=None,
+        description="where contributions to the living review are kept, one folder each "
+        "(default: data/contributions of the checkout)",
+    )
+    curator: str = Field(
+        default="curator",
+        description="the name a contribution made from the command line is attributed to "
+        "unless --curator says otherwise",
+    )
+    admin_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="named admin tokens, as JSON {name: token}: each switches the admin writes "
+        "on like admin_token, and a contribution made with one is attributed to its name",
+    )
     max_upload_bytes: int = Field(
         default=32 * 1024 * 1024, gt=0, description="largest RDF or update body an admin may send"
     )
@@ -113,6 +128,20 @@ class Settings(BaseSettings):
                 "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return token
+
+    @field_validator("admin_tokens")
+    @classmethod
+    def _named_long_enough(cls, tokens: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, token in tokens.items():
+            if not name.strip():
+                raise ValueError("an admin token needs a name")
+            cls._long_enough(token)
+        return tokens
+
+    @property
+    def admin_writes(self) -> bool:
+        """Whether any admin token is set (the admin routes exist only then)."""
+        return self.admin_token is not None or bool(self.admin_tokens)
 
     @property
     def ontology_dir(self) -> Path:
@@ -133,6 +162,13 @@ class Settings(BaseSettings):
     @property
     def ushmm_dir(self) -> Path:
         return self.home / "data" / "ushmm"
+
+    @property
+    def contributions_root(self) -> Path:
+        """The contributions, one folder each (``curation.contributions``)."""
+        if self.contributions_dir is not None:
+            return self.contributions_dir
+        return self.home / "data" / "contributions"
 
     @property
     def queries_dir(self) -> Path:

@@ -38,6 +38,15 @@ class ReleaseFormatError(AtrocityKGError):
         super().__init__(f"{location}: {problem}")
 
 
+class ContributionError(AtrocityKGError):
+    """A contribution cannot be made, listed or withdrawn; nothing was written."""
+
+
+class ContributionFormatError(ReleaseFormatError, ContributionError):
+    """A contribution's file breaks the importer's rules (named by file, row and column);
+    nothing was written."""
+
+
 class GraphValidationError(AtrocityKGError):
     """The graph does not conform to the shapes; the store was left as it was."""
 

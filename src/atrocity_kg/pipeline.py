@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from atrocity_kg.config import Settings
+from atrocity_kg.curation import contributions
 from atrocity_kg.errors import GraphValidationError, StoreError
 from atrocity_kg.graph import build, catalogue, evidence, graphs, reasoning, validate
 from atrocity_kg.ingest.releases import RELEASES
@@ -45,6 +46,8 @@ class BuildSummary:
     store: Path | None = None
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Contributed findings the latest release holds already, left out of the draft."""
 
 
 def validation_jobs(
@@ -139,7 +142,10 @@ def write_build_dumps(
     """The dumps of a new build, for ``store.write_store``'s ``before_swap``: written into its
     folder before it becomes current, so that it is never served without them."""
     started = time.perf_counter()
-    export.write_dumps(written, folder / export.DUMPS)
+    # The build beside it (builds/<name>, under the store root) whose dumps may be reused.
+    current = folder.parent.parent / store.CURRENT / export.DUMPS
+    earlier = current if (current / export.MANIFEST).is_file() else None
+    export.write_dumps(written, folder / export.DUMPS, earlier)
     if timings is not None:
         timings["dumps"] = time.perf_counter() - started
 
@@ -183,13 +189,23 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
         named[graphs.QUALITY_GRAPH] = quality
     named.update(derived)
     catalogue.check_each_statement_once(named)
+    summary.graphs = {str(name): len(graph) for name, graph in named.items()}
+    written: dict[URIRef, Graph] | ox.Store = named
+    if contributions.list_contributions(settings.contributions_root):
+        progress("adding the contributions (the draft release)")
+        clock = time.perf_counter()
+        written = store.memory_store(named)
+        drafted = contributions.refresh_from_folder(written, settings.contributions_root, cache)
+        summary.report.extend(drafted.report)
+        summary.graphs.update(drafted.graphs)
+        summary.notes = drafted.notes
+        summary.timings["contributions"] = time.perf_counter() - clock
     progress("writing the store and its dumps")
     clock = time.perf_counter()
     dumps = functools.partial(write_build_dumps, timings=summary.timings)
     with writelock.exclusive(settings.store_root):
-        summary.store = store.write_store(settings.store_root, named, before_swap=dumps)
+        summary.store = store.write_store(settings.store_root, written, before_swap=dumps)
     summary.timings["store"] = time.perf_counter() - clock - summary.timings["dumps"]
-    summary.graphs = {str(name): len(graph) for name, graph in named.items()}
     return summary
 
 

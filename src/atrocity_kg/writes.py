@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
-from atrocity_kg.graph import evidence, graphs, reasoning, validate
+from atrocity_kg.graph import draft, evidence, graphs, reasoning, validate
 from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.storage import store
 from atrocity_kg.storage.writelock import exclusive
@@ -71,6 +71,11 @@ def protection(name: str) -> str | None:
         return (
             f"<{name}> is derived from the asserted graphs: it is recomputed by "
             "`atrocity-kg build`, not written"
+        )
+    if draft.is_draft_graph(name):
+        return (
+            f"<{name}> is made from the contributions in data/contributions: change it with "
+            "`atrocity-kg contribute` and `atrocity-kg withdraw`"
         )
     if name in SOURCE_GRAPHS:
         return (

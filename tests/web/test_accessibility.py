@@ -39,6 +39,7 @@ PAGES = {
     "dataset": "/dataset",
     "dumps": "/dumps/",
     "quality": "/quality",
+    "contributions": "/contributions",
     "ontology": "/ontology",
     "error": "/id/tool/no-such-tool",
 }

@@ -4,5 +4,6 @@ In: records from ``ingest``, and the ontology, shapes and curated data on disk (
 one asserted graph per release and the curated catalogue (``build``); the scores recomputed from
 the findings (``evidence``); each statement once, in the graph of the releases that state it, and
 one name per factor (``catalogue``); the SHACL report pointing back to file and row
-(``validate``); the inferred graph and why (``reasoning``).
+(``validate``); the inferred graph and why (``reasoning``); the graphs of the draft release
+that gathers the contributions (``draft``).
 """

@@ -55,7 +55,7 @@ def release_graph(records: ReleaseRecords) -> Graph:
     for factor in records.factors.values():
         _add_factor(graph, factor)
     for study in records.studies.values():
-        _add_study(graph, study, release)
+        add_study(graph, study, release)
     for finding in records.findings.values():
         _add_finding(graph, finding, spec.code, release)
     for rating in records.research.values():
@@ -131,7 +131,7 @@ def _add_replaced(graph: Graph, old: URIRef, new: URIRef, former: FormerKey) -> 
     _trace(graph, old, former.file, former.rows)
 
 
-def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
+def add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
     """A study as its bibliography entry describes it (the same in every release), else as the
     release's citation does; the citations as plain text (the markers only guide the parse)."""
     node = iris.study(study.index_number)
@@ -169,7 +169,11 @@ def _add_study(graph: Graph, study: StudyRecord, release: URIRef) -> None:
 
 
 def _add_finding(graph: Graph, finding: FindingRecord, code: str, release: URIRef) -> None:
-    node = iris.finding(code, *finding.key)
+    add_finding(graph, finding, iris.finding(code, *finding.key), release)
+
+
+def add_finding(graph: Graph, finding: FindingRecord, node: URIRef, release: URIRef) -> None:
+    """A finding (of a release, or of a contribution to a draft release) under its IRI."""
     study = iris.study(finding.study)
     graph.add((node, RDF.type, class_of("effects_type", finding.kind)))
     graph.add((node, AKG.inRelease, release))

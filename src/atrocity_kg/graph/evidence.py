@@ -11,7 +11,7 @@ when it is 0), and a total whose sign they flip becomes 0. Levels: |score| > 3 r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -171,24 +171,7 @@ def assess_release(code: str, release: Graph) -> Graph:
     researched: set[tuple[str, str]] = set()
     for evidence in factor_evidence(release):
         researched.add((evidence.tool, evidence.factor))
-        node = iris.recomputed_assessment(code, "research", evidence.tool, evidence.factor)
-        _core(graph, node, "research", evidence.tool, evidence.factor, release_node)
-        score = evidence.score
-        for name, value in evidence.counts.items():
-            graph.add(
-                (node, COUNT_PROPERTIES[name], Literal(value, datatype=XSD.nonNegativeInteger))
-            )
-        graph.add((node, AKG.provisionalVoteScore, decimal_literal(score.provisional)))
-        graph.add((node, AKG.voteScore, decimal_literal(score.score)))
-        graph.add((node, AKG.evidenceLevel, iris.concept("evidence-level", score.level)))
-        opposite = opposites.get(evidence.factor)
-        inverted = score.provisional < 0 and opposite is not None
-        graph.add((node, AKG.inverted, Literal(inverted)))
-        shown = opposite if opposite is not None and inverted else URIRef(evidence.factor)
-        graph.add((node, AKG.shownAsFactor, shown))
-        graph.add((node, AKG.displayed, Literal(evidence.displayed)))
-        for finding, _, _ in evidence.findings:
-            graph.add((node, AKG.restsOn, URIRef(finding)))
+        node = _research(graph, code, evidence, release_node, opposites)
         rating = published.get((evidence.tool, evidence.factor))
         if rating is not None:
             graph.add((node, AKG.recomputes, rating))
@@ -199,23 +182,108 @@ def assess_release(code: str, release: Graph) -> Graph:
         share = release.value(rating, AKG.practitionerShare)
         if share is None:
             raise ValueError(f"practitioner rating {rating} has no akg:practitionerShare")
-        node = iris.recomputed_assessment(code, "practitioner-interviews", tool, factor)
-        _core(graph, node, "practitioner-interviews", tool, factor, release_node)
-        share_value = Decimal(str(share))
-        level = iris.concept("evidence-level", practitioner_level(share_value))
-        graph.add((node, AKG.evidenceLevel, level))
-        opposite = opposites.get(factor)
-        inverted = share_value < 0 and opposite is not None
-        graph.add((node, AKG.inverted, Literal(inverted)))
-        shown = opposite if opposite is not None and inverted else URIRef(factor)
-        graph.add((node, AKG.shownAsFactor, shown))
-        graph.add((node, AKG.recomputes, rating))
-        graph.add(
-            (node, AKG.matchesPublished, Literal(level == release.value(rating, AKG.evidenceLevel)))
-        )
+        published_level = release.value(rating, AKG.evidenceLevel)
+        interviews = Interviews(rating, Decimal(str(share)), published_level)
+        _practitioner(graph, code, tool, factor, interviews, release_node, opposites)
         if (tool, factor) not in researched:
             _none_available(graph, code, tool, factor, release_node)
     return graph
+
+
+@dataclass(frozen=True)
+class Interviews:
+    """A published practitioner rating: its node, the net share citing the factor, its level."""
+
+    rating: URIRef
+    share: Decimal
+    level: Node | None
+
+
+FindingRow = tuple[str, str, str, str, str]
+"""One factor finding: (finding IRI, tool IRI, factor IRI, outcome key, direction key)."""
+
+
+def group_findings(rows: Iterable[FindingRow]) -> list[FactorEvidence]:
+    """Factor findings -> the evidence about each tool and factor, as ``factor_evidence``."""
+    grouped: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
+    for finding, tool, factor, outcome, direction in rows:
+        grouped[(tool, factor)].add((finding, outcome, direction))
+    return [
+        FactorEvidence(tool, factor, tuple(sorted(findings)))
+        for (tool, factor), findings in sorted(grouped.items())
+    ]
+
+
+def assess_draft(
+    code: str,
+    findings: Iterable[FindingRow],
+    opposites: Mapping[str, URIRef],
+    interviews: Mapping[tuple[str, str], Interviews],
+) -> Graph:
+    """The assessments of a draft release (the latest release's findings and the contributions'):
+    the research evidence by the same rubric as ``assess_release``, and the practitioner
+    interviews the latest release published, which contributions do not change. A draft
+    publishes no research rating, so its research assessments recompute none."""
+    graph = bind_prefixes(Graph())
+    release_node = iris.release(code)
+    researched: set[tuple[str, str]] = set()
+    for evidence in group_findings(findings):
+        researched.add((evidence.tool, evidence.factor))
+        _research(graph, code, evidence, release_node, opposites)
+    for (tool, factor), interview in sorted(interviews.items()):
+        _practitioner(graph, code, tool, factor, interview, release_node, opposites)
+        if (tool, factor) not in researched:
+            _none_available(graph, code, tool, factor, release_node)
+    return graph
+
+
+def _research(
+    graph: Graph,
+    code: str,
+    evidence: FactorEvidence,
+    release_node: Node,
+    opposites: Mapping[str, URIRef],
+) -> URIRef:
+    """One recomputed research assessment: counts, scores, level, inversion, display, basis."""
+    node = iris.recomputed_assessment(code, "research", evidence.tool, evidence.factor)
+    _core(graph, node, "research", evidence.tool, evidence.factor, release_node)
+    score = evidence.score
+    for name, value in evidence.counts.items():
+        graph.add((node, COUNT_PROPERTIES[name], Literal(value, datatype=XSD.nonNegativeInteger)))
+    graph.add((node, AKG.provisionalVoteScore, decimal_literal(score.provisional)))
+    graph.add((node, AKG.voteScore, decimal_literal(score.score)))
+    graph.add((node, AKG.evidenceLevel, iris.concept("evidence-level", score.level)))
+    opposite = opposites.get(evidence.factor)
+    inverted = score.provisional < 0 and opposite is not None
+    graph.add((node, AKG.inverted, Literal(inverted)))
+    shown = opposite if opposite is not None and inverted else URIRef(evidence.factor)
+    graph.add((node, AKG.shownAsFactor, shown))
+    graph.add((node, AKG.displayed, Literal(evidence.displayed)))
+    for finding, _, _ in evidence.findings:
+        graph.add((node, AKG.restsOn, URIRef(finding)))
+    return node
+
+
+def _practitioner(
+    graph: Graph,
+    code: str,
+    tool: str,
+    factor: str,
+    interviews: Interviews,
+    release_node: Node,
+    opposites: Mapping[str, URIRef],
+) -> None:
+    node = iris.recomputed_assessment(code, "practitioner-interviews", tool, factor)
+    _core(graph, node, "practitioner-interviews", tool, factor, release_node)
+    level = iris.concept("evidence-level", practitioner_level(interviews.share))
+    graph.add((node, AKG.evidenceLevel, level))
+    opposite = opposites.get(factor)
+    inverted = interviews.share < 0 and opposite is not None
+    graph.add((node, AKG.inverted, Literal(inverted)))
+    shown = opposite if opposite is not None and inverted else URIRef(factor)
+    graph.add((node, AKG.shownAsFactor, shown))
+    graph.add((node, AKG.recomputes, interviews.rating))
+    graph.add((node, AKG.matchesPublished, Literal(level == interviews.level)))
 
 
 def _none_available(graph: Graph, code: str, tool: str, factor: str, release: Node) -> None:

@@ -4,5 +4,6 @@ In: a folder of USHMM CSV files and Zotero bibliographies, laid out as upstream.
 (``ushmm.read_release``) with their file and row, the code book of upstream spellings read from
 the curated vocabularies (``codebook``), the releases registry (``releases``), factors reconciled
 to one key each across files and releases (``factors``), and the slips found on the way
-(``quirks``). Bad input fails with the file, row and column at fault.
+(``quirks``); a curator's contribution read by the same rules (``contributions``, with
+``bibformats`` for BibTeX and RIS). Bad input fails with the file, row and column at fault.
 """

@@ -4,6 +4,7 @@ files lie in a folder laid out like the upstream repository. The one list every 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,28 @@ RELEASES: dict[str, ReleaseSpec] = {
         ),
     )
 }
+
+DRAFT_SUFFIX = "-draft"
+
+
+def latest_release(codes: Iterable[str] | None = None) -> ReleaseSpec:
+    """The newest release the project knows (by number), or the newest of ``codes``."""
+    chosen = [RELEASES[code] for code in codes] if codes is not None else list(RELEASES.values())
+    if not chosen:
+        raise ValueError("no release to choose the latest from")
+    return max(chosen, key=lambda spec: spec.number)
+
+
+def draft_code(latest: ReleaseSpec | None = None) -> str:
+    """The code of the draft release that gathers the contributions made since ``latest`` (the
+    newest known release by default): the next release's code with ``-draft``, e.g. V4-draft."""
+    spec = latest if latest is not None else latest_release()
+    return f"V{spec.number + 1}{DRAFT_SUFFIX}"
+
+
+def is_draft_code(code: str) -> bool:
+    return code.endswith(DRAFT_SUFFIX)
+
 
 ALL = "all"
 # The codes as choices of the command line and the API, made from RELEASES so that a new release

@@ -6,7 +6,7 @@ read (codes, names, numbers, titles, authors, DOIs); the review's prose columns 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -220,7 +220,7 @@ def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
     _read_sources(root, records, tools)
     relative = bibliography_file(root, records.spec)
     if relative is not None:
-        _apply_bibliography(read_bibliography(root, relative), records)
+        apply_bibliography(read_bibliography(root, relative), records)
     return records
 
 
@@ -234,7 +234,7 @@ def bibliography_file(root: Path, spec: ReleaseSpec) -> str | None:
     return spec.bibliography_file
 
 
-def _apply_bibliography(bibliography: Bibliography, records: ReleaseRecords) -> None:
+def apply_bibliography(bibliography: Bibliography, records: ReleaseRecords) -> None:
     """Link each study to its entry; a year the release codes otherwise is reported, and the
     bibliography's kept, so a study has one year in every release."""
     records.files.append(bibliography.file)
@@ -443,8 +443,22 @@ def _keep_once(
 def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
     relative = records.spec.sources_file
     records.files.append(relative)
+    rows = read_rows(root, relative, SOURCE_COLUMNS_COMMON)
+    read_source_rows(rows, records, tools, records.factors, records.spec.factors_file)
+
+
+def read_source_rows(
+    rows: Iterable[Row],
+    records: ReleaseRecords,
+    tools: ToolCatalogue,
+    factors: Container[str],
+    factors_file: str,
+) -> None:
+    """Study-level records (the layout of all_sources_N.csv) -> studies and findings, each row
+    checked by the importer's rules; a factor must be one of ``factors`` (those described in
+    ``factors_file``). A release's own sources and a contribution are read alike."""
     codes = tools.codes
-    for row in read_rows(root, relative, SOURCE_COLUMNS_COMMON):
+    for row in rows:
         study = _read_study(row, records, codes)
         tool = tools.resolve(row, ("Tool",), "Tool")
         kind = (
@@ -461,10 +475,8 @@ def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
             direction_column = "overall"
         else:
             factor = row.required("CD")
-            if factor not in records.factors:
-                raise row.fail(
-                    "CD", f"factor {factor!r} is not described in {records.spec.factors_file}"
-                )
+            if factor not in factors:
+                raise row.fail("CD", f"factor {factor!r} is not described in {factors_file}")
             direction = row.choice("Factor_effect", codes.reading("Factor_effect"))
             direction_column = "Factor_effect"
         if direction is None:

@@ -85,6 +85,23 @@ def finding(release_code: str, *natural_key: str) -> URIRef:
     return _id("finding", slug(release_code), digest)
 
 
+def contribution(contribution_id: str) -> URIRef:
+    """A contribution to the living review (its folder name under data/contributions/)."""
+    return _id("contribution", slug(contribution_id))
+
+
+def contributed_finding(contribution_id: str, *natural_key: str) -> URIRef:
+    """A finding a contribution adds: keyed like a release's finding (study, tool, factor or
+    'overall', outcome, direction), within its contribution."""
+    digest = hashlib.sha256("\x1f".join(natural_key).encode("utf-8")).hexdigest()[:16]
+    return _id("finding", "contribution", slug(contribution_id), digest)
+
+
+def curator(name: str) -> URIRef:
+    """A person who makes contributions, keyed by the name they give (or their token's name)."""
+    return _id("curator", slug(name))
+
+
 def assessment(release_code: str, basis: str, tool_slug: str, factor_code: str) -> URIRef:
     return _id("assessment", slug(release_code), slug(basis), slug(tool_slug), slug(factor_code))
 

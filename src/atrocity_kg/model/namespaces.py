@@ -19,7 +19,9 @@ class AKG(DefinedNamespace):
     CapacityDegradingTool: URIRef
     CivilianProtectionTool: URIRef
     ContextualFactor: URIRef
+    Contribution: URIRef
     DesignFactor: URIRef
+    DraftRelease: URIRef
     DissuasionTool: URIRef
     EffectDirection: URIRef
     EmpiricalBasis: URIRef
@@ -60,6 +62,7 @@ class AKG(DefinedNamespace):
     aboutTool: URIRef
     advancedByMechanism: URIRef
     advancesStrategy: URIRef
+    contributesTo: URIRef
     direction: URIRef
     empiricalBasis: URIRef
     evidenceBasis: URIRef

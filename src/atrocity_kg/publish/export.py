@@ -257,13 +257,46 @@ def _swap_in(staged: Path, folder: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def _reused(
+    selection: Selection, nt_bytes: bytes, folder: Path, earlier: Path | None
+) -> list[DumpFile] | None:
+    """The files of an earlier set of dumps for the same selection, copied, when they hold the
+    same statements (their N-Triples file, unpacked, is the same bytes): the dumps of a store
+    are a function of its statements, so the copies are the files this call would write."""
+    if earlier is None:
+        return None
+    listed = {file.name: file for file in read_manifest(earlier)}
+    wanted = [dump_name(selection.key, fmt) for fmt in DUMP_FORMATS]
+    if not all(name in listed for name in wanted):
+        return None
+    files = [listed[name] for name in wanted]
+    if any(file.graphs != selection.graphs or file.release != selection.release for file in files):
+        return None
+    try:
+        with gzip.open(earlier / dump_name(selection.key, N_TRIPLES), "rb") as packed:
+            if packed.read(len(nt_bytes) + 1) != nt_bytes:
+                return None
+        for name in wanted:
+            shutil.copyfile(earlier / name, folder / name)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None
+    return files
+
+
 def _write_selection(
-    selection: Selection, by_graph: dict[str, list[str]], folder: Path
+    selection: Selection,
+    by_graph: dict[str, list[str]],
+    folder: Path,
+    earlier: Path | None = None,
 ) -> list[DumpFile]:
-    """The four files of one selection of graphs."""
+    """The four files of one selection of graphs (copied from ``earlier`` dumps that hold the
+    same statements)."""
     nt = sorted({line for name in selection.graphs for line in by_graph[name]})
-    nq = sorted(f"{line[:-2]} <{name}> ." for name in selection.graphs for line in by_graph[name])
     nt_bytes = _text(nt)
+    reused = _reused(selection, nt_bytes, folder, earlier)
+    if reused is not None:
+        return reused
+    nq = sorted(f"{line[:-2]} <{name}> ." for name in selection.graphs for line in by_graph[name])
     nq_bytes = _text(nq)
     files = []
     for fmt in DUMP_FORMATS:
@@ -284,9 +317,13 @@ def _write_selection(
     return files
 
 
-def write_dumps(source: Path | ox.Store, folder: Path) -> list[DumpFile]:
+def write_dumps(
+    source: Path | ox.Store, folder: Path, earlier: Path | None = None
+) -> list[DumpFile]:
     """Write every dump of the store (a store or the path of a store folder) into ``folder``,
-    with its manifest; the folder is replaced whole or not at all."""
+    with its manifest; the folder is replaced whole or not at all. The files of a selection
+    whose statements ``earlier`` dumps (the current build's) hold already are copied from them
+    (a contribution changes the whole dump only)."""
     _check_replaceable(folder)
     with _opened(source) as store:
         by_graph = statement_lines(store)
@@ -295,7 +332,7 @@ def write_dumps(source: Path | ox.Store, folder: Path) -> list[DumpFile]:
         # pyoxigraph's serialisers and zlib release the GIL: the files are written side by side.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             written = [
-                pool.submit(_write_selection, selection, by_graph, staged)
+                pool.submit(_write_selection, selection, by_graph, staged, earlier)
                 for selection in selections(by_graph)
             ]
             files = [file for future in written for file in future.result()]

@@ -27,6 +27,7 @@ from atrocity_kg.web.ratelimit import RateLimit
 from atrocity_kg.web.routes import (
     admin,
     compare,
+    contributions,
     downloads,
     graph_store,
     linked_data,
@@ -77,10 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare.router)
     app.include_router(thing_downloads.router)
     app.include_router(quality.router)
+    app.include_router(contributions.public_router)
     app.include_router(linked_data.router)
-    if settings.admin_token is not None:
+    if settings.admin_writes:
         # Writes exist only when switched on; otherwise /admin/... is a plain 404.
         admin.install(app)
+        app.include_router(contributions.admin_router)
+        app.include_router(contributions.curator_router)
     pages.mount_static(app, settings)
     if settings.rate_limit_per_minute:
         app.add_middleware(

@@ -537,6 +537,24 @@ def _rating_term(labels: Labels, rating: Any, level: Any) -> Term | None:
     return Term(labels(level) or compact(level.value), local_href(rating.value), rating.value)
 
 
+REPORTS_FINDING = ox.NamedNode(str(NS.reportsFinding))
+GENERATED_BY = ox.NamedNode("http://www.w3.org/ns/prov#wasGeneratedBy")
+CONTRIBUTED = "Added by a contribution to the draft release (not a USHMM release)"
+
+
+def _contributions(store: GraphStore, node: ox.NamedNode) -> list[Term]:
+    """The contributions that added findings of a study (``curation``): the page says that they
+    are contributions, not the review's."""
+    found: set[str] = set()
+    for reported in store.quads_for_pattern(node, REPORTS_FINDING, None):
+        if not isinstance(reported.object, ox.NamedNode):
+            continue
+        for made in store.quads_for_pattern(reported.object, GENERATED_BY, None):
+            if isinstance(made.object, ox.NamedNode):
+                found.add(made.object.value)
+    return [Term(iris.key(iri), local_href(iri), iri) for iri in sorted(found)]
+
+
 def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
     labels = Labels(store)
     codes = _codes(known)
@@ -556,6 +574,7 @@ def study_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -
         ("Citation", _citations(store, node, venue, title)),
         ("Review index number", _literals(store, node, INDEX_NUMBER)),
         ("In releases", _linked(store, labels, node, IN_RELEASE)),
+        (CONTRIBUTED, _contributions(store, node)),
     ]
     findings = []
     rows = select(store, "page-study-findings", thing=node)
