@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from atrocity_kg.ingest.ushmm import SOURCE_COLUMNS_COMMON
+
 RELEASE_FOLDERS = {"V1": "V1 - 2022", "V2": "V2 - 2024", "V3": "V3 - 2025_April"}
 CLOSELY_RELATED = {"Violence against civilians", "Conflict", "Human rights violations"}
 
@@ -154,3 +156,15 @@ def stated_strategies(shared_release: Path, facts: dict[str, Any]) -> dict[str, 
                     if slug and row[column] == "1":
                         stated[slug].add(column)
     return stated
+
+
+def write_records(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Study-level records in the all_sources layout (the columns the importer reads), every
+    column a row leaves out written as the release files' own "NA"."""
+    columns = ["effects_type", *SOURCE_COLUMNS_COMMON, "overall"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "NA") for column in columns})
+    return path

@@ -3,7 +3,6 @@ hold are left out (and said so), and the draft's evidence is the rubric over bot
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,9 +21,9 @@ from atrocity_kg.ingest.contributions import (
     timestamp,
 )
 from atrocity_kg.ingest.releases import latest_release
-from atrocity_kg.ingest.ushmm import SOURCE_COLUMNS_COMMON
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
+from release_csv import write_records
 from release_fixture import GREATER, SOURCES
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
@@ -59,13 +58,7 @@ def source(repo: Path) -> DraftInput:
 def contribution(
     source: DraftInput, folder: Path, rows: list[dict[str, str]]
 ) -> ContributionRecords:
-    path = folder / "records.csv"
-    columns = ["effects_type", *SOURCE_COLUMNS_COMMON, "overall"]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "NA") for column in columns})
+    path = write_records(folder / "records.csv", rows)
     meta = ContributionMeta(new_id(path.read_bytes(), NOW), "Ada", timestamp(NOW), "", path.name)
     return read_contribution(meta, source.base, (folder, path.name))
 

@@ -20,7 +20,7 @@ from atrocity_kg.ingest.contributions import (
     timestamp,
 )
 from atrocity_kg.ingest.releases import draft_code, latest_release
-from atrocity_kg.ingest.ushmm import SOURCE_COLUMNS_COMMON
+from release_csv import write_records
 from release_fixture import BIBLIOGRAPHY, GREATER, SOURCES
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
@@ -38,16 +38,6 @@ def base(repo: Path) -> DraftBase:
     )
 
 
-def write(path: Path, rows: list[dict[str, str]]) -> Path:
-    columns = ["effects_type", *SOURCE_COLUMNS_COMMON, "overall"]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "NA") for column in columns})
-    return path
-
-
 def new_study(**changes: str) -> dict[str, str]:
     row = dict(SOURCES[0])
     row.update({"Index.Number": "Peace Ops.900", "Year": "2026", "Factor_effect": GREATER})
@@ -62,7 +52,7 @@ def meta(records: Path) -> ContributionMeta:
 
 
 def test_a_contribution_is_read_as_a_release_is(base: DraftBase, tmp_path: Path) -> None:
-    path = write(tmp_path / "new.csv", [SOURCES[0], new_study()])
+    path = write_records(tmp_path / "new.csv", [SOURCES[0], new_study()])
     read = read_contribution(meta(path), base, (tmp_path, path.name))
     assert read.new_studies == ["Peace Ops.900"]
     assert sorted(read.studies) == ["Peace Ops.001", "Peace Ops.900"]
@@ -74,7 +64,7 @@ def test_a_contribution_is_read_as_a_release_is(base: DraftBase, tmp_path: Path)
 
 
 def test_a_bibliography_describes_the_new_study(base: DraftBase, tmp_path: Path) -> None:
-    path = write(tmp_path / "new.csv", [new_study()])
+    path = write_records(tmp_path / "new.csv", [new_study()])
     entry = {
         **BIBLIOGRAPHY[0],
         "Key": "NEW00001",
@@ -126,7 +116,7 @@ ER  -
 def test_a_bibliography_in_bibtex_or_ris(
     base: DraftBase, tmp_path: Path, name: str, text: str, key: str
 ) -> None:
-    path = write(tmp_path / "new.csv", [new_study()])
+    path = write_records(tmp_path / "new.csv", [new_study()])
     (tmp_path / name).write_text(text, encoding="utf-8")
     read = read_contribution(meta(path), base, (tmp_path, path.name), (tmp_path, name))
     record = read.studies["Peace Ops.900"].bibliography
@@ -142,7 +132,7 @@ def test_a_bibliography_in_bibtex_or_ris(
 
 
 def test_a_bad_doi_in_bibtex_names_the_entry(base: DraftBase, tmp_path: Path) -> None:
-    path = write(tmp_path / "new.csv", [new_study()])
+    path = write_records(tmp_path / "new.csv", [new_study()])
     (tmp_path / "refs.bib").write_text(BIBTEX.replace("10.1234/tests.900", "not a doi"), "utf-8")
     with pytest.raises(ContributionFormatError) as raised:
         read_contribution(meta(path), base, (tmp_path, path.name), (tmp_path, "refs.bib"))
@@ -162,7 +152,7 @@ def test_a_bad_doi_in_bibtex_names_the_entry(base: DraftBase, tmp_path: Path) ->
 def test_an_error_names_file_row_and_column(
     base: DraftBase, tmp_path: Path, changes: dict[str, str], column: str
 ) -> None:
-    path = write(tmp_path / "bad.csv", [new_study(), new_study(**changes)])
+    path = write_records(tmp_path / "bad.csv", [new_study(), new_study(**changes)])
     with pytest.raises(ContributionFormatError) as raised:
         read_contribution(meta(path), base, (tmp_path, path.name))
     assert isinstance(raised.value, ReleaseFormatError)
@@ -174,7 +164,7 @@ def test_a_missing_column_and_an_empty_file_are_errors(base: DraftBase, tmp_path
     path.write_text("Index.Number,Tool\nPeace Ops.900,Peace operations_tool\n", encoding="utf-8")
     with pytest.raises(ContributionFormatError, match="missing column"):
         read_contribution(meta(path), base, (tmp_path, path.name))
-    empty = write(tmp_path / "empty.csv", [])
+    empty = write_records(tmp_path / "empty.csv", [])
     with pytest.raises(ContributionFormatError, match="at least one record"):
         read_contribution(meta(empty), base, (tmp_path, empty.name))
 

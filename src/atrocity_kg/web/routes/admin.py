@@ -86,6 +86,12 @@ async def require_admin(request: Request, settings: SettingsDep) -> None:
         )
 
 
+def unwritable(error: StoreError, context: str) -> ProtocolError:
+    """A write the store could not take: 503 with a reference, the details in the log."""
+    reference = failures.report(error, context)
+    return ProtocolError(503, "the store cannot be written: " + failures.client_message(reference))
+
+
 router = APIRouter(
     prefix="/admin",
     tags=["admin"],
@@ -167,10 +173,7 @@ async def _write(
     except writes.WriteRefusedError as error:
         raise ProtocolError(400, str(error)) from None
     except StoreError as error:
-        reference = failures.report(error, "an admin write")
-        raise ProtocolError(
-            503, "the store cannot be written: " + failures.client_message(reference)
-        ) from None
+        raise unwritable(error, "an admin write") from None
     timings = dict(outcome.timings)
     if outcome.committed:
         log.info(

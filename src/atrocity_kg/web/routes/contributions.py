@@ -33,11 +33,11 @@ from atrocity_kg.errors import (
 )
 from atrocity_kg.graph.validate import ValidationCache
 from atrocity_kg.ingest.releases import draft_code
-from atrocity_kg.web import failures, rendering
+from atrocity_kg.web import rendering
 from atrocity_kg.web.dependencies import ServingDep, SettingsDep
 from atrocity_kg.web.headers import VARY
 from atrocity_kg.web.protocol import PlainErrorRoute, ProtocolError, read_body
-from atrocity_kg.web.routes.admin import BUILD_HEADER, require_admin
+from atrocity_kg.web.routes.admin import BUILD_HEADER, require_admin, unwritable
 from atrocity_kg.web.routes.sparql import content_type
 
 MULTIPART = "multipart/form-data"
@@ -161,10 +161,7 @@ async def admin_contribute(
         except ContributionError as error:
             raise ProtocolError(400, str(error)) from None
         except StoreError as error:
-            reference = failures.report(error, "a contribution")
-            raise ProtocolError(
-                503, "the store cannot be written: " + failures.client_message(reference)
-            ) from None
+            raise unwritable(error, "a contribution") from None
     document: dict[str, Any] = found.document()
     document["lines"] = found.lines()
     document["written"] = written is not None
@@ -196,10 +193,7 @@ async def admin_withdraw(
     except ContributionError as error:
         raise ProtocolError(400, str(error)) from None
     except StoreError as error:
-        reference = failures.report(error, "a withdrawal")
-        raise ProtocolError(
-            503, "the store cannot be written: " + failures.client_message(reference)
-        ) from None
+        raise unwritable(error, "a withdrawal") from None
     await serving.switch_to_current(settings.store_root)
     return Response(status_code=204, headers={BUILD_HEADER: outcome.build.name})
 
