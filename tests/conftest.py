@@ -132,6 +132,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REAL_THINGS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    # A test's id names one test: pytest-xdist sends tests to its workers by id, and runs one
+    # of several that share an id, silently.
+    seen: set[str] = set()
+    shared = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if shared:
+        raise pytest.UsageError("several tests share each of these ids: " + ", ".join(shared))
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Err
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -66,28 +68,70 @@ def test_the_server_serves_the_document_under_test(attacked_base: str) -> None:
     assert served.json() == DOCUMENT
 
 
-@schema.parametrize()
-# Derandomized: the same requests on every run, so that a failure here is never a fluke of one.
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+ANY_TEXT = {"type": "string"}
+
+
+def _breakable(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> bool:
+    """Whether some request breaks what the operation declares: a query parameter or a body
+    can always be malformed; a path segment only if it is more than any text (a pattern, say)."""
+    if len(list(operation.query)) or len(list(operation.body)):
+        return True
+    return any(
+        {key: value for key, value in parameter.definition["schema"].items() if key != "title"}
+        != ANY_TEXT
+        for parameter in operation.path_parameters
+    )
+
+
+def _cases() -> list[Any]:
+    """Every operation with valid requests, and where something can be broken (``_breakable``)
+    with requests that break it."""
+    cases = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # the document itself is wrong: no test can say more
+        operation = result.ok()
+        takes_input = _breakable(operation)
+        modes = [GenerationMode.POSITIVE] + ([GenerationMode.NEGATIVE] if takes_input else [])
+        cases += [pytest.param(operation, mode, id=f"{operation.label} {mode}") for mode in modes]
+    return cases
+
+
+@pytest.mark.parametrize(("operation", "mode"), _cases())
 def test_every_operation_keeps_its_documented_contract(
-    case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]], attacked_base: str
+    operation: schemathesis.APIOperation[Any, Any, Any, Any],
+    mode: GenerationMode,
+    attacked_base: str,
 ) -> None:
-    # The timeout only guards against a hang: how long an answer takes on a loaded machine is
-    # not part of the contract.
-    response = case.call(base_url=attacked_base, timeout=HANG_GUARD_S)
-    where = f"{case.method} {case.formatted_path} -> {response.status_code}"
-    assert response.status_code < 500 or response.status_code == 503, (
-        f"{where}: server error\n{response.text[:500]}"
+    """Requests made from the operation's declared parameters and bodies (positive) and from
+    mutations that break them (negative). One test per operation and mode, each with its own
+    id, so that a failure names the operation and the test can be sent to any worker."""
+
+    # Derandomized: the same requests on every run, so that a failure here is never a fluke.
+    @settings(
+        max_examples=10,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
     )
-    body = response.text if response.content and len(response.content) < 1_000_000 else ""
-    for leak in LEAKS:
-        assert leak not in body, f"{where}: the answer leaks {leak!r}\n{body[:500]}"
-    case.validate_response(
-        response,
-        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
-    )
+    @given(case=operation.as_strategy(mode))
+    def keeps_the_contract(
+        case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]],
+    ) -> None:
+        # The timeout only guards against a hang: how long an answer takes on a loaded
+        # machine is not part of the contract.
+        response = case.call(base_url=attacked_base, timeout=HANG_GUARD_S)
+        where = f"{case.method} {case.formatted_path} -> {response.status_code}"
+        assert response.status_code < 500 or response.status_code == 503, (
+            f"{where}: server error\n{response.text[:500]}"
+        )
+        body = response.text if response.content and len(response.content) < 1_000_000 else ""
+        for leak in LEAKS:
+            assert leak not in body, f"{where}: the answer leaks {leak!r}\n{body[:500]}"
+        case.validate_response(
+            response,
+            checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+        )
+
+    keeps_the_contract()
