@@ -46,13 +46,18 @@ lint: install
 hooks: install
 	$(BIN)/pre-commit install
 
+# Tests run on every core (pytest-xdist), a whole test file per worker; `make test WORKERS=0`
+# runs them all in this one process, as a plain `pytest` does.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile
+
 # Everything: lint, types, and every test (real servers, both store modes, kills, browser).
 test: lint
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The inner loop: the tests not marked `slow` (pyproject.toml says what is), embedded store only.
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # The benchmark suite (not part of the tests): its extras, then one run that prints the targets.
 bench: install
