@@ -281,9 +281,8 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow  # two exports of the whole store
 def test_exports_of_the_same_data_are_byte_identical(build_folder: Path, tmp_path: Path) -> None:
+    # The build wrote its dumps once; a second export of the same store gives the same bytes.
     first = export.write_dumps(build_folder, tmp_path / "first")
-    export.write_dumps(build_folder, tmp_path / "second")
-    assert _files(tmp_path / "first") == _files(tmp_path / "second")
     assert _files(tmp_path / "first") == _files(build_folder / export.DUMPS)
     # A rebuild gives blank nodes new labels: the same data must still give the same bytes.
     relabelled = ox.Store()
