@@ -5,7 +5,8 @@ form fields that say what they are, contrast...).
 axe is loaded from ``node_modules/axe-core`` (a devDependency: ``npm ci`` installs it) into each
 page; the page's content security policy, which refuses any script it did not send, is bypassed
 for that alone (the policy has its own tests). The editor's widget (YASGUI, from npm, built by
-others) is left out of the check: its markup is not ours to fix.
+others) and the API explorer's (Swagger UI) are left out of the check: their markup is not ours
+to fix.
 """
 
 from __future__ import annotations
@@ -33,9 +34,16 @@ PAGES = {
     "question": "/queries/studies-behind-tool-factor?tool=mediation&format=html",
     "tool": "/id/tool/peace-operations",
     "factor": "/id/factor/large-force",
+    "factor-across-tools": "/id/factor/international-support-or-coordination",
+    "rating": "/id/assessment/v3/recomputed/research/peace-operations/large-force",
+    "mechanism": "/id/mechanism/peace-operations/physical-protection",
     "study": "/id/study/peace-ops-101",
     "strategy": "/id/strategy/protect",
     "release": "/id/release/v3",
+    "compare": "/compare?tool=peace-operations&tool=mediation&tool=arms-embargoes",
+    "compare-factors": "/compare/factors",
+    "compare-releases": "/compare/releases?tool=peace-operations&from=V2&to=V3",
+    "api-explorer": "/docs",
     "dataset": "/dataset",
     "dumps": "/dumps/",
     "quality": "/quality",
@@ -46,7 +54,7 @@ PAGES = {
 
 RUN_AXE = """async () => {
   const results = await axe.run(
-    { exclude: [["#yasgui"]] },
+    { exclude: [["#yasgui"], ["#api-explorer"]] },
     { resultTypes: ["violations"] }
   );
   return results.violations.map((v) => ({
