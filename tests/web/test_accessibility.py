@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from atrocity_kg.config import Settings
-from browser import chromium, new_page, unavailable
+from browser import RECORD_VIOLATIONS, chromium, new_page, unavailable
 from conftest import REPO
 from server import serving
 
@@ -98,3 +98,33 @@ def test_no_serious_accessibility_violation(site: str, browser: Browser, kind: s
     assert not serious, "\n".join(
         f"{v['impact']} {v['id']} ({v['count']}x): {v['help']} at {v['targets']}" for v in serious
     )
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind: str) -> None:
+    """Each kind of page as a browser loads it, under the content security policy the app sends:
+    nothing refused, nothing logged as an error (the error page's own status aside)."""
+    problems: list[str] = []
+    page = new_page(browser, extra_http_headers={"Accept": "text/html"})
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        answer = page.goto(site + PAGES[kind])
+        assert answer is not None
+        page.wait_for_load_state("networkidle")
+        violations: list[str] = page.evaluate("window.__violations")
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)"
+        )
+    finally:
+        page.close()
+    if kind == "error":
+        assert answer.status == 404
+        problems = [p for p in problems if "status of 404" not in p]
+    assert violations == []
+    assert problems == []
+    assert broken == []
