@@ -68,7 +68,8 @@ def in_words(levels: list[str]) -> str:
 def get(client: TestClient, path: str) -> str:
     response = client.get(path, follow_redirects=True)
     assert response.status_code == 200, (path, response.text[:300])
-    return response.text
+    text: str = response.text
+    return text
 
 
 def part(html: str, ident: str, end: str) -> str:
@@ -129,6 +130,36 @@ def test_factor_page_lists_the_factor_for_every_tool(
     tools = f"{len(expected)} tool{'s' if len(expected) != 1 else ''}"
     assert f"rated for {tools}: the findings point for it for {favour}," in summary
     assert f"against it for {len(expected) - favour}" in summary
+
+
+@pytest.mark.parametrize("code", ["V2", "V3"])
+def test_rating_page_lists_the_factor_for_the_other_tools(
+    client: TestClient, shared_release: Path, code: str
+) -> None:
+    """A rating's page lists the factor it rates, as shown, for every other tool rated on it in
+    the rating's release, with the direction read for the factor shown here."""
+    factor = "International support or coordination"
+    this = str(iris.factor(factor))
+    expected = {
+        row["tool_name"]: (
+            "for" if shown_iri(row) == this else "against",
+            LEVEL_LABELS[row["research_qualitative"]],
+            int(row["count"]),
+        )
+        for row in published(shared_release, code)
+        if row["Dedoose.name_factor"] == factor and row["tool_name"] != "Peace operations"
+    }
+    assert len(expected) > 3
+    key = this.rsplit("/", 1)[1]
+    html = get(
+        client, f"/page/assessment/{code.lower()}/recomputed/research/peace-operations/{key}"
+    )
+    rows = ACROSS_ROW.findall(part(html, "rating-other-tools", "</table>"))
+    shown = {
+        unescape(name): (way, unescape(level), int(n)) for _, way, name, _, level, n, _ in rows
+    }
+    assert shown == expected
+    assert all(href.startswith(f"/id/assessment/{code.lower()}/") for _, _, _, href, *_ in rows)
 
 
 # --- the pictures ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_href
@@ -197,16 +198,16 @@ def see_also(store: GraphStore, labels: Labels, node: ox.NamedNode) -> list[SeeA
 
 
 def across_tools(
-    store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release]
+    store: GraphStore, labels: Labels, node: ox.NamedNode, release: Release | None
 ) -> AcrossTools | None:
-    """Each tool's rating of the factor in the latest release, those pointing for it first,
-    then by tool."""
-    if not known:
+    """Each tool's rating of the factor in ``release`` (the latest, on the factor's page),
+    those pointing for it first, then by tool."""
+    if release is None:
         return None
     bound = {
         "thing": node,
         "research": ox.NamedNode(RESEARCH),
-        "release": ox.NamedNode(known[0].iri),
+        "release": ox.NamedNode(release.iri),
     }
     rows = sparql.select(store, sparql.load("page-factor-across"), bound)
     labels.prefetch(term for row in rows for term in (row["tool"], row["shown"], row["level"]))
@@ -228,11 +229,35 @@ def across_tools(
             labels.term(shown),
         )
     ordered = sorted(found.values(), key=lambda r: (not r.favour, r.tool.text.lower()))
-    return AcrossTools(known[0].code, tuple(ordered))
+    return AcrossTools(release.code, tuple(ordered))
+
+
+def _object(store: GraphStore, node: ox.NamedNode, predicate: str) -> ox.NamedNode | None:
+    quad = next(iter(store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)), None)
+    return quad.object if quad is not None and isinstance(quad.object, ox.NamedNode) else None
+
+
+def other_tools(
+    store: GraphStore, labels: Labels, rating: ox.NamedNode, known: list[Release]
+) -> Related:
+    """On a rating's page: the factor it rates, as shown, rated for the other tools in the
+    rating's release."""
+    tool = _object(store, rating, str(NS.aboutTool))
+    shown = _object(store, rating, str(NS.shownAsFactor))
+    made = _object(store, rating, str(NS.inRelease))
+    release = next((r for r in known if made is not None and r.iri == made.value), None)
+    if tool is None or shown is None:
+        return Related()
+    across = across_tools(store, labels, shown, release)
+    if across is not None:
+        others = tuple(r for r in across.ratings if r.tool.iri != tool.value)
+        across = AcrossTools(across.release, others)
+    return Related(across=across)
 
 
 def related(store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release]) -> Related:
     lines, tallies = findings(store, labels, node, known)
+    latest = known[0] if known else None
     return Related(
-        lines, tallies, see_also(store, labels, node), across_tools(store, labels, node, known)
+        lines, tallies, see_also(store, labels, node), across_tools(store, labels, node, latest)
     )

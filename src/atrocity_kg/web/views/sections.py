@@ -775,6 +775,7 @@ def assessment_section(store: GraphStore, node: ox.NamedNode, known: list[Releas
         "assessment",
         record=[(name, terms) for name, terms in record if terms],
         rested_on=findings,
+        related=factor_page.other_tools(store, labels, node, known),
     )
 
 
