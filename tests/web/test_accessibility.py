@@ -5,7 +5,8 @@ form fields that say what they are, contrast...).
 axe is loaded from ``node_modules/axe-core`` (a devDependency: ``npm ci`` installs it) into each
 page; the page's content security policy, which refuses any script it did not send, is bypassed
 for that alone (the policy has its own tests). The editor's widget (YASGUI, from npm, built by
-others) is left out of the check: its markup is not ours to fix.
+others) and the API explorer's (Swagger UI) are left out of the check: their markup is not ours
+to fix.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from atrocity_kg.config import Settings
-from browser import chromium, new_page, unavailable
+from browser import RECORD_VIOLATIONS, chromium, new_page, unavailable
 from conftest import REPO
 from server import serving
 
@@ -33,9 +34,16 @@ PAGES = {
     "question": "/queries/studies-behind-tool-factor?tool=mediation&format=html",
     "tool": "/id/tool/peace-operations",
     "factor": "/id/factor/large-force",
+    "factor-across-tools": "/id/factor/international-support-or-coordination",
+    "rating": "/id/assessment/v3/recomputed/research/peace-operations/large-force",
+    "mechanism": "/id/mechanism/peace-operations/physical-protection",
     "study": "/id/study/peace-ops-101",
     "strategy": "/id/strategy/protect",
     "release": "/id/release/v3",
+    "compare": "/compare?tool=peace-operations&tool=mediation&tool=arms-embargoes",
+    "compare-factors": "/compare/factors",
+    "compare-releases": "/compare/releases?tool=peace-operations&from=V2&to=V3",
+    "api-explorer": "/docs",
     "dataset": "/dataset",
     "dumps": "/dumps/",
     "quality": "/quality",
@@ -46,7 +54,7 @@ PAGES = {
 
 RUN_AXE = """async () => {
   const results = await axe.run(
-    { exclude: [["#yasgui"]] },
+    { exclude: [["#yasgui"], ["#api-explorer"]] },
     { resultTypes: ["violations"] }
   );
   return results.violations.map((v) => ({
@@ -90,3 +98,33 @@ def test_no_serious_accessibility_violation(site: str, browser: Browser, kind: s
     assert not serious, "\n".join(
         f"{v['impact']} {v['id']} ({v['count']}x): {v['help']} at {v['targets']}" for v in serious
     )
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind: str) -> None:
+    """Each kind of page as a browser loads it, under the content security policy the app sends:
+    nothing refused, nothing logged as an error (the error page's own status aside)."""
+    problems: list[str] = []
+    page = new_page(browser, extra_http_headers={"Accept": "text/html"})
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        answer = page.goto(site + PAGES[kind])
+        assert answer is not None
+        page.wait_for_load_state("networkidle")
+        violations: list[str] = page.evaluate("window.__violations")
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)"
+        )
+    finally:
+        page.close()
+    if kind == "error":
+        assert answer.status == 404
+        problems = [p for p in problems if "status of 404" not in p]
+    assert violations == []
+    assert problems == []
+    assert broken == []

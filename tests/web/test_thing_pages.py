@@ -437,7 +437,7 @@ def test_tool_page_in_a_browser(base: str, curated: Graph, browser: Browser) -> 
         expect(page.locator(f'#mechanisms a[href="/id/{path}"]')).to_be_visible()
     assert page.locator("#evidence tbody tr").count() > 0
     heads = page.locator("#evidence thead tr").first.locator("th")
-    expect(heads).to_have_text(["Factor", "V1", "V2", "V3"])
+    expect(heads).to_have_text(["Factor", "Research, V1–V3", "V1", "V2", "V3"])
     assert page.locator("#tool-row-gap-map svg .gap-cell circle").count() > 0
     expect(page.locator('#tool-row-gap-map svg[role="group"]')).to_be_visible()
     page.goto(f"{base}/page/factor/large-force")

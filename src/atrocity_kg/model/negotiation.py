@@ -220,6 +220,10 @@ DATASET_FORMATS: tuple[Format, ...] = (N_QUADS, TRIG)
 """Syntaxes with named graphs: no answer is negotiated in them, files and uploads use them."""
 
 
+SVG = "image/svg+xml"
+"""The pictures the pages draw on the server (``/chart/...``): SVG, no script."""
+
+
 class NotAcceptableError(AtrocityKGError):
     """None of the formats that can carry this answer is acceptable to the client."""
 

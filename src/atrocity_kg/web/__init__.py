@@ -26,6 +26,7 @@ from atrocity_kg.web.protocol import ProtocolError
 from atrocity_kg.web.ratelimit import RateLimit
 from atrocity_kg.web.routes import (
     admin,
+    charts,
     compare,
     contributions,
     downloads,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(compare.router)
     app.include_router(thing_downloads.router)
+    app.include_router(charts.router)
     app.include_router(quality.router)
     app.include_router(contributions.public_router)
     app.include_router(linked_data.router)

@@ -1,5 +1,5 @@
-"""What a factor's page adds beyond its ratings: its findings with their direction, and the
-factors a reader could take it for.
+"""What a factor's page adds beyond its ratings: its findings with their direction, the same
+factor as rated for every tool, and the factors a reader could take it for.
 
 Two factors with the same tool and names sharing words ("Use of troops", 2 findings, and "High
 quantity of troops", 43) are easy to confuse; the page points from one to the other. A finding
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from atrocity_kg.model import iris
+from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_href
@@ -25,6 +26,7 @@ from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_hr
 GREATER = str(iris.concept("direction", "greater-effectiveness"))
 LESSER = str(iris.concept("direction", "lesser-effectiveness"))
 TURNED = {GREATER: LESSER, LESSER: GREATER}
+RESEARCH = str(iris.concept("evidence basis", "research"))
 SEE_ALSO_CAP = 12
 # Words too common in the review's factor names to make two of them easy to confuse.
 COMMON_WORDS = frozenset(
@@ -69,11 +71,42 @@ class SeeAlso:
     tools: tuple[Term, ...]
 
 
+@dataclass(frozen=True)
+class ToolRating:
+    """The factor as rated for one tool in the latest release: the findings point for it
+    (shown as this factor) or against it (shown as its opposite, ``shown``)."""
+
+    tool: Term
+    rating: Term
+    """The level, linking to the rating and the findings it rests on."""
+    findings: int
+    favour: bool
+    shown: Term
+
+
+@dataclass(frozen=True)
+class AcrossTools:
+    """The same factor for every tool that has a rating on it (or its opposite) in ``release``:
+    the question /compare/factors answers for every factor, for this one."""
+
+    release: str
+    ratings: tuple[ToolRating, ...]
+
+    @property
+    def favour(self) -> int:
+        return sum(1 for r in self.ratings if r.favour)
+
+    @property
+    def against(self) -> int:
+        return len(self.ratings) - self.favour
+
+
 @dataclass
 class Related:
     findings: list[FactorFinding] = field(default_factory=list)
     tallies: list[Tally] = field(default_factory=list)
     see_also: list[SeeAlso] = field(default_factory=list)
+    across: AcrossTools | None = None
 
 
 def words(label: str) -> set[str]:
@@ -164,6 +197,67 @@ def see_also(store: GraphStore, labels: Labels, node: ox.NamedNode) -> list[SeeA
     return lines[:SEE_ALSO_CAP]
 
 
+def across_tools(
+    store: GraphStore, labels: Labels, node: ox.NamedNode, release: Release | None
+) -> AcrossTools | None:
+    """Each tool's rating of the factor in ``release`` (the latest, on the factor's page),
+    those pointing for it first, then by tool."""
+    if release is None:
+        return None
+    bound = {
+        "thing": node,
+        "research": ox.NamedNode(RESEARCH),
+        "release": ox.NamedNode(release.iri),
+    }
+    rows = sparql.select(store, sparql.load("page-factor-across"), bound)
+    labels.prefetch(term for row in rows for term in (row["tool"], row["shown"], row["level"]))
+    found: dict[str, ToolRating] = {}
+    for row in rows:
+        assessment, tool, shown, level = row["assessment"], row["tool"], row["shown"], row["level"]
+        if not (
+            isinstance(assessment, ox.NamedNode)
+            and isinstance(tool, ox.NamedNode)
+            and isinstance(shown, ox.NamedNode)
+            and isinstance(level, ox.NamedNode)
+        ):
+            continue
+        found[tool.value] = ToolRating(
+            labels.term(tool),
+            Term(labels(level) or compact(level.value), local_href(assessment.value)),
+            int(sparql.text_of(row["findings"]) or 0),
+            shown == node,
+            labels.term(shown),
+        )
+    ordered = sorted(found.values(), key=lambda r: (not r.favour, r.tool.text.lower()))
+    return AcrossTools(release.code, tuple(ordered))
+
+
+def _object(store: GraphStore, node: ox.NamedNode, predicate: str) -> ox.NamedNode | None:
+    quad = next(iter(store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)), None)
+    return quad.object if quad is not None and isinstance(quad.object, ox.NamedNode) else None
+
+
+def other_tools(
+    store: GraphStore, labels: Labels, rating: ox.NamedNode, known: list[Release]
+) -> Related:
+    """On a rating's page: the factor it rates, as shown, rated for the other tools in the
+    rating's release."""
+    tool = _object(store, rating, str(NS.aboutTool))
+    shown = _object(store, rating, str(NS.shownAsFactor))
+    made = _object(store, rating, str(NS.inRelease))
+    release = next((r for r in known if made is not None and r.iri == made.value), None)
+    if tool is None or shown is None:
+        return Related()
+    across = across_tools(store, labels, shown, release)
+    if across is not None:
+        others = tuple(r for r in across.ratings if r.tool.iri != tool.value)
+        across = AcrossTools(across.release, others)
+    return Related(across=across)
+
+
 def related(store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release]) -> Related:
     lines, tallies = findings(store, labels, node, known)
-    return Related(lines, tallies, see_also(store, labels, node))
+    latest = known[0] if known else None
+    return Related(
+        lines, tallies, see_also(store, labels, node), across_tools(store, labels, node, latest)
+    )

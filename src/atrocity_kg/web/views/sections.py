@@ -21,7 +21,7 @@ from atrocity_kg.model.citations import emphasis_pieces
 from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
-from atrocity_kg.web.views import factor_page, gap_map, tool_page
+from atrocity_kg.web.views import charts, factor_page, gap_map, tool_page
 from atrocity_kg.web.views.terms import (
     CREATOR,
     DCT,
@@ -127,6 +127,8 @@ class EvidenceRow:
     subject: Term
     cells: tuple[EvidenceCell | None, ...]
     practitioners: tuple[PractitionerCell | None, ...] = ()
+    chart: charts.ChartLink | None = None
+    """The research levels across releases as a picture (``views/charts.py``)."""
 
 
 @dataclass(frozen=True)
@@ -292,14 +294,28 @@ def _evidence_rows(
         )
 
     labels.prefetch([*cells, *views])
-    return [
-        EvidenceRow(
+    codes = [_codes(known)[release] for release in order]
+
+    def evidence(key: str) -> EvidenceRow:
+        found = tuple(cells.get(key, {}).get(release) for release in order)
+        kind = "factor" if "shown" in bound else "tool"
+        table = bound["shown" if kind == "factor" else "tool"].value
+        return EvidenceRow(
             labels.term(ox.NamedNode(key)),
-            tuple(cells.get(key, {}).get(release) for release in order),
+            found,
             tuple(views.get(key, {}).get(release) for release in order),
+            charts.link(kind, table, key, charts.levels_of(codes, found)),
         )
-        for key in sorted({*cells, *views}, key=strength)
-    ]
+
+    return [evidence(key) for key in sorted({*cells, *views}, key=strength)]
+
+
+def evidence_rows(
+    store: GraphStore, known: list[Release], kind: str, node: ox.NamedNode
+) -> list[EvidenceRow]:
+    """The rows of a tool's table of factors (``kind`` tool) or a factor's table of tools."""
+    subject, bound = ("shown", "tool") if kind == "tool" else ("tool", "shown")
+    return _evidence_rows(store, Labels(store), known, subject, **{bound: node})
 
 
 def _study_lines(
@@ -759,6 +775,7 @@ def assessment_section(store: GraphStore, node: ox.NamedNode, known: list[Releas
         "assessment",
         record=[(name, terms) for name, terms in record if terms],
         rested_on=findings,
+        related=factor_page.other_tools(store, labels, node, known),
     )
 
 
