@@ -269,8 +269,7 @@ def test_the_pictures_in_a_browser(base: str, browser: Browser) -> None:
         ("/page/factor/international-support-or-coordination", "#factor-tools"),
     ):
         charts.clear()
-        page.goto(base + path)
-        page.wait_for_load_state("networkidle")
+        page.goto(base + path)  # returns at the load event: every image has arrived
         images = page.locator(f"{table} td > img")
         assert images.count() > 0
         sizes = images.evaluate_all(

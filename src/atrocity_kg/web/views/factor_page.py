@@ -18,10 +18,16 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from atrocity_kg.model import iris
-from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
-from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_href
+from atrocity_kg.web.views.terms import (
+    Labels,
+    Release,
+    Term,
+    compact,
+    local_href,
+    rating_parts,
+)
 
 GREATER = str(iris.concept("direction", "greater-effectiveness"))
 LESSER = str(iris.concept("direction", "lesser-effectiveness"))
@@ -232,19 +238,13 @@ def across_tools(
     return AcrossTools(release.code, tuple(ordered))
 
 
-def _object(store: GraphStore, node: ox.NamedNode, predicate: str) -> ox.NamedNode | None:
-    quad = next(iter(store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)), None)
-    return quad.object if quad is not None and isinstance(quad.object, ox.NamedNode) else None
-
-
 def other_tools(
     store: GraphStore, labels: Labels, rating: ox.NamedNode, known: list[Release]
 ) -> Related:
     """On a rating's page: the factor it rates, as shown, rated for the other tools in the
     rating's release."""
-    tool = _object(store, rating, str(NS.aboutTool))
-    shown = _object(store, rating, str(NS.shownAsFactor))
-    made = _object(store, rating, str(NS.inRelease))
+    parts = rating_parts(store, rating)
+    tool, shown, made = parts.get("tool"), parts.get("shown"), parts.get("release")
     release = next((r for r in known if made is not None and r.iri == made.value), None)
     if tool is None or shown is None:
         return Related()

@@ -295,11 +295,11 @@ def _evidence_rows(
 
     labels.prefetch([*cells, *views])
     codes = [_codes(known)[release] for release in order]
+    kind = "factor" if "shown" in bound else "tool"
+    table = bound["shown" if kind == "factor" else "tool"].value
 
     def evidence(key: str) -> EvidenceRow:
         found = tuple(cells.get(key, {}).get(release) for release in order)
-        kind = "factor" if "shown" in bound else "tool"
-        table = bound["shown" if kind == "factor" else "tool"].value
         return EvidenceRow(
             labels.term(ox.NamedNode(key)),
             found,

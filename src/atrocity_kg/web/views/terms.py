@@ -260,15 +260,22 @@ RATING_PARTS = {
 RECOMPUTED_CLASS = ox.NamedNode(str(AKG_NS.RecomputedAssessment))
 
 
-def rating_title(store: GraphStore, labels: Labels, node: ox.NamedNode) -> str | None:
-    """A rating's name as a person reads it, from what it rates: "Peace operations × High
-    quantity of troops, research, V3" (the factor as the pages show it), "(published)" after
-    the review's own; None for what rates no tool and factor."""
+def rating_parts(store: GraphStore, node: ox.NamedNode) -> dict[str, ox.NamedNode]:
+    """What a rating rates, by the names of RATING_PARTS (tool, shown, factor, basis, release),
+    those it states."""
     parts: dict[str, ox.NamedNode] = {}
     for name, predicate in RATING_PARTS.items():
         value = next(iter(store.quads_for_pattern(node, predicate, None, None)), None)
         if value is not None and isinstance(value.object, ox.NamedNode):
             parts[name] = value.object
+    return parts
+
+
+def rating_title(store: GraphStore, labels: Labels, node: ox.NamedNode) -> str | None:
+    """A rating's name as a person reads it, from what it rates: "Peace operations × High
+    quantity of troops, research, V3" (the factor as the pages show it), "(published)" after
+    the review's own; None for what rates no tool and factor."""
+    parts = rating_parts(store, node)
     factor = parts.get("shown") or parts.get("factor")
     if "tool" not in parts or factor is None:
         return None
