@@ -129,8 +129,8 @@ def import_ushmm(
 ) -> None:
     """Map a USHMM release folder to RDF in data/ushmm/ (facts only); on error, write nothing.
     Every release the folder holds (data/V<n> - .../all_sources_<n>.csv) by default."""
-    codes = pipeline.releases_in_folder(path) if release == ALL else (release,)
     with _reporting() as progress:
+        codes = pipeline.releases_in_folder(path) if release == ALL else [release]
         summary = pipeline.import_ushmm(Settings(), path, codes, progress)
     for code, triples in summary.releases.items():
         out.print(f"{code}: {triples} triples")

@@ -21,8 +21,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF, XSD
+from typer.testing import CliRunner
 
 from atrocity_kg import pipeline
+from atrocity_kg.cli import app
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions
 from atrocity_kg.errors import ReleaseFormatError
@@ -263,6 +265,31 @@ def test_a_new_column_is_refused_naming_it(shared_release: Path, tmp_path: Path)
     assert message.startswith(f"data/{V4_FOLDER}/all_sources_4.csv, line 1, column 'certainty'")
     assert "unknown column 'certainty'" in message
     assert "header row" in message
+
+
+def _words(output: str) -> str:
+    """The command's output as words, whatever the width of its boxes."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_the_command_line_takes_a_new_code_and_says_what_is_new(
+    shared_release: Path, tmp_path: Path, env_for: Callable[[Settings], None]
+) -> None:
+    def add_column(header: list[str], rows: Rows) -> None:
+        header.append("certainty")
+        for row in rows:
+            row["certainty"] = "high"
+
+    folder = _spoiled(shared_release, tmp_path, add_column)
+    settings = make_home(tmp_path / "home", with_releases=False)
+    env_for(settings)
+    refused = CliRunner().invoke(app, ["import", "ushmm", str(folder), "--release", "v4"])
+    assert refused.exit_code == 1
+    assert "all_sources_4.csv, line 1, column 'certainty'" in _words(refused.output)
+    assert list(settings.ushmm_dir.iterdir()) == []
+    wrong = CliRunner().invoke(app, ["import", "ushmm", str(folder), "--release", "four"])
+    assert wrong.exit_code == 2
+    assert "'four' is not a release code" in _words(wrong.output)
 
 
 def test_a_new_spelling_is_refused_naming_file_row_and_column(

@@ -89,7 +89,8 @@ def normal_code(text: str) -> str:
     """A release code as typed (v4, ' V4') -> as the releases spell it (V4); refused with a
     clear message when it is not one."""
     code = text.strip().upper()
-    release_number(code)
+    if not is_release_code(code):
+        raise ValueError(f"{text!r} is not a release code (V and a number: V1, V2, V4 ...)")
     return code
 
 

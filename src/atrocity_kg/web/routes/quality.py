@@ -113,11 +113,9 @@ def quality(
         return PlainTextResponse(
             f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=VARY
         )
-    held = (
-        sort_codes(r.code for r in sparql.releases(current) if is_release_code(r.code))
-        if current is not None
-        else list(RELEASES)
-    )
+    # The releases known when the code was written and those the store holds (a newer one).
+    stored = sparql.releases(current) if current is not None else []
+    held = sort_codes({*RELEASES, *(r.code for r in stored if is_release_code(r.code))})
     if release is not None and release not in held:
         raise ProtocolError(422, f"no release {release!r} here; releases: {', '.join(held)}")
     code = release
