@@ -292,15 +292,31 @@ def test_the_command_line_takes_a_new_code_and_says_what_is_new(
     assert "'four' is not a release code" in _words(wrong.output)
 
 
+NEW_SPELLINGS = [
+    ("Outcome", "Mass atrocities (incl. genocide)"),
+    ("Tool", "Peace enforcement"),
+    ("CD", "Brand_new_factor"),
+    ("Factor_effect", "Much greater effectiveness"),
+    ("Publication", "Preprint"),
+]
+
+
+@pytest.mark.parametrize(("column", "value"), NEW_SPELLINGS, ids=[c for c, _ in NEW_SPELLINGS])
 def test_a_new_spelling_is_refused_naming_file_row_and_column(
-    shared_release: Path, tmp_path: Path
+    shared_release: Path, tmp_path: Path, column: str, value: str
 ) -> None:
+    """A value the code book does not spell, in a factor finding's row (whose every coded
+    column the importer reads): the first such row after the sixth."""
+    at: list[int] = []
+
     def respell(_: list[str], rows: Rows) -> None:
-        rows[6]["Outcome"] = "Mass atrocities (incl. genocide)"
+        at.append(next(n for n in range(6, len(rows)) if rows[n]["effects_type"] == FACTOR_KIND))
+        rows[at[0]][column] = value
 
     message = _refused(shared_release, tmp_path, respell)
-    assert message.startswith(f"data/{V4_FOLDER}/all_sources_4.csv, row 7, column 'Outcome'")
-    assert "unknown value 'Mass atrocities (incl. genocide)'" in message
+    where = f"data/{V4_FOLDER}/all_sources_4.csv, row {at[0] + 1}, column {column!r}: "
+    assert message.startswith(where)
+    assert repr(value) in message
 
 
 # -- a build with V4, and the contributions it already holds ---------------------------------
