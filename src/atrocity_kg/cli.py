@@ -26,7 +26,13 @@ from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError, QueryError
 from atrocity_kg.graph import graphs
 from atrocity_kg.graph.validate import ValidationReport
-from atrocity_kg.ingest.releases import ALL, ReleaseChoice, draft_code, is_draft_code
+from atrocity_kg.ingest.releases import (
+    ALL,
+    draft_code,
+    is_draft_code,
+    latest_release,
+    normal_code,
+)
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import queries
@@ -67,7 +73,15 @@ def main(
     """The open knowledge graph of atrocity-prevention evidence."""
 
 
-EVERY_RELEASE = ReleaseChoice(ALL)
+def _release_choice(text: str) -> str:
+    """A --release value: ``all``, or a release code in any case (v4), checked at run time, so
+    that a release newer than this code is a choice as soon as it is there."""
+    if text.strip().casefold() == ALL:
+        return ALL
+    try:
+        return normal_code(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{error}, or {ALL}") from None
 
 
 class OutputFormat(StrEnum):
@@ -108,11 +122,15 @@ def import_ushmm(
     path: Annotated[
         Path, typer.Argument(help="a folder laid out like ushmm/atrocity-prevention-data")
     ],
-    release: Annotated[ReleaseChoice, typer.Option(help="which release to import")] = EVERY_RELEASE,
+    release: Annotated[
+        str,
+        typer.Option(help="which release to import", callback=_release_choice, metavar="V<n>|all"),
+    ] = ALL,
 ) -> None:
-    """Map a USHMM release folder to RDF in data/ushmm/ (facts only); on error, write nothing."""
-    codes = pipeline.ALL_RELEASES if release == ALL else (release.value,)
+    """Map a USHMM release folder to RDF in data/ushmm/ (facts only); on error, write nothing.
+    Every release the folder holds (data/V<n> - .../all_sources_<n>.csv) by default."""
     with _reporting() as progress:
+        codes = pipeline.releases_in_folder(path) if release == ALL else [release]
         summary = pipeline.import_ushmm(Settings(), path, codes, progress)
     for code, triples in summary.releases.items():
         out.print(f"{code}: {triples} triples")
@@ -194,11 +212,14 @@ def reason(
 
 @app.command("evidence")
 def evidence_command(
-    release: Annotated[ReleaseChoice, typer.Option(help="which release to check")] = EVERY_RELEASE,
+    release: Annotated[
+        str,
+        typer.Option(help="which release to check", callback=_release_choice, metavar="V<n>|all"),
+    ] = ALL,
 ) -> None:
     """Recompute every rating with the review's rubric and compare it with the published one;
     list each disagreement with its cause. Exit status 1 if one is unexplained."""
-    codes = pipeline.ALL_RELEASES if release == ALL else (release.value,)
+    codes = graphs.imported_releases(Settings()) if release == ALL else [release]
     with _reporting() as progress:
         checks = pipeline.check_evidence(Settings(), codes, progress)
     unexplained = 0
@@ -222,15 +243,20 @@ def evidence_command(
 @app.command()
 def quality(
     release: Annotated[
-        ReleaseChoice, typer.Option(help="the release whose files to report on")
-    ] = EVERY_RELEASE,
+        str,
+        typer.Option(
+            help="the release whose files to report on",
+            callback=_release_choice,
+            metavar="V<n>|all",
+        ),
+    ] = ALL,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
 ) -> None:
     """Report where the review's release files contradict themselves, each other or an earlier
     release: file, row, column, kind, what the files say and what the graph does about it. Read
     from the store when it holds the report (graph/quality), else from data/ushmm/quality.ttl;
     stderr says which."""
-    chosen = None if release == ALL else release.value
+    chosen = None if release == ALL else release
     with _reporting():
         report, source = pipeline.quality_report(Settings(), chosen)
     err.print(f"quality report read from {escape(source)}", highlight=False, soft_wrap=True)
@@ -363,7 +389,8 @@ PUBLISHED_CHANGES = "release-published-rating-changes"
 def _release_code(text: str, draft: bool = False) -> str:
     """A release code in any case (v2, V2) -> the code as the releases spell it; with
     ``draft``, the draft release's code (V4-draft) too."""
-    codes = [*pipeline.ALL_RELEASES, *([draft_code()] if draft else [])]
+    imported = graphs.imported_releases(Settings()) or list(pipeline.ALL_RELEASES)
+    codes = [*imported, *([draft_code(latest_release(imported))] if draft else [])]
     known = {code.casefold(): code for code in codes}
     code = known.get(text.strip().casefold())
     if code is None:

@@ -14,9 +14,14 @@ from rdflib import Graph, URIRef
 
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions
-from atrocity_kg.errors import GraphValidationError, StoreError
+from atrocity_kg.errors import (
+    GraphValidationError,
+    ReleaseFormatError,
+    SourceLocation,
+    StoreError,
+)
 from atrocity_kg.graph import build, catalogue, evidence, graphs, reasoning, validate
-from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.releases import RELEASES, discover
 from atrocity_kg.ingest.ushmm import read_release
 from atrocity_kg.publish import export
 from atrocity_kg.quality import report as quality_report_module
@@ -297,3 +302,15 @@ def quality_report(
 
 
 ALL_RELEASES = tuple(RELEASES)
+"""The releases published when the code was written (the tests' shared data holds them)."""
+
+
+def releases_in_folder(folder: Path) -> list[str]:
+    """Every release a folder laid out like the upstream repository holds, oldest first: what an
+    import of the whole folder reads, new releases included."""
+    found = list(discover(folder))
+    if not found:
+        raise ReleaseFormatError(
+            SourceLocation(str(folder)), "no release here (no data/V<n> - .../all_sources_<n>.csv)"
+        )
+    return found

@@ -24,13 +24,20 @@ from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.graph import draft, evidence, graphs, reasoning, validate
-from atrocity_kg.ingest.releases import RELEASES
 from atrocity_kg.storage import store
 from atrocity_kg.storage.writelock import exclusive
 
-DERIVED_GRAPHS = frozenset(
-    {str(reasoning.INFERRED_GRAPH)} | {str(evidence.evidence_graph_name(code)) for code in RELEASES}
-)
+
+class _DerivedGraphs:
+    """The inferred graph and every published release's evidence graph, whichever releases the
+    store holds (so a release imported since this was written is covered too)."""
+
+    def __contains__(self, name: object) -> bool:
+        text = str(name)
+        return text == str(reasoning.INFERRED_GRAPH) or evidence.is_release_evidence_graph(text)
+
+
+DERIVED_GRAPHS = _DerivedGraphs()
 """Computed by the build from the asserted graphs (pipeline.derived_graphs)."""
 
 SOURCE_GRAPHS = frozenset({str(graphs.ONTOLOGY_GRAPH), str(graphs.SHAPES_GRAPH)})
@@ -260,9 +267,9 @@ def _validate(
     ontology = _rdflib_graph(memory, str(graphs.ONTOLOGY_GRAPH))
     shapes = _rdflib_graph(memory, str(graphs.SHAPES_GRAPH))
     releases = {
-        code: _rdflib_graph(memory, str(graphs.release_graph_name(code)))
-        for code in RELEASES
-        if str(graphs.release_graph_name(code)) in chosen
+        code: _rdflib_graph(memory, name)
+        for name in chosen
+        if (code := graphs.release_code_of(name)) is not None
     }
     jobs = [job for job in pipeline.validation_jobs(releases, curated) if str(job[0]) in chosen]
     listed = {str(job[0]) for job in jobs}

@@ -17,7 +17,7 @@ from rdflib.namespace import RDF
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import graphs
-from atrocity_kg.ingest import codebook
+from atrocity_kg.ingest import codebook, layout
 from atrocity_kg.model.citations import plain_citation
 from atrocity_kg.publish import tables
 from atrocity_kg.storage import store
@@ -162,8 +162,8 @@ def _upstream(shared: Path, name: str) -> tuple[list[str], list[dict[str, str]]]
 
 def test_column_lists_cover_the_upstream_headers(shared_release: Path) -> None:
     for name, modelled, unmodelled, header in (
-        ("all_sources_3.csv", MODELLED_SOURCES, UNMODELLED_SOURCES, tables.SOURCES_HEADERS[3]),
-        ("all_factors_3.csv", MODELLED_FACTORS, UNMODELLED_FACTORS, tables.FACTORS_HEADERS[3]),
+        ("all_sources_3.csv", MODELLED_SOURCES, UNMODELLED_SOURCES, layout.SOURCES_HEADERS[3]),
+        ("all_factors_3.csv", MODELLED_FACTORS, UNMODELLED_FACTORS, layout.FACTORS_HEADERS[3]),
     ):
         upstream, _ = _upstream(shared_release, name)
         assert not modelled & set(unmodelled), name

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from atrocity_kg.errors import StoreError
+from atrocity_kg.errors import ReleaseFormatError, StoreError
 from atrocity_kg.graph import evidence
 from atrocity_kg.graph.draft import CONTRIBUTION_GRAPH_PREFIX, DraftInput
 from atrocity_kg.ingest.contributions import DraftBase
-from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.releases import spec_of
 from atrocity_kg.ingest.ushmm import ToolCatalogue
 from atrocity_kg.model import iris
 from atrocity_kg.query import sparql
@@ -33,8 +33,11 @@ def read_draft_input(store: GraphStore, tools: ToolCatalogue) -> DraftInput:
     if not latest_rows:
         raise StoreError("the store has no latest release (graph/catalogue): import one first")
     code = _value(latest_rows[0], "code")
-    if code not in RELEASES:
-        raise StoreError(f"the latest release {code!r} is not in the releases registry")
+    sources = {_value(row, "source") for row in latest_rows if row["source"]}
+    try:
+        spec = spec_of(code, sources)
+    except (ValueError, ReleaseFormatError) as error:
+        raise StoreError(f"the latest release in the store: {error}") from None
     release = ox.NamedNode(_value(latest_rows[0], "release"))
     latest_graphs = sorted({_value(row, "graph") for row in latest_rows if row["graph"]})
     factors = frozenset(
@@ -49,7 +52,7 @@ def read_draft_input(store: GraphStore, tools: ToolCatalogue) -> DraftInput:
             contributed[_value(row, "number")] = graph
         else:
             studies.add(_value(row, "number"))
-    base = DraftBase(code, factors, frozenset(studies), tools)
+    base = DraftBase(code, factors, frozenset(studies), tools, spec)
     findings = read_findings(store, release, latest_graphs)
     opposites = {
         _value(row, "factor"): URIRef(_value(row, "opposite"))

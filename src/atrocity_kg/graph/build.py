@@ -72,7 +72,8 @@ def _add_release(graph: Graph, release: URIRef, records: ReleaseRecords) -> None
     graph.add((release, AKG.releaseCode, Literal(spec.code)))
     graph.add((release, DCAT_VERSION, Literal(spec.code)))
     graph.add((release, DCTERMS.title, Literal(spec.title, lang="en")))
-    graph.add((release, DCTERMS.issued, Literal(spec.issued, datatype=XSD.gYearMonth)))
+    kind = XSD.gYearMonth if spec.issued_month else XSD.gYear
+    graph.add((release, DCTERMS.issued, Literal(spec.issued, datatype=kind)))
     graph.add((release, DCTERMS.publisher, Literal(PUBLISHER)))
     graph.add((release, PROV.wasDerivedFrom, UPSTREAM))
     for file in records.files:

@@ -29,7 +29,7 @@ from rdflib.term import Node
 
 from atrocity_kg.errors import AtrocityKGError
 from atrocity_kg.graph import graphs
-from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.releases import sort_codes
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, bind_prefixes
 
@@ -38,13 +38,8 @@ FACTOR_CLASSES = (AKG.ContextualFactor, AKG.DesignFactor)
 
 
 def release_order(codes: Iterable[str]) -> list[str]:
-    """Oldest first: by the release's number where the project knows it, then by code."""
-
-    def position(code: str) -> tuple[int, str]:
-        spec = RELEASES.get(code)
-        return (spec.number if spec is not None else len(RELEASES) + 1, code)
-
-    return sorted(codes, key=position)
+    """Oldest first: by the release's number (V2 before V10), then anything else by code."""
+    return sort_codes(codes)
 
 
 def statement_graph_name(codes: Iterable[str]) -> URIRef:

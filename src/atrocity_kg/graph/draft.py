@@ -32,6 +32,7 @@ from atrocity_kg.errors import ContributionFormatError, SourceLocation
 from atrocity_kg.graph import evidence, reasoning
 from atrocity_kg.graph.build import UPSTREAM, add_finding, add_study
 from atrocity_kg.ingest.contributions import ContributionRecords, DraftBase
+from atrocity_kg.ingest.releases import DRAFT_SUFFIX, is_release_code
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, DCAT_VERSION, bind_prefixes
 
@@ -52,13 +53,22 @@ def draft_graph_name(code: str) -> URIRef:
 def is_draft_graph(name: str) -> bool:
     """Whether a named graph is one this module makes (so only a contribution may change it)."""
     text = str(name)
-    drafts = {str(draft_graph_name(f"V{n}-draft")) for n in range(2, 10)}
-    drafts |= {str(evidence.evidence_graph_name(f"V{n}-draft")) for n in range(2, 10)}
+    # graph/v5-draft and graph/evidence-v5-draft, whichever release the draft follows.
+    named = (str(draft_graph_name("V2-draft")), str(evidence.evidence_graph_name("V2-draft")))
+    prefixes = [full[: -len("v2-draft")] for full in named]
+    rests = [text[len(prefix) :] for prefix in prefixes if text.startswith(prefix)]
     return (
         text.startswith(CONTRIBUTION_GRAPH_PREFIX)
         or text == str(INFERRED_DRAFT_GRAPH)
-        or text in drafts
+        or any(_is_draft_slug(rest) for rest in rests)
     )
+
+
+def _is_draft_slug(rest: str) -> bool:
+    """Whether a graph name's last part is a draft release's code (v5-draft)."""
+    code = rest.upper()
+    suffix = DRAFT_SUFFIX.upper()
+    return code.endswith(suffix) and is_release_code(code[: -len(suffix)])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from rdflib.namespace import PROV, RDF, XSD
 from rdflib.term import Node
 
 from atrocity_kg.ingest.columns import COUNT_PROPERTIES
+from atrocity_kg.ingest.releases import is_release_code
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, BASE, bind_prefixes
 
@@ -132,6 +133,13 @@ RUBRIC = URIRef(BASE + "id/activity/evidence-rubric")
 
 def evidence_graph_name(code: str) -> URIRef:
     return iris.graph(f"evidence-{code}")
+
+
+def is_release_evidence_graph(name: str) -> bool:
+    """Whether ``name`` is the evidence graph of a published release (graph/evidence-v4), any
+    release, known when this was written or imported since; a draft's is not."""
+    prefix = str(evidence_graph_name("V1"))[: -len("v1")]
+    return name.startswith(prefix) and is_release_code(name[len(prefix) :].upper())
 
 
 def factor_evidence(release: Graph) -> Iterator[FactorEvidence]:

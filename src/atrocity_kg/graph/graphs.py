@@ -12,6 +12,7 @@ from rdflib.term import Node
 
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import ReleaseFormatError, SourceLocation
+from atrocity_kg.ingest.releases import is_release_code, sort_codes
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import bind_prefixes
 from atrocity_kg.storage import durable
@@ -26,6 +27,13 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 def release_graph_name(code: str) -> URIRef:
     return iris.graph(f"ushmm-{code}")
+
+
+def release_code_of(name: str) -> str | None:
+    """The release whose own graph ``name`` is (graph/ushmm-v4 -> V4), else None."""
+    prefix = str(release_graph_name("V1"))[: -len("v1")]
+    code = name[len(prefix) :].upper() if name.startswith(prefix) else ""
+    return code if is_release_code(code) else None
 
 
 def release_file(settings: Settings, code: str) -> Path:
@@ -105,14 +113,20 @@ def load_curated(settings: Settings) -> Graph:
     return graph
 
 
-def load_releases(settings: Settings) -> dict[str, Graph]:
-    """The committed release graphs, by release code (V1, V2, V3), for those present; an import
-    killed half-way through replacing them is finished first."""
+def imported_releases(settings: Settings) -> list[str]:
+    """The codes of the releases data/ushmm holds (v1.ttl ... v4.ttl), oldest first: what the
+    build makes, whichever releases the code knew of when it was written."""
     durable.recover(settings.ushmm_dir)
-    releases = {}
-    for path in sorted(settings.ushmm_dir.glob("v*.ttl")):
-        releases[path.stem.upper()] = parse_turtle(path)
-    return releases
+    found = (path.stem.upper() for path in settings.ushmm_dir.glob("v*.ttl"))
+    return sort_codes(code for code in found if is_release_code(code))
+
+
+def load_releases(settings: Settings) -> dict[str, Graph]:
+    """The committed release graphs, by release code (V1, V2, V3 ...), oldest first, for those
+    present; an import killed half-way through replacing them is finished first."""
+    return {
+        code: parse_turtle(release_file(settings, code)) for code in imported_releases(settings)
+    }
 
 
 def load_quality(settings: Settings) -> Graph | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from atrocity_kg.errors import ContributionFormatError, ReleaseFormatError, SourceLocation
 from atrocity_kg.ingest.bibformats import as_zotero_csv, is_converted
 from atrocity_kg.ingest.csvfiles import read_rows
-from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec, draft_code
+from atrocity_kg.ingest.releases import ReleaseSpec, draft_code, spec_of
 from atrocity_kg.ingest.ushmm import (
     SOURCE_COLUMNS_COMMON,
     ReleaseRecords,
@@ -123,10 +123,12 @@ class DraftBase:
     factors: frozenset[str]
     studies: frozenset[str]
     tools: ToolCatalogue
+    spec: ReleaseSpec | None = None
+    """The latest release as imported (its folder), where the store says; else as known."""
 
     @property
     def latest_spec(self) -> ReleaseSpec:
-        return RELEASES[self.latest]
+        return self.spec if self.spec is not None else spec_of(self.latest)
 
     @property
     def draft(self) -> str:

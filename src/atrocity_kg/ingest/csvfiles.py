@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -132,8 +132,14 @@ def _csv_problem(error: csv.Error) -> str:
     return f"bad CSV: {error}"
 
 
-def read_rows(root: Path, relative: str, required_columns: Sequence[str]) -> Iterator[Row]:
-    """Yield the records of one release file after checking that it exists and has its columns."""
+def read_rows(
+    root: Path,
+    relative: str,
+    required_columns: Sequence[str],
+    known_columns: Collection[str] | None = None,
+) -> Iterator[Row]:
+    """Yield the records of one release file after checking that it exists and has its columns
+    (and, given ``known_columns``, none other: a column the code book does not know)."""
     path = root / relative
     if not path.is_file():
         raise ReleaseFormatError(SourceLocation(relative), f"missing file (looked in {root})")
@@ -154,6 +160,15 @@ def read_rows(root: Path, relative: str, required_columns: Sequence[str]) -> Ite
         raise ReleaseFormatError(
             SourceLocation(relative, line=1, column=absent[0]),
             "missing column" + ("s " if len(absent) > 1 else " ") + ", ".join(map(repr, absent)),
+        )
+    unknown = [name for name in names if known_columns is not None and name not in known_columns]
+    if unknown:
+        raise ReleaseFormatError(
+            SourceLocation(relative, line=1, column=unknown[0]),
+            f"unknown column {unknown[0]!r} in the header row: no release's file of this kind "
+            "has it, and the importer would pass it over; the code book (ingest/layout.py) must "
+            "learn it first"
+            + (f" (also new: {', '.join(map(repr, unknown[1:]))})" if unknown[1:] else ""),
         )
     number = 0
     while True:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atrocity_kg.ingest.csvfiles import Row, read_rows
-from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
+from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec, discover
 from atrocity_kg.model import iris
 
 GUIDE_CODE = "Dedoose name"
@@ -107,15 +107,20 @@ def _match(row: Row, books: list[_CodeBook], earlier: _Unlabelled) -> Match:
     return Match(name, "own")
 
 
+def _number(spec: ReleaseSpec) -> int:
+    return spec.number
+
+
 def reconcile(root: Path, spec: ReleaseSpec) -> dict[int, Match]:
     """The factor key of each unlabelled row (by record number) of ``spec``'s ratings file,
     reading the code books and ratings files of the earlier releases the folder holds too."""
     earlier = _Unlabelled()
     books: list[_CodeBook] = []
     matches: dict[int, Match] = {}
-    for release in sorted(RELEASES.values(), key=lambda r: r.number):
-        if release.number > spec.number:
-            break
+    # The known releases and those the folder holds (where its folder is named), oldest first.
+    releases = {**RELEASES, **discover(root)}
+    before = sorted((r for r in releases.values() if r.number < spec.number), key=_number)
+    for release in [*before, spec]:
         if release is not spec and not (root / release.factors_file).is_file():
             continue
         book = _CodeBook()

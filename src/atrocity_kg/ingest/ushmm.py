@@ -27,7 +27,8 @@ from atrocity_kg.ingest.columns import (
 )
 from atrocity_kg.ingest.csvfiles import Row, read_rows
 from atrocity_kg.ingest.factors import Match, reconcile
-from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
+from atrocity_kg.ingest.layout import known_columns
+from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec, discover
 from atrocity_kg.ingest.zotero import BibliographicRecord, Bibliography, read_bibliography
 
 SOURCE_COLUMNS_COMMON = (
@@ -211,10 +212,9 @@ class ReleaseRecords:
 
 
 def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
-    """Read one release (V1, V2 or V3) from a folder laid out like the upstream repository."""
-    if code not in RELEASES:
-        raise ReleaseFormatError(SourceLocation(str(root)), f"unknown release {code!r}")
-    records = ReleaseRecords(RELEASES[code])
+    """Read one release (V1, V2, V3, or a newer one the folder holds) from a folder laid out like
+    the upstream repository; a column the code book does not know fails as a value does."""
+    records = ReleaseRecords(release_in(root, code))
     _read_guide(root, records)
     _read_factors(root, records, tools)
     _read_sources(root, records, tools)
@@ -224,10 +224,25 @@ def read_release(root: Path, code: str, tools: ToolCatalogue) -> ReleaseRecords:
     return records
 
 
+def release_in(root: Path, code: str) -> ReleaseSpec:
+    """The release ``code`` as the folder holds it; a known release the folder lacks is still
+    named, so that the error is the missing file's."""
+    found = discover(root)
+    if code in found:
+        return found[code]
+    if code in RELEASES:
+        return RELEASES[code]
+    held = ", ".join(found) or "none"
+    raise ReleaseFormatError(
+        SourceLocation(str(root)),
+        f"no release {code!r} here (no data/{code} - .../all_sources_N.csv); releases: {held}",
+    )
+
+
 def bibliography_file(root: Path, spec: ReleaseSpec) -> str | None:
     """The newest bibliography the folder has (it describes publications, which do not change
     with the release), else the release's own, which must then be there, else none."""
-    for newer in sorted(RELEASES.values(), key=lambda r: r.number, reverse=True):
+    for newer in reversed(discover(root).values()):
         relative = newer.bibliography_file
         if relative is not None and (root / relative).is_file():
             return relative
@@ -256,7 +271,7 @@ def _read_guide(root: Path, records: ReleaseRecords) -> None:
     """The release's code book: every factor with its type, family and opposite."""
     relative = records.spec.guide_file
     records.files.append(relative)
-    for row in read_rows(root, relative, GUIDE_COLUMNS):
+    for row in read_rows(root, relative, GUIDE_COLUMNS, known_columns("guide")):
         if (row.text("Type") or "").lower() != "factor":
             continue
         _keep_factor(row, GUIDE_FACTOR_COLUMNS, records)
@@ -324,7 +339,7 @@ def _read_factors(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> 
     relative = records.spec.factors_file
     records.files.append(relative)
     unlabelled = reconcile(root, records.spec)
-    for row in read_rows(root, relative, FACTOR_COLUMNS_COMMON):
+    for row in read_rows(root, relative, FACTOR_COLUMNS_COMMON, known_columns("factors")):
         tool = tools.resolve(row, ("Dedoose.name_tool", "Tool"), "tool_name")
         _read_stated_strategies(row, tool, records)
         if row.text("Name") is None:
@@ -443,7 +458,7 @@ def _keep_once(
 def _read_sources(root: Path, records: ReleaseRecords, tools: ToolCatalogue) -> None:
     relative = records.spec.sources_file
     records.files.append(relative)
-    rows = read_rows(root, relative, SOURCE_COLUMNS_COMMON)
+    rows = read_rows(root, relative, SOURCE_COLUMNS_COMMON, known_columns("sources"))
     read_source_rows(rows, records, tools, records.factors, records.spec.factors_file)
 
 

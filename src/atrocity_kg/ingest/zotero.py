@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atrocity_kg.ingest.csvfiles import Row, read_rows
-from atrocity_kg.ingest.quirks import KNOWN_DUPLICATES, KNOWN_QUIRKS
+from atrocity_kg.ingest.quirks import known_duplicate, known_quirk
 
 COLUMNS = (
     "Key",
@@ -82,15 +82,15 @@ def _doi(row: Row, documents: list[str], file_name: str, quirks: list[str]) -> s
     raw = row.text("DOI")
     if raw is None:
         return None
+    candidate = normalise_doi(raw)
+    if DOI_PATTERN.match(candidate):
+        return candidate
     for document in documents:
-        quirk = KNOWN_QUIRKS.get((file_name, document, "DOI"))
+        quirk = known_quirk(file_name, document, "DOI")
         if quirk:
             quirks.append(f"{row.file}, row {row.record}, column DOI: {quirk}")
             return None
-    candidate = normalise_doi(raw)
-    if not DOI_PATTERN.match(candidate):
-        raise row.fail("DOI", f"{raw!r} is not a DOI (10.<registrant>/<suffix>)")
-    return candidate
+    raise row.fail("DOI", f"{raw!r} is not a DOI (10.<registrant>/<suffix>)")
 
 
 def _record(
@@ -129,7 +129,7 @@ def _one_of(
             f"describe it alike; row {known.row}'s key is kept"
         )
         return known
-    resolution = KNOWN_DUPLICATES.get((file_name, document))
+    resolution = known_duplicate(file_name, document)
     if resolution is None:
         differ = [
             name

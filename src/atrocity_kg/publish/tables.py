@@ -31,7 +31,8 @@ from atrocity_kg.graph.build import UPSTREAM, USHMM
 from atrocity_kg.graph.evidence import NONE_AVAILABLE
 from atrocity_kg.ingest.codebook import METHOD_COLUMNS, CodeBook, class_spellings, read_code_book
 from atrocity_kg.ingest.columns import PRACTITIONER_NUMBERS, RESEARCH_NUMBERS, STRATEGY_COLUMNS
-from atrocity_kg.ingest.releases import RELEASES
+from atrocity_kg.ingest.layout import headers_of
+from atrocity_kg.ingest.releases import spec_of
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, BASE
 from atrocity_kg.query import sparql
@@ -41,86 +42,6 @@ SCHEMA_ORG_FILE = "schema-org.jsonld"
 GAP_MAP_FILE = "gap-map.csv"
 NA = "NA"
 
-# The release files' headers, in the review's own order (from each release's data files; the
-# first, unnamed column is the record number).
-SOURCES_HEADERS: dict[int, tuple[str, ...]] = {
-    1: (
-        "", "Index.Number", "Tool", "Year", "CD", "Outcome", "Factor_effect", "Gender",
-        "Publication", "Empirical", "Qual", "Quant", "Method", "full_citation",
-    ),
-    2: (
-        "", "effects_type", "Index.Number", "Year", "Tool", "CD", "Factor_effect", "overall",
-        "Publication", "Empirical", "Qual", "Quant", "Method", "Outcome", "count",
-        "count_adverse", "count_without_adverse", "ma_focus_increase_average",
-        "ma_focus_decrease_average", "ma_focus_no_mixed_average", "cro_focus_increase_average",
-        "cro_focus_decrease_average", "cro_focus_no_mixed_average",
-        "ma_focus_increase_count_average", "ma_focus_decrease_count_average",
-        "ma_focus_no_mixed_count_average", "cro_focus_increase_count_average",
-        "cro_focus_decrease_count_average", "cro_focus_no_mixed_count_average", "vote_average",
-        "vote_count_average", "greater_findings", "lesser_findings", "no_mixed_findings",
-        "ma_focus_greater_factor", "ma_focus_lesser_factor", "ma_focus_no_mixed_factor",
-        "cro_focus_greater_factor", "cro_focus_lesser_factor", "cro_focus_no_mixed_factor",
-        "full_citation",
-    ),
-}  # fmt: skip
-# V3's all_sources file has V2's columns with the year moved from after the study's number to
-# the end.
-SOURCES_HEADERS[3] = (*(c for c in SOURCES_HEADERS[2] if c != "Year"), "Year")
-FACTORS_HEADERS: dict[int, tuple[str, ...]] = {
-    1: (
-        "", "Name.Final", "tool_name", "count", "greater_findings", "lesser_findings",
-        "no_mixed_findings", "temp_vote_count_factor", "vote_count_factor", "count_adverse",
-        "count_without_adverse", "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
-        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
-        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
-        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
-        "Evidence.review", "dissuade", "degrade", "protect", "transition", "military",
-        "diplomatic", "informational", "economic", "legal", "Name", "Dedoose.name_factor",
-        "Description", "Inverse.factor", "Inverse.factor.description",
-        "Contextual.or.design.factor", "Family", "domestic_context", "conflict_dynamics",
-        "target_characteristics", "implementer_choices", "implementer_characteristics",
-        "international_dynamics", "tool_specific", "greater_practitioner", "lesser_practitioner",
-        "no_mixed_practitioner", "count_practitioner", "number_practitioners",
-        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final",
-        "vote_count", "research_qualitative", "practitioner_qualitative", "Dedoose.name_tool",
-    ),
-    3: (
-        "", "Name.Final_research", "Name.Final_practitioner", "tool_name", "count",
-        "greater_findings", "lesser_findings", "no_mixed_findings", "temp_vote_count_factor",
-        "vote_count_factor", "count_adverse", "count_without_adverse",
-        "ma_focus_greater_count_factor", "ma_focus_lesser_count_factor",
-        "ma_focus_no_mixed_count_factor", "cro_focus_greater_count_factor",
-        "cro_focus_lesser_count_factor", "cro_focus_no_mixed_count_factor", "outcomes",
-        "Short.description", "Description_tool", "Theory.of.change", "Structural.or.operational",
-        "Evidence.review", "Strategies.the.tool.can.support", "DIMEL", "Name",
-        "Dedoose.name_factor", "Description", "Inverse.factor", "Inverse.factor.description",
-        "Contextual.or.design.factor", "Family", "greater_practitioner", "lesser_practitioner",
-        "no_mixed_practitioner", "count_practitioner", "number_practitioners",
-        "proportion_practitioner", "inversion_with_neg_strength", "Description.Final_research",
-        "Description.Final_practitioner", "research_qualitative", "practitioner_qualitative",
-        "research_qualitative_for_web", "practitioner_qualitative_for_web", "Dedoose.name_tool",
-        "dissuade", "degrade", "protect", "transition", "military", "diplomatic",
-        "informational", "economic", "legal", "domestic_context", "conflict_dynamics",
-        "target_characteristics", "implementer_choices", "implementer_characteristics",
-        "international_dynamics", "tool_specific",
-    ),
-}  # fmt: skip
-
-
-def _v2_factor_columns(v1: tuple[str, ...]) -> tuple[str, ...]:
-    """The V2 all_factors file's columns, as it changed V1's: the tool's code after its name, the
-    three practitioner finding counts gone, and the two texts for the web before the tool's code
-    name."""
-    columns = list(v1)
-    columns.insert(columns.index("tool_name") + 1, "Tool")
-    for gone in ("greater_practitioner", "lesser_practitioner", "no_mixed_practitioner"):
-        columns.remove(gone)
-    at = columns.index("Dedoose.name_tool")
-    columns[at:at] = ["research_qualitative_for_web", "practitioner_qualitative_for_web"]
-    return tuple(columns)
-
-
-FACTORS_HEADERS[2] = _v2_factor_columns(FACTORS_HEADERS[1])
 
 GAP_MAP_COLUMNS = (
     "release",
@@ -274,7 +195,7 @@ def _source_rows(
     studies = _studies(store, graph)
     factors = _factors(store, graph)
     effect_types = class_spellings("effects_type")
-    header = SOURCES_HEADERS[number]
+    header = headers_of("sources", number)
     rows: dict[int, dict[str, str]] = {}
     for s in _select(store, FINDINGS_QUERY, graph):
         study = studies[str(s["study"])]
@@ -317,7 +238,7 @@ def _factor_rows(
         basis = "research" if _key(s["kind"]) == "ResearchAssessment" else "practitioner"
         values = record.setdefault(basis, {"tool": s["tool"], "factor": s["factor"]})
         values[str(s["property"])] = s["value"]
-    header = FACTORS_HEADERS[number]
+    header = headers_of("factors", number)
     rows = []
     for row_number in sorted(records):
         record = records[row_number]
@@ -385,9 +306,10 @@ def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Mapping[str, ob
 def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Path]:
     """Write one release's all_sources_{n}.csv and all_factors_{n}.csv in the review's layout:
     one row per upstream record (identical records the graph merged are repeated), in order."""
-    spec = RELEASES.get(release_code)
-    if spec is None:
-        raise StoreError(f"unknown release {release_code!r}")
+    try:
+        spec = spec_of(release_code)
+    except ValueError as error:
+        raise StoreError(str(error)) from None
     names = [n.value for n in store.named_graphs() if isinstance(n, ox.NamedNode)]
     graph = [URIRef(n) for n in sorted(names) if catalogue.releases_of(n, [spec.code])]
     if not graph:
@@ -396,10 +318,10 @@ def write_ushmm_csv(store: ox.Store, release_code: str, folder: Path) -> list[Pa
     sources = folder / f"all_sources_{spec.number}.csv"
     factors = folder / f"all_factors_{spec.number}.csv"
     _write_csv(
-        sources, SOURCES_HEADERS[spec.number], _source_rows(store, graph, spec.number, codes)
+        sources, headers_of("sources", spec.number), _source_rows(store, graph, spec.number, codes)
     )
     _write_csv(
-        factors, FACTORS_HEADERS[spec.number], _factor_rows(store, graph, spec.number, codes)
+        factors, headers_of("factors", spec.number), _factor_rows(store, graph, spec.number, codes)
     )
     return [sources, factors]
 

@@ -31,7 +31,7 @@ from rdflib import Graph
 from atrocity_kg.graph import graphs
 from atrocity_kg.ingest import zotero
 from atrocity_kg.ingest.csvfiles import read_rows
-from atrocity_kg.ingest.releases import RELEASES, ReleaseSpec
+from atrocity_kg.ingest.releases import ReleaseSpec, discover
 from atrocity_kg.ingest.ushmm import (
     FACTOR_COLUMNS_COMMON,
     GUIDE_COLUMNS,
@@ -47,6 +47,7 @@ VOCABULARIES_GRAPH = ox.NamedNode(str(iris.graph("curated")))
 
 _XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 _XSD_GYEARMONTH = ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYearMonth")
+_XSD_GYEAR = ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _ISSUED = ox.NamedNode("http://purl.org/dc/terms/issued")
 _IN_RELEASE = ox.NamedNode(str(AKG.inRelease))
@@ -112,7 +113,7 @@ def digest(text: str) -> str:
 
 def present_releases(root: Path) -> list[ReleaseSpec]:
     """The releases whose study file is in the folder, oldest first."""
-    return [spec for spec in RELEASES.values() if (root / spec.sources_file).is_file()]
+    return list(discover(root).values())
 
 
 def _literal(value: str) -> ox.Literal:
@@ -122,9 +123,8 @@ def _literal(value: str) -> ox.Literal:
 def _release_quads(spec: ReleaseSpec) -> Iterator[ox.Quad]:
     release = ox.NamedNode(str(iris.release(spec.code)))
     yield ox.Quad(release, _RELEASE_CODE, _literal(spec.code), RECORDS_GRAPH)
-    yield ox.Quad(
-        release, _ISSUED, ox.Literal(spec.issued, datatype=_XSD_GYEARMONTH), RECORDS_GRAPH
-    )
+    kind = _XSD_GYEARMONTH if spec.issued_month else _XSD_GYEAR
+    yield ox.Quad(release, _ISSUED, ox.Literal(spec.issued, datatype=kind), RECORDS_GRAPH)
 
 
 def _table_quads(root: Path, spec: ReleaseSpec, table: TableSpec) -> Iterator[ox.Quad]:

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions, impact
 from atrocity_kg.errors import (
     ContributionError,
@@ -31,8 +32,9 @@ from atrocity_kg.errors import (
     GraphValidationError,
     StoreError,
 )
+from atrocity_kg.graph import graphs
 from atrocity_kg.graph.validate import ValidationCache
-from atrocity_kg.ingest.releases import draft_code
+from atrocity_kg.ingest.releases import draft_code, latest_release
 from atrocity_kg.web import rendering
 from atrocity_kg.web.dependencies import ServingDep, SettingsDep
 from atrocity_kg.web.headers import VARY
@@ -198,6 +200,12 @@ async def admin_withdraw(
     return Response(status_code=204, headers={BUILD_HEADER: outcome.build.name})
 
 
+def _draft(settings: Settings) -> str:
+    """The draft release's code: the one after the newest release data/ushmm holds."""
+    imported = graphs.imported_releases(settings)
+    return draft_code(latest_release(imported) if imported else None)
+
+
 @public_router.get(
     "/contributions",
     summary="The contributions to the living review",
@@ -217,7 +225,7 @@ async def list_contributions(
     page = rendering.wants_page(request.headers.get("accept"))
     if format_name == "html" or (format_name is None and page):
         return rendering.page(
-            "contributions.html", headers=VARY, contributions=metas, draft=draft_code()
+            "contributions.html", headers=VARY, contributions=metas, draft=_draft(settings)
         )
     return JSONResponse({"contributions": [asdict(meta) for meta in metas]}, headers=VARY)
 
@@ -245,4 +253,4 @@ async def curate(settings: SettingsDep) -> Response:
     """A form for the records and bibliography, the impact preview, and the contributions with
     a withdraw button each; the admin token is typed in the page and sent with each write."""
     metas = contributions.list_contributions(settings.contributions_root)
-    return rendering.page("curate.html", contributions=metas, draft=draft_code())
+    return rendering.page("curate.html", contributions=metas, draft=_draft(settings))

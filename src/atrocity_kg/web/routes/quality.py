@@ -3,7 +3,8 @@
 One record per place where the USHMM release files contradict themselves, each other or an
 earlier release (atrocity_kg.quality), read from ``graph/quality`` of the store with the same
 query the command uses. HTML for people (the site's header, one table per kind), JSON or CSV by
-``Accept`` or ``?format=``; ``?release=V1|V2|V3`` keeps one release's files.
+``Accept`` or ``?format=``; ``?release=V3`` keeps one release's files (any release the store
+holds: a release imported since the code was written too).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from atrocity_kg.ingest.releases import RELEASES, ReleaseCode
+from atrocity_kg.ingest.releases import CODE_PATTERN, RELEASES, is_release_code, sort_codes
 from atrocity_kg.model.negotiation import preferred_media_type
 from atrocity_kg.quality.report import KindSummary, QualityRecord, QualityReport, read_report
+from atrocity_kg.query import sparql
 from atrocity_kg.web import rendering
 from atrocity_kg.web.dependencies import MaybeStore
 from atrocity_kg.web.headers import VARY
+from atrocity_kg.web.protocol import ProtocolError
 
 router = APIRouter(tags=["quality"])
 
@@ -95,7 +98,8 @@ def quality(
     request: Request,
     current: MaybeStore,
     release: Annotated[
-        ReleaseCode | None, Query(description="keep the records of one release's files")
+        str | None,
+        Query(description="keep the records of one release's files", pattern=f"^{CODE_PATTERN}$"),
     ] = None,
     format_name: Annotated[
         FormatName | None, Query(alias="format", description="output format; overrides Accept")
@@ -109,7 +113,12 @@ def quality(
         return PlainTextResponse(
             f"acceptable media types: {', '.join(FORMATS.values())}\n", 406, headers=VARY
         )
-    code = release.value if release is not None else None
+    # The releases known when the code was written and those the store holds (a newer one).
+    stored = sparql.releases(current) if current is not None else []
+    held = sort_codes({*RELEASES, *(r.code for r in stored if is_release_code(r.code))})
+    if release is not None and release not in held:
+        raise ProtocolError(422, f"no release {release!r} here; releases: {', '.join(held)}")
+    code = release
     report = read_report(current, code) if current is not None else QualityReport(code)
     suffix = f"-{code.lower()}" if code else ""
     if chosen == CSV:
@@ -122,7 +131,7 @@ def quality(
         headers=VARY,
         report=report,
         sections=sections(report),
-        releases=list(RELEASES),
+        releases=held,
         chosen_release=code,
         served=current is not None,
     )
