@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -48,14 +47,14 @@ def writable(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Setti
     )
 
 
-def v3_findings(settings: Settings) -> list[tuple[str, str, str, str, str, str]]:
+def v3_findings(settings: Settings) -> list[tuple[str, ...]]:
     with store.opened(settings.store_root) as disk:
         rows = disk.query(FINDINGS, use_default_graph_as_union=True)
         names = ("graph", "finding", "tool", "factor", "outcome", "direction")
-        return [tuple(row[n].value for n in names) for row in rows]  # type: ignore[union-attr,misc]
+        return [tuple(row[n].value for n in names) for row in rows]  # type: ignore[union-attr]
 
 
-def score(rows: list[tuple[str, str, str, str, str, str]]) -> Decimal:
+def score(rows: list[tuple[str, ...]]) -> Decimal:
     """The rubric over findings, counted here (outcome and direction keys from their IRIs)."""
     mass = {"mass-atrocities": "Mass atrocities"}
     return vote({(row[1], mass.get(iris.key(row[4]), row[4]), iris.key(row[5])) for row in rows})
