@@ -182,3 +182,8 @@ class Settings(BaseSettings):
     def validation_cache(self) -> Path:
         """Reports of graphs already validated, beside the store (see validate.ValidationCache)."""
         return self.store_root.parent / "validation-cache"
+
+    @property
+    def reasoning_cache(self) -> Path:
+        """HermiT's answers by a digest of its input, beside the store (reasoning.hermit_stage)."""
+        return self.store_root.parent / "reasoning-cache"

@@ -123,14 +123,21 @@ def import_ushmm(
 
 
 def derived_graphs(
-    ontology: Graph, curated: Graph, releases: dict[str, Graph], timings: dict[str, float]
+    ontology: Graph,
+    curated: Graph,
+    releases: dict[str, Graph],
+    timings: dict[str, float],
+    hermit_cache: Path | None = None,
 ) -> dict[URIRef, Graph]:
     """Recomputed evidence per release, then the inferred graph over everything asserted.
 
     HermiT runs in a Java process that needs no evidence: a thread waits for it while this one
-    recomputes the evidence."""
+    recomputes the evidence. Its answer is kept in ``hermit_cache`` (when given) for the admin
+    writes that follow (``curation.derive``)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hermit = pool.submit(reasoning.hermit_stage, ontology, curated, releases, timings)
+        hermit = pool.submit(
+            reasoning.hermit_stage, ontology, curated, releases, timings, hermit_cache
+        )
         start = time.perf_counter()
         assessed = {code: evidence.assess_release(code, graph) for code, graph in releases.items()}
         timings["evidence"] = time.perf_counter() - start
@@ -173,7 +180,9 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     cache = validate.ValidationCache(settings.validation_cache)
     with validate.validating(jobs, shapes, ontology, context=curated, cache=cache) as report:
         progress("recomputing evidence ratings and reasoning (HermiT, then OWL 2 RL rules)")
-        derived = derived_graphs(ontology, curated, releases, summary.timings)
+        derived = derived_graphs(
+            ontology, curated, releases, summary.timings, settings.reasoning_cache
+        )
         waited = time.perf_counter()
         summary.report = report()
         summary.timings["validation wait"] = time.perf_counter() - waited

@@ -18,27 +18,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH, XSD
 
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
-from atrocity_kg.errors import AtrocityKGError
-from atrocity_kg.graph import draft, evidence, graphs, reasoning, validate
+from atrocity_kg.curation import derive
+from atrocity_kg.errors import AtrocityKGError, GraphValidationError, StoreError
+from atrocity_kg.graph import catalogue, draft, evidence, graphs, reasoning, validate
 from atrocity_kg.storage import store
 from atrocity_kg.storage.writelock import exclusive
 
 
 class _DerivedGraphs:
-    """The inferred graph and every published release's evidence graph, whichever releases the
-    store holds (so a release imported since this was written is covered too)."""
+    """The inferred graph, the catalogue and every published release's evidence graph,
+    whichever releases the store holds (so a release imported since this was written is
+    covered too)."""
 
     def __contains__(self, name: object) -> bool:
         text = str(name)
-        return text == str(reasoning.INFERRED_GRAPH) or evidence.is_release_evidence_graph(text)
+        return text in (
+            str(reasoning.INFERRED_GRAPH),
+            str(catalogue.CATALOGUE_GRAPH),
+        ) or evidence.is_release_evidence_graph(text)
 
 
 DERIVED_GRAPHS = _DerivedGraphs()
-"""Computed by the build from the asserted graphs (pipeline.derived_graphs)."""
+"""Computed from the asserted graphs, by the build and after each write (curation.derive)."""
 
 SOURCE_GRAPHS = frozenset({str(graphs.ONTOLOGY_GRAPH), str(graphs.SHAPES_GRAPH)})
 """Loaded by the build from ontology/: the terms and shapes every other graph is checked with."""
@@ -64,6 +70,11 @@ class NoSuchGraphError(WriteRefusedError):
     """The graph to drop is not in the store."""
 
 
+class UnderivableWriteError(WriteRefusedError):
+    """What the build derives cannot be made from the data as written (an inconsistency the
+    reasoner finds, a finding the rubric cannot read, a contribution the change breaks)."""
+
+
 class NonConformingWriteError(WriteRefusedError):
     """The changed graphs do not conform to the shapes."""
 
@@ -77,7 +88,7 @@ def protection(name: str) -> str | None:
     if name in DERIVED_GRAPHS:
         return (
             f"<{name}> is derived from the asserted graphs: it is recomputed by "
-            "`atrocity-kg build`, not written"
+            "`atrocity-kg build` and after each write, not written"
         )
     if draft.is_draft_graph(name):
         return (
@@ -96,13 +107,15 @@ def protection(name: str) -> str | None:
 class WriteOutcome:
     """What a write did: the build now current (the old one when nothing changed), the graphs
     whose content changed, those among them that are new, the validation report (warnings
-    and infos; a violation refuses the write), and seconds per step."""
+    and infos; a violation refuses the write), seconds per step, and the derived graphs made
+    again for the change (curation.derive)."""
 
     build: Path
     changed: tuple[str, ...] = ()
     created: tuple[str, ...] = ()
     report: validate.ValidationReport = field(default_factory=validate.ValidationReport)
     timings: dict[str, float] = field(default_factory=dict)
+    recomputed: tuple[str, ...] = ()
 
     @property
     def committed(self) -> bool:
@@ -206,11 +219,33 @@ def transact(settings: Settings, change: Change) -> WriteOutcome:
         timings["validate"] = _lap(clock)
         if not report.conforms:
             raise NonConformingWriteError(report)
+        changes = {
+            name: derive.graph_change(before.get(name, b""), after.get(name, b""))
+            for name in changed
+        }
+        derivation = _derive(settings, memory, changes)
+        timings.update(derivation.timings)
+        report.extend(derivation.report)
         clock = time.perf_counter()
         build = store.write_store(root, memory, before_swap=pipeline.write_build_dumps)
         timings["commit"] = _lap(clock)
     created = tuple(name for name in changed if name not in before and name in after)
-    return WriteOutcome(build, tuple(changed), created, report, timings)
+    recomputed = tuple(derivation.recomputed)
+    return WriteOutcome(build, tuple(changed), created, report, timings, recomputed)
+
+
+def _derive(
+    settings: Settings, memory: ox.Store, changes: dict[str, derive.GraphChange]
+) -> derive.Derivation:
+    """The derived graphs made again for the changes; refused when they cannot be."""
+    try:
+        return derive.rederive(settings, memory, changes)
+    except StoreError:
+        raise
+    except GraphValidationError as error:
+        raise UnderivableWriteError(f"the contributions no longer conform: {error}") from None
+    except (AtrocityKGError, ValueError) as error:
+        raise UnderivableWriteError(f"the derived graphs cannot be made: {error}") from None
 
 
 def _lap(start: float) -> float:
@@ -256,23 +291,50 @@ def _validate(
     """Validate the changed data graphs as the build does: each with the curated data as its
     context, against the store's own ontology and shapes (the ones the build loaded). A change
     to the curated data changes every graph's context, so then all data graphs are validated;
-    a dropped graph needs none."""
+    a dropped graph needs none, but the releases it spoke for do. A statement graph
+    (graph/ushmm-v2-v3) is validated within the whole of each release it speaks for, as the
+    build validates a release: alone it lacks what its nodes need (a study's title is stated
+    once for the releases sharing it)."""
     present = set(store.graph_names(memory))
     data_graphs = sorted(name for name in present if protection(name) is None)
     curated_name = str(graphs.CURATED_GRAPH)
     chosen = data_graphs if curated_name in changed else [n for n in changed if n in present]
-    if not chosen:
+    codes = {code for name in [*changed, *chosen] for code in derive.release_codes(name)}
+    others = [n for n in chosen if n != curated_name and not derive.release_codes(n)]
+    if not codes and not others and curated_name not in chosen:
         return validate.ValidationReport()
     curated = _rdflib_graph(memory, curated_name)
     ontology = _rdflib_graph(memory, str(graphs.ONTOLOGY_GRAPH))
     shapes = _rdflib_graph(memory, str(graphs.SHAPES_GRAPH))
-    releases = {
-        code: _rdflib_graph(memory, name)
-        for name in chosen
-        if (code := graphs.release_code_of(name)) is not None
-    }
-    jobs = [job for job in pipeline.validation_jobs(releases, curated) if str(job[0]) in chosen]
-    listed = {str(job[0]) for job in jobs}
-    jobs += [(URIRef(name), _rdflib_graph(memory, name)) for name in chosen if name not in listed]
+    releases = {code: derive.release_graph(memory, code) for code in sorted(codes)}
+    releases = {code: as_written(graph, shapes) for code, graph in releases.items() if len(graph)}
+    jobs = pipeline.validation_jobs(releases, curated)
+    if curated_name not in chosen:
+        jobs = jobs[1:]
+    jobs += [(URIRef(name), _rdflib_graph(memory, name)) for name in others]
     cache = validate.ValidationCache(settings.validation_cache)
     return validate.validate_many(jobs, shapes, ontology, context=curated, cache=cache)
+
+
+_INTEGERS = frozenset(
+    str(XSD[name])
+    for name in ("nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger")
+)
+
+
+def as_written(graph: Graph, shapes: Graph) -> Graph:
+    """A graph read from the store with the integer types its shapes ask for: pyoxigraph keeps
+    every integer as xsd:integer (a release's "3"^^xsd:positiveInteger comes back so), which
+    the shapes' sh:datatype would refuse. Only the values of a path whose shape names such a
+    type are given it back, as the release's file has them."""
+    wanted: dict[URIRef, URIRef] = {}
+    for shape, datatype in shapes.subject_objects(SH.datatype):
+        path = shapes.value(shape, SH.path)
+        if isinstance(path, URIRef) and str(datatype) in _INTEGERS:
+            wanted[path] = URIRef(str(datatype))
+    for path, datatype in wanted.items():
+        for s, o in list(graph.subject_objects(path)):
+            if isinstance(o, Literal) and o.datatype == XSD.integer:
+                graph.remove((s, path, o))
+                graph.add((s, path, Literal(str(o), datatype=datatype)))
+    return graph

@@ -13,11 +13,14 @@ Only triples no asserted graph holds are returned, so inferred and asserted trip
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -260,7 +263,23 @@ def _conditions(ontology: Graph, members: list[Node]) -> tuple[list[str] | None,
 def materialize(ontology: Graph, graphs: Iterable[Graph], seed: Graph | None = None) -> Graph:
     """Apply the RL rules and the defined-class rules to a fixpoint; return what is new."""
     asserted = [ontology, *graphs]
-    store = _store(asserted, also_into=_ASSERTED)
+    return materialize_data(ontology, map(_ntriples, asserted), seed, asserted)
+
+
+def materialize_data(
+    ontology: Graph,
+    data: Iterable[bytes],
+    seed: Graph | None = None,
+    provenance: Iterable[Graph] = (),
+) -> Graph:
+    """``materialize`` over N-Triples (the ontology's among them): a store's graphs dumped as
+    they are, without the round trip through rdflib. ``provenance`` names the sources of a
+    clash."""
+    store = ox.Store()
+    for chunk in data:
+        store.load(chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        store.load(chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=_ASSERTED)
+    asserted = list(provenance)
     if seed is not None:
         store.bulk_extend(ox_quads(seed, ox.DefaultGraph()))
     rules = [PREFIXES + text for text in {**RULES, **defined_class_rules(ontology)}.values()]
@@ -300,11 +319,15 @@ def _store(graphs: Iterable[Graph], also_into: ox.NamedNode | None = None) -> ox
     one by one."""
     store = ox.Store()
     for graph in graphs:
-        data = graph.serialize(format="nt", encoding="utf-8")
+        data = _ntriples(graph)
         store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         if also_into is not None:
             store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=also_into)
     return store
+
+
+def _ntriples(graph: Graph) -> bytes:
+    return graph.serialize(format="nt", encoding="utf-8")
 
 
 def justify(inferred: Graph, curated: Graph, releases: Mapping[str, Graph]) -> Graph:
@@ -329,13 +352,45 @@ def justify(inferred: Graph, curated: Graph, releases: Mapping[str, Graph]) -> G
 
 
 def hermit_stage(
-    ontology: Graph, curated: Graph, releases: Mapping[str, Graph], timings: dict[str, float]
+    ontology: Graph,
+    curated: Graph,
+    releases: Mapping[str, Graph],
+    timings: dict[str, float],
+    cache: Path | None = None,
 ) -> Graph:
-    """HermiT on the DL part; it needs no evidence, so a caller may run it beside that."""
+    """HermiT on the DL part; it needs no evidence, so a caller may run it beside that.
+
+    With a ``cache`` folder, its answer is kept there under a digest of its input: an admin
+    write that leaves the DL part as it was (most do: findings are not in it) skips the Java
+    process, seconds of the write."""
     start = time.perf_counter()
-    hermit = run_hermit(dl_input(ontology, curated, releases), [curated, *releases.values()])
+    graph = dl_input(ontology, curated, releases)
+    kept = cache / f"{input_digest(graph)}.nt" if cache is not None else None
+    if kept is not None and kept.is_file():
+        answer = Graph()
+        answer.parse(kept, format="nt")
+        timings["hermit (cached)"] = time.perf_counter() - start
+        return answer
+    hermit = run_hermit(graph, [curated, *releases.values()])
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+        partial.write_bytes(_ntriples(hermit))
+        os.replace(partial, kept)
     timings["hermit"] = time.perf_counter() - start
     return hermit
+
+
+def input_digest(graph: Graph) -> str:
+    """A digest that the same triples give whatever their blank nodes are called (labels are
+    fresh at every parse): labels made canonical, lines sorted, the reasoner's version added."""
+    import owlready2
+
+    dataset = ox.Dataset(ox.parse(_ntriples(graph), format=ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    lines = sorted(str(quad) for quad in dataset)
+    lines.append(f"owlready2 {owlready2.VERSION}")
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def infer(

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 
 from atrocity_kg import writes
 from atrocity_kg.config import Settings
+from atrocity_kg.curation import derive
 from atrocity_kg.errors import StoreError
 from atrocity_kg.storage import safeparse
 from atrocity_kg.web import failures
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 SPARQL_UPDATE = "application/sparql-update"
 FORM = "application/x-www-form-urlencoded"
 BUILD_HEADER = "Atrocity-KG-Build"
+RECOMPUTED_HEADER = "Atrocity-KG-Recomputed"
 CHALLENGE = 'Bearer realm="atrocity-kg admin"'
 FETCHING_KEYWORDS = ("LOAD", "SERVICE")
 DATASET_PARAMETERS = ("using-graph-uri", "using-named-graph-uri")
@@ -166,6 +168,8 @@ async def _write(
             {"message": str(error), "results": [asdict(r) for r in error.report.results]},
             status_code=422,
         )
+    except writes.UnderivableWriteError as error:
+        raise ProtocolError(422, str(error)) from None
     except writes.ProtectedGraphError as error:
         raise ProtocolError(409, str(error)) from None
     except writes.NoSuchGraphError as error:
@@ -186,6 +190,9 @@ async def _write(
         f"{step.replace(' ', '-')};dur={1000 * s:.0f}" for step, s in timings.items()
     )
     headers = {BUILD_HEADER: outcome.build.name, "Server-Timing": timing}
+    # The derived graphs the write made again (evidence, inferred, catalogue, draft): none for a
+    # write to a graph nothing is derived from.
+    headers[RECOMPUTED_HEADER] = derive.recomputed_header(outcome.recomputed)
     status = 201 if graph_store and outcome.created else 204
     return Response(status_code=status, headers=headers)
 
@@ -252,13 +259,19 @@ UPDATE_DOC = (
 )
 WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
     201: {"description": "Committed; a new graph was created"},
-    204: {"description": f"Committed (or nothing changed); `{BUILD_HEADER}` names the build"},
+    204: {
+        "description": f"Committed (or nothing changed); `{BUILD_HEADER}` names the build, "
+        f"`{RECOMPUTED_HEADER}` the derived graphs made again for the change"
+    },
     400: {"description": "Malformed request or data, LOAD or SERVICE, or a default-graph write"},
     401: {"description": "No admin token, or a wrong one"},
     409: {"description": "A graph only `atrocity-kg build` makes (derived, ontology, shapes)"},
     413: {"description": "The body is over the upload limit"},
     415: {"description": "A Content-Type that is not accepted"},
-    422: {"description": "The data does not conform to the shapes (JSON: the results)"},
+    422: {
+        "description": "The data does not conform to the shapes (JSON: the results), or what "
+        "the build derives cannot be made from it"
+    },
 }
 
 
