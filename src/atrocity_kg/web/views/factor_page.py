@@ -178,16 +178,22 @@ def see_also(store: GraphStore, labels: Labels, node: ox.NamedNode) -> list[SeeA
     own = words(labels(node) or "")
     if not own:
         return []
+    shared_tools: dict[str, ox.NamedNode] = {}
+    skipped = {node.value}
+    for row in sparql.select(store, sparql.load("page-factor-tools"), {"thing": node}):
+        tool, opposite = row["tool"], row["opposite"]
+        if isinstance(tool, ox.NamedNode):
+            shared_tools[tool.value] = tool
+        if isinstance(opposite, ox.NamedNode):
+            skipped.add(opposite.value)
     found: dict[str, tuple[str, set[str]]] = {}
-    for row in sparql.select(store, sparql.load("page-factor-neighbours"), {"thing": node}):
-        other, label, tool = row["other"], row["label"], row["tool"]
-        if other is None or label is None or tool is None:
-            continue
-        name = sparql.text_of(label) or ""
-        if own & words(name):
-            found.setdefault(sparql.text_of(other) or "", (name, set()))[1].add(
-                sparql.text_of(tool) or ""
-            )
+    for tool in shared_tools.values():
+        for row in sparql.select(store, sparql.load("page-tool-factors"), {"tool": tool}):
+            other, label = sparql.text_of(row["other"]), sparql.text_of(row["label"])
+            if other is None or label is None or other in skipped:
+                continue
+            if own & words(label):
+                found.setdefault(other, (label, set()))[1].add(tool.value)
     labels.prefetch(tool for _, tools in found.values() for tool in tools)
     lines = [
         SeeAlso(
