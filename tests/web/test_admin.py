@@ -178,6 +178,8 @@ def test_insert_data_lands_in_a_new_build_and_is_served(
     assert response.status_code == 204, response.text
     build = response.headers["atrocity-kg-build"]
     assert build != before
+    # A graph nothing is derived from: no derived graph made again, and the header says so.
+    assert response.headers["atrocity-kg-recomputed"] == ""
     assert build == current_build(admin_settings)
     assert ask(admin_base, f"GRAPH <{graph}> {{ {triple} }}")
     assert disk_state(admin_settings.store_root, graph, triple) == (count_before + 1, True)
