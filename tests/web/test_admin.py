@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from pydantic import SecretStr, ValidationError
 from rdflib import Graph
@@ -42,6 +43,7 @@ EX = "https://example.org/admin-test/"
 AKG = "https://w3id.org/atrocity-kg/ontology#"
 INFERRED = "https://w3id.org/atrocity-kg/graph/inferred"
 SHAPES = "https://w3id.org/atrocity-kg/graph/shapes"
+CURATED = "https://w3id.org/atrocity-kg/graph/curated"
 WRITE_TIMEOUT = 180.0
 
 
@@ -303,6 +305,24 @@ def test_an_update_touching_what_the_build_makes_is_refused(
     assert "atrocity-kg build" in response.text
     assert current_build(admin_settings) == before
     assert ask(admin_base, f"GRAPH <{INFERRED}> {{ ?s ?p ?o }}")
+
+
+def test_a_triple_stated_in_another_graph_is_refused(
+    admin_base: str, admin_settings: Settings
+) -> None:
+    """Over the default graph (the union) the triple would be counted twice."""
+    with store.opened(admin_settings.store_root) as disk:
+        quads = disk.quads_for_pattern(None, None, None, ox.NamedNode(CURATED))
+        named = (q for q in quads if not isinstance(q.subject, ox.BlankNode))
+        curated = next((q for q in named if not isinstance(q.object, ox.BlankNode)), None)
+    assert curated is not None
+    graph, before = f"{EX}restated", current_build(admin_settings)
+    triple = f"{curated.subject} {curated.predicate} {curated.object}"
+    response = update(admin_base, f"INSERT DATA {{ GRAPH <{graph}> {{ {triple} }} }}")
+    assert response.status_code == 409, response.text
+    assert f"<{graph}> and <{CURATED}>" in response.text
+    assert current_build(admin_settings) == before
+    assert not ask(admin_base, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
 
 
 def test_an_update_that_fails_to_run_is_the_clients_error(

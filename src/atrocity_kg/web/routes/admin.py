@@ -170,7 +170,7 @@ async def _write(
         )
     except writes.UnderivableWriteError as error:
         raise ProtocolError(422, str(error)) from None
-    except writes.ProtectedGraphError as error:
+    except (writes.ProtectedGraphError, writes.DuplicateStatementWriteError) as error:
         raise ProtocolError(409, str(error)) from None
     except writes.NoSuchGraphError as error:
         raise ProtocolError(404, str(error)) from None
@@ -265,7 +265,10 @@ WRITE_ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     400: {"description": "Malformed request or data, LOAD or SERVICE, or a default-graph write"},
     401: {"description": "No admin token, or a wrong one"},
-    409: {"description": "A graph only `atrocity-kg build` makes (derived, ontology, shapes)"},
+    409: {
+        "description": "A graph only `atrocity-kg build` makes (derived, ontology, shapes), or a "
+        "triple another graph states already"
+    },
     413: {"description": "The body is over the upload limit"},
     415: {"description": "A Content-Type that is not accepted"},
     422: {
