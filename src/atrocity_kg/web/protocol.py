@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,66 @@ from atrocity_kg.web.headers import VARY, failure_headers, start_headers
 log = logging.getLogger(__name__)
 
 PIPE_DEPTH = 8
+WRITER_IDLE_SECONDS = 60.0
+
+
+class _WriterThreads:
+    """The threads that write answers into pipes, kept for the next answer when done.
+
+    Starting a thread for each request cost more than a small query's evaluation (the request
+    waits for the new thread to start). A writer may block for as long as its client reads, so
+    the threads are not a bounded pool: one is started when none is idle, and one idle for
+    ``WRITER_IDLE_SECONDS`` ends. Daemon threads, as before: a writer blocked on a pipe never
+    holds up the server's exit."""
+
+    def __init__(self, idle_seconds: float = WRITER_IDLE_SECONDS) -> None:
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+        self._lock = threading.Lock()
+        self._became_idle = threading.Condition(self._lock)
+        self._idle_seconds = idle_seconds
+
+    def run(self, job: Callable[[], None]) -> None:
+        """Run ``job`` in an idle writer thread, or in a new one."""
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            thread = threading.Thread(
+                target=self._serve, args=(inbox,), name="atrocity-kg-writer", daemon=True
+            )
+            thread.start()
+        inbox.put(job)
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def wait_idle(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` threads are idle (for tests and a clean shutdown's check)."""
+        with self._became_idle:
+            return self._became_idle.wait_for(lambda: len(self._idle) >= count, timeout)
+
+    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        return
+                job = inbox.get()  # taken from the idle list just now: its job is coming
+            try:
+                job()
+            except Exception:
+                log.exception("an answer's writer failed")
+            del job  # the answer's store and results, not kept while idle
+            with self._lock:
+                self._idle.append(inbox)
+                self._became_idle.notify_all()
+
+
+_WRITERS = _WriterThreads()
 
 
 class ProtocolError(Exception):
@@ -249,8 +310,7 @@ async def relay(produce: Callable[[Emit], None], *, head: bool = False) -> Respo
 async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:
     """Start ``target`` writing into a pipe in a thread; answer with what comes out of it."""
     pipe = _Pipe(asyncio.get_running_loop())
-    worker = threading.Thread(target=target, args=(pipe,), name="atrocity-kg-writer", daemon=True)
-    worker.start()
+    _WRITERS.run(lambda: target(pipe))
     try:
         start = await pipe.receive()
         if isinstance(start, ProtocolError):
