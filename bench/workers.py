@@ -78,7 +78,8 @@ def store_root_for(folder: Path, root: Path) -> Path:
 
 def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
     """Start the server on ``folder``; start-up to first answer, then every catalogue query
-    once, then the resident memory of the server and of its query workers."""
+        once, then the resident memory of the server and of its query workers (of the workers at
+    start too: the store opened, no query run)."""
     store_root = store_root_for(folder, root)
     port = free_port()
     url = f"http://127.0.0.1:{port}/sparql"
@@ -94,6 +95,7 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
     start = time.perf_counter()
     with child_server(command, url + "?query=ASK%7B%7D", env) as server:
         startup = time.perf_counter() - start
+        idle = [status_megabytes(pid)["VmRSS"] for pid in workers_of(server.pid)]
         queries_s = {}
         failed = []
         with httpx.Client(timeout=QUERY_TIMEOUT_S + 30) as client:
@@ -114,6 +116,7 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
         "startup_s": startup,
         "app_rss_mb": app["VmRSS"],
         "app_peak_mb": app["VmHWM"],
+        "worker_idle_mb": idle,
         "worker_rss_mb": [figures["VmRSS"] for figures in workers.values()],
         "worker_peak_mb": [figures["VmHWM"] for figures in workers.values()],
         "queries_s": queries_s,
@@ -122,12 +125,13 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
 
 
 def print_measure(label: str, figures: dict[str, Any]) -> None:
+    idle = ", ".join(f"{mb:.0f}" for mb in figures["worker_idle_mb"])
     rss = ", ".join(f"{mb:.0f}" for mb in figures["worker_rss_mb"])
     peaks = ", ".join(f"{mb:.0f}" for mb in figures["worker_peak_mb"])
     print(
         f"  {label} ({figures['mode']}): start-up to first answer {figures['startup_s']:.1f} s; "
         f"server RSS {figures['app_rss_mb']:.0f} MB (peak {figures['app_peak_mb']:.0f}); "
-        f"query workers RSS {rss} MB (peak {peaks}); "
+        f"query workers RSS {idle} MB at start, {rss} MB after the catalogue (peak {peaks}); "
         f"catalogue through /sparql {sum(figures['queries_s'].values()):.1f} s",
         flush=True,
     )
@@ -136,19 +140,30 @@ def print_measure(label: str, figures: dict[str, Any]) -> None:
 
 
 def verdicts(target: int, figures: dict[str, Any]) -> list[tuple[str, bool, str, str]]:
-    """The targets judged at 10^7 triples (and above): (name, passed, measured, wanted)."""
+    """The targets judged at 10^7 triples (and above): (name, passed, measured, wanted). A
+    worker's memory is judged twice: with its store open and no query run (what holding the
+    graph costs), and at its peak over the catalogue (what evaluating the queries adds)."""
     if target < 10**7:
         return []
-    worst = max(figures["worker_peak_mb"], default=float("inf"))
+    at_start = max(figures["worker_idle_mb"], default=float("inf"))
+    peak = max(figures["worker_peak_mb"], default=float("inf"))
+    size = f"{target:.0e} triples ({figures['mode']})"
+    wanted = f"< {WORKER_RSS_TARGET_MB:.0f} MB"
     return [
         (
-            f"resident memory per query worker at {target:.0e} triples ({figures['mode']})",
-            worst < WORKER_RSS_TARGET_MB,
-            f"peak {worst:.0f} MB",
-            f"< {WORKER_RSS_TARGET_MB:.0f} MB",
+            f"resident memory per query worker at {size}, store open",
+            at_start < WORKER_RSS_TARGET_MB,
+            f"{at_start:.0f} MB",
+            wanted,
         ),
         (
-            f"start-up to first answer at {target:.0e} triples ({figures['mode']})",
+            f"resident memory per query worker at {size}, peak over the catalogue",
+            peak < WORKER_RSS_TARGET_MB,
+            f"{peak:.0f} MB",
+            wanted,
+        ),
+        (
+            f"start-up to first answer at {size}",
             figures["startup_s"] < STARTUP_TARGET_S,
             f"{figures['startup_s']:.1f} s",
             f"< {STARTUP_TARGET_S:.0f} s",
