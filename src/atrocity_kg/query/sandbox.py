@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import signal
 import socket
@@ -317,6 +318,17 @@ def _failure(error: Exception) -> str:
 # --- the worker process -----------------------------------------------------------------------
 
 
+def _memory_release() -> Callable[[], object]:
+    """What hands back to the system the memory a finished query freed: glibc's ``malloc_trim``
+    (the allocator keeps freed memory otherwise, so an idle worker would stay as large as its
+    largest query made it); nothing where there is no glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
 def _worker_main(connection: Connection, build: str, in_memory: bool = False) -> None:
     """A worker: open the build (read-only on disk, or copied into memory), say so, then answer
     jobs until the pipe closes.
@@ -327,6 +339,7 @@ def _worker_main(connection: Connection, build: str, in_memory: bool = False) ->
     from atrocity_kg.storage.store import open_build
 
     store = open_build(Path(build), in_memory=in_memory)
+    release_memory = _memory_release()
     connection.send([Ready()])
     while True:
         try:
@@ -346,6 +359,7 @@ def _worker_main(connection: Connection, build: str, in_memory: bool = False) ->
                 batch, size = [], 0
 
         answer(store, job, emit)
+        release_memory()  # after the answer is sent: the client does not wait for it
 
 
 class _Worker:
