@@ -21,20 +21,23 @@ class AKG(DefinedNamespace):
     ContextualFactor: URIRef
     Contribution: URIRef
     DesignFactor: URIRef
-    DraftRelease: URIRef
     DissuasionTool: URIRef
+    DraftRelease: URIRef
     EffectDirection: URIRef
     EmpiricalBasis: URIRef
     EvidenceAssessment: URIRef
-    EvidenceBasis: URIRef
     EvidenceBackedTool: URIRef  # deprecated: ToolWithStrongFactor
+    EvidenceBasis: URIRef
     EvidenceLevel: URIRef
     FactorFamily: URIRef
     FactorFinding: URIRef
+    FactorPresenceChange: URIRef
     Finding: URIRef
+    FindingTally: URIRef
     HeadlineFactor: URIRef  # deprecated: StrongFactorOfSeveralTools
     Justification: URIRef
     LatestRelease: URIRef
+    LevelChange: URIRef
     Mapping: URIRef
     MatchBasis: URIRef
     Mechanism: URIRef
@@ -48,12 +51,16 @@ class AKG(DefinedNamespace):
     QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
     Release: URIRef
+    ReleaseTally: URIRef
     ResearchAssessment: URIRef
     ReviewedTool: URIRef
     Strategy: URIRef
     StrongFactorOfSeveralTools: URIRef
     Study: URIRef
+    StudyComparison: URIRef
     SuccessFactor: URIRef
+    Summary: URIRef
+    ToolTally: URIRef
     ToolWithStrongFactor: URIRef
     TransitionTool: URIRef
 
@@ -62,15 +69,20 @@ class AKG(DefinedNamespace):
     aboutTool: URIRef
     advancedByMechanism: URIRef
     advancesStrategy: URIRef
+    comparedFrom: URIRef
+    comparedTo: URIRef
     contributesTo: URIRef
     direction: URIRef
     empiricalBasis: URIRef
     evidenceBasis: URIRef
     evidenceLevel: URIRef
     factorFamily: URIRef
-    hasStrongFactor: URIRef
+    findingKind: URIRef
     hasMechanism: URIRef
+    hasStrongFactor: URIRef
     inRelease: URIRef
+    levelFrom: URIRef
+    levelTo: URIRef
     matchBasis: URIRef
     mechanismOf: URIRef
     oppositeFactor: URIRef
@@ -82,9 +94,14 @@ class AKG(DefinedNamespace):
     reportsFinding: URIRef
     restsOn: URIRef
     shownAsFactor: URIRef
-    statementsOf: URIRef
     statedToSupport: URIRef
+    statementsOf: URIRef
     strongFactorOf: URIRef
+    summarisesDirection: URIRef
+    summarisesFactor: URIRef
+    summarisesOutcome: URIRef
+    summarisesRelease: URIRef
+    summarisesTool: URIRef
     supportedByTool: URIRef
     supportsStrategy: URIRef
     usesInstrument: URIRef
@@ -94,23 +111,29 @@ class AKG(DefinedNamespace):
     # datatype properties
     action: URIRef
     adverseCount: URIRef
+    change: URIRef
     dedooseCode: URIRef
     displayed: URIRef
     evidenceReviewed: URIRef
     factorEffectNotation: URIRef
     findingCount: URIRef
+    findingsCounted: URIRef
+    findingsFrom: URIRef
+    findingsTo: URIRef
     found: URIRef
     greaterCount: URIRef
     indexNumber: URIRef
     inverted: URIRef
     lesserCount: URIRef
-    matchesPublished: URIRef
     massAtrocityGreaterCount: URIRef
     massAtrocityLesserCount: URIRef
     massAtrocityNoOrMixedCount: URIRef
+    massAtrocityStudiesCounted: URIRef
+    matchesPublished: URIRef
     noOrMixedCount: URIRef
-    practitionerShare: URIRef
+    otherOutcomeStudiesCounted: URIRef
     practitionersCitingNet: URIRef
+    practitionerShare: URIRef
     practitionersInterviewed: URIRef
     provisionalVoteScore: URIRef
     relatedOutcomeGreaterCount: URIRef
@@ -121,6 +144,11 @@ class AKG(DefinedNamespace):
     sourceColumn: URIRef
     sourceFile: URIRef
     sourceRow: URIRef
+    studiesAdded: URIRef
+    studiesCounted: URIRef
+    studiesFrom: URIRef
+    studiesRemoved: URIRef
+    studiesTo: URIRef
     voteScore: URIRef
     zoteroKey: URIRef
 
