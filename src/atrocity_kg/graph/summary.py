@@ -7,7 +7,7 @@ its named graphs, each statement once), and the rewritten queries look it up:
 - tallies, each a SPARQL CONSTRUCT (``query/sparql/summary-*-tallies.rq``): studies and findings
   per release (``akg:ReleaseTally``); studies per tool and release, by outcome
   (``akg:ToolTally``); findings per tool, release, kind, outcome and direction
-  (``akg:FindingTally``);
+  (``akg:FindingTally``); studies per tool, release and analysis method (``akg:MethodTally``);
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
@@ -32,7 +32,12 @@ from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import sparql
 
 SUMMARY_GRAPH = iris.graph("summary")
-TALLIES = ("summary-release-tallies", "summary-tool-tallies", "summary-finding-tallies")
+TALLIES = (
+    "summary-release-tallies",
+    "summary-tool-tallies",
+    "summary-finding-tallies",
+    "summary-method-tallies",
+)
 LEVEL_RANKS = {
     str(iris.concept("evidence-level", label)): rank
     for rank, label in enumerate(
@@ -75,7 +80,7 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding), from their CONSTRUCT queries."""
+    """The tallies (release, tool, finding, method), from their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)
         if not isinstance(answer, ox.QueryTriples):

@@ -41,6 +41,7 @@ class AKG(DefinedNamespace):
     Mapping: URIRef
     MatchBasis: URIRef
     Mechanism: URIRef
+    MethodTally: URIRef
     Outcome: URIRef
     OverallEffectFinding: URIRef
     PolicyInstrument: URIRef
@@ -77,7 +78,6 @@ class AKG(DefinedNamespace):
     evidenceBasis: URIRef
     evidenceLevel: URIRef
     factorFamily: URIRef
-    findingKind: URIRef
     hasMechanism: URIRef
     hasStrongFactor: URIRef
     inRelease: URIRef
@@ -99,6 +99,7 @@ class AKG(DefinedNamespace):
     strongFactorOf: URIRef
     summarisesDirection: URIRef
     summarisesFactor: URIRef
+    summarisesMethod: URIRef
     summarisesOutcome: URIRef
     summarisesRelease: URIRef
     summarisesTool: URIRef
@@ -117,6 +118,7 @@ class AKG(DefinedNamespace):
     evidenceReviewed: URIRef
     factorEffectNotation: URIRef
     findingCount: URIRef
+    findingKind: URIRef
     findingsCounted: URIRef
     findingsFrom: URIRef
     findingsTo: URIRef
