@@ -11,7 +11,9 @@ its named graphs, each statement once), and the rewritten queries look it up:
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
-  (``akg:FactorPresenceChange``), the levels that changed (``akg:LevelChange``).
+  (``akg:FactorPresenceChange``), the levels that changed (``akg:LevelChange``); and, as a
+  CONSTRUCT too, the published ratings that appeared, vanished or changed
+  (``akg:PublishedRatingChange``).
 
 The graph is derived: made by the build after everything else (the draft release included),
 again after each admin write (``curation.derive``), and refused to writers (``writes``).
@@ -37,6 +39,7 @@ TALLIES = (
     "summary-tool-tallies",
     "summary-finding-tallies",
     "summary-method-tallies",
+    "summary-rating-changes",
 )
 LEVEL_RANKS = {
     str(iris.concept("evidence-level", label)): rank
@@ -80,7 +83,8 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding, method), from their CONSTRUCT queries."""
+    """The tallies (release, tool, finding, method) and the published ratings' changes, from
+    their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)
         if not isinstance(answer, ox.QueryTriples):

@@ -48,6 +48,7 @@ class AKG(DefinedNamespace):
     PractitionerAssessment: URIRef
     PreventionTool: URIRef
     PreventionType: URIRef
+    PublishedRatingChange: URIRef
     PublicationType: URIRef
     QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
@@ -98,6 +99,7 @@ class AKG(DefinedNamespace):
     statementsOf: URIRef
     strongFactorOf: URIRef
     summarisesDirection: URIRef
+    summarisesBasis: URIRef
     summarisesFactor: URIRef
     summarisesMethod: URIRef
     summarisesOutcome: URIRef
@@ -143,6 +145,8 @@ class AKG(DefinedNamespace):
     relatedOutcomeNoOrMixedCount: URIRef
     releaseCode: URIRef
     reviewName: URIRef
+    scoreFrom: URIRef
+    scoreTo: URIRef
     sourceColumn: URIRef
     sourceFile: URIRef
     sourceRow: URIRef
