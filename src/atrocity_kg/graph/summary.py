@@ -7,7 +7,8 @@ its named graphs, each statement once), and the rewritten queries look it up:
 - tallies, each a SPARQL CONSTRUCT (``query/sparql/summary-*-tallies.rq``): studies and findings
   per release (``akg:ReleaseTally``); studies per tool and release, by outcome
   (``akg:ToolTally``); findings per tool, release, kind, outcome and direction
-  (``akg:FindingTally``); studies per tool, release and analysis method (``akg:MethodTally``);
+  (``akg:FindingTally``); studies per tool, release and analysis method
+  (``akg:MethodTally``); tools and factor findings per factor and release (``akg:FactorTally``);
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
@@ -39,6 +40,7 @@ TALLIES = (
     "summary-tool-tallies",
     "summary-finding-tallies",
     "summary-method-tallies",
+    "summary-factor-tallies",
     "summary-rating-changes",
 )
 LEVEL_RANKS = {
@@ -83,7 +85,7 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding, method) and the published ratings' changes, from
+    """The tallies (release, tool, finding, method, factor) and the published ratings' changes, from
     their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)

@@ -32,6 +32,7 @@ class AKG(DefinedNamespace):
     FactorFamily: URIRef
     FactorFinding: URIRef
     FactorPresenceChange: URIRef
+    FactorTally: URIRef
     Finding: URIRef
     FindingTally: URIRef
     HeadlineFactor: URIRef  # deprecated: StrongFactorOfSeveralTools
@@ -155,6 +156,7 @@ class AKG(DefinedNamespace):
     studiesFrom: URIRef
     studiesRemoved: URIRef
     studiesTo: URIRef
+    toolsCounted: URIRef
     voteScore: URIRef
     zoteroKey: URIRef
 
