@@ -165,3 +165,11 @@ def test_a_write_nothing_derives_from_recomputes_nothing(
     assert outcome.committed
     assert outcome.recomputed == ()
     assert not any(step.startswith("derive") for step in outcome.timings)
+
+
+def test_the_summary_graph_is_derived_and_refused_to_writers() -> None:
+    name = str(summary.SUMMARY_GRAPH)
+    assert name in writes.DERIVED_GRAPHS
+    reason = writes.protection(name)
+    assert reason is not None
+    assert "recomputed by `atrocity-kg build`" in reason
