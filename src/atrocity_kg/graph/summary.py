@@ -9,6 +9,7 @@ its named graphs, each statement once), and the rewritten queries look it up:
   (``akg:ToolTally``); findings per tool, release, kind, outcome and direction
   (``akg:FindingTally``); studies per tool, release and analysis method
   (``akg:MethodTally``); tools and factor findings per factor and release (``akg:FactorTally``);
+  displayed research ratings per tool, release and level (``akg:LevelTally``);
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
@@ -41,6 +42,7 @@ TALLIES = (
     "summary-finding-tallies",
     "summary-method-tallies",
     "summary-factor-tallies",
+    "summary-level-tallies",
     "summary-rating-changes",
 )
 LEVEL_RANKS = {
@@ -85,8 +87,8 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding, method, factor) and the published ratings' changes, from
-    their CONSTRUCT queries."""
+    """The tallies (release, tool, finding, method, factor, level) and the published ratings'
+    changes, from their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)
         if not isinstance(answer, ox.QueryTriples):

@@ -39,6 +39,7 @@ class AKG(DefinedNamespace):
     Justification: URIRef
     LatestRelease: URIRef
     LevelChange: URIRef
+    LevelTally: URIRef
     Mapping: URIRef
     MatchBasis: URIRef
     Mechanism: URIRef
@@ -102,6 +103,7 @@ class AKG(DefinedNamespace):
     summarisesDirection: URIRef
     summarisesBasis: URIRef
     summarisesFactor: URIRef
+    summarisesLevel: URIRef
     summarisesMethod: URIRef
     summarisesOutcome: URIRef
     summarisesRelease: URIRef
@@ -115,6 +117,7 @@ class AKG(DefinedNamespace):
     # datatype properties
     action: URIRef
     adverseCount: URIRef
+    assessmentsCounted: URIRef
     change: URIRef
     dedooseCode: URIRef
     displayed: URIRef
