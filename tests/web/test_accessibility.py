@@ -129,3 +129,38 @@ def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind
     assert violations == []
     assert problems == []
     assert broken == []
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+# The widths that overflow, in CSS pixels: the page itself, and any table that scrolls in its box
+# without keeping its row headers in sight (a sticky first column).
+OVERFLOWS = """() => {
+  const overflows = [];
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth) overflows.push(`page ${page.scrollWidth}`);
+  for (const box of document.querySelectorAll(".table-scroll, .scroll")) {
+    const table = box.querySelector("table");
+    const rowHeader = table && table.querySelector("tbody th");
+    const sticky = rowHeader && getComputedStyle(rowHeader).position === "sticky";
+    if (box.scrollWidth > box.clientWidth && !sticky) {
+      overflows.push(`${table ? table.id || table.className : "box"} ${box.scrollWidth}`);
+    }
+  }
+  return overflows;
+}"""
+
+
+@pytest.mark.parametrize("kind", [kind for kind in PAGES if kind != "api-explorer"])
+def test_every_column_fits_a_desktop_window(site: str, browser: Browser, kind: str) -> None:
+    """At 1280 pixels nothing scrolls sideways: not the page, and not a table in its own box (a
+    tool's latest release, in the last columns of its table, would be out of sight), unless the
+    table keeps its row headers in sight as it scrolls (the comparison of four tools in every
+    release is wider than any window)."""
+    page = new_page(browser, viewport=DESKTOP, extra_http_headers={"Accept": "text/html"})
+    try:
+        page.goto(site + PAGES[kind])
+        overflows: list[str] = page.evaluate(OVERFLOWS)
+    finally:
+        page.close()
+    assert overflows == [], f"wider than {DESKTOP['width']} px: {overflows}"
