@@ -6,7 +6,7 @@ axe is loaded from ``node_modules/axe-core`` (a devDependency: ``npm ci`` instal
 page; the page's content security policy, which refuses any script it did not send, is bypassed
 for that alone (the policy has its own tests). The editor's widget (YASGUI, from npm, built by
 others) and the API explorer's (Swagger UI) are left out of the check: their markup is not ours
-to fix.
+to fix. The same page loads check that nothing is wider than a 1280-pixel window.
 """
 
 from __future__ import annotations
@@ -51,6 +51,25 @@ PAGES = {
     "ontology": "/ontology",
     "error": "/id/tool/no-such-tool",
 }
+
+DESKTOP = {"width": 1280, "height": 900}
+
+# The widths that overflow, in CSS pixels: the page itself, and any table that scrolls in its box
+# without keeping its row headers in sight (a sticky first column).
+OVERFLOWS = """() => {
+  const overflows = [];
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth) overflows.push(`page ${page.scrollWidth}`);
+  for (const box of document.querySelectorAll(".table-scroll, .scroll")) {
+    const table = box.querySelector("table");
+    const rowHeader = table && table.querySelector("tbody th");
+    const sticky = rowHeader && getComputedStyle(rowHeader).position === "sticky";
+    if (box.scrollWidth > box.clientWidth && !sticky) {
+      overflows.push(`${table ? table.id || table.className : "box"} ${box.scrollWidth}`);
+    }
+  }
+  return overflows;
+}"""
 
 RUN_AXE = """async () => {
   const results = await axe.run(
@@ -101,11 +120,17 @@ def test_no_serious_accessibility_violation(site: str, browser: Browser, kind: s
 
 
 @pytest.mark.parametrize("kind", list(PAGES))
-def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind: str) -> None:
+def test_no_console_error_no_csp_violation_and_no_overflow(
+    site: str, browser: Browser, kind: str
+) -> None:
     """Each kind of page as a browser loads it, under the content security policy the app sends:
-    nothing refused, nothing logged as an error (the error page's own status aside)."""
+    nothing refused, nothing logged as an error (the error page's own status aside). And at 1280
+    pixels nothing scrolls sideways: not the page, and not a table in its own box (a tool's
+    latest release, in the last columns of its table, would be out of sight), unless the table
+    keeps its row headers in sight as it scrolls (four tools compared in every release are wider
+    than any window)."""
     problems: list[str] = []
-    page = new_page(browser, extra_http_headers={"Accept": "text/html"})
+    page = new_page(browser, viewport=DESKTOP, extra_http_headers={"Accept": "text/html"})
     page.add_init_script(RECORD_VIOLATIONS)
     page.on(
         "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
@@ -121,6 +146,7 @@ def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
         )
+        overflows: list[str] = [] if kind == "api-explorer" else page.evaluate(OVERFLOWS)
     finally:
         page.close()
     if kind == "error":
@@ -130,37 +156,4 @@ def test_no_console_error_and_no_csp_violation(site: str, browser: Browser, kind
     assert problems == []
     assert broken == []
 
-
-DESKTOP = {"width": 1280, "height": 900}
-
-# The widths that overflow, in CSS pixels: the page itself, and any table that scrolls in its box
-# without keeping its row headers in sight (a sticky first column).
-OVERFLOWS = """() => {
-  const overflows = [];
-  const page = document.documentElement;
-  if (page.scrollWidth > page.clientWidth) overflows.push(`page ${page.scrollWidth}`);
-  for (const box of document.querySelectorAll(".table-scroll, .scroll")) {
-    const table = box.querySelector("table");
-    const rowHeader = table && table.querySelector("tbody th");
-    const sticky = rowHeader && getComputedStyle(rowHeader).position === "sticky";
-    if (box.scrollWidth > box.clientWidth && !sticky) {
-      overflows.push(`${table ? table.id || table.className : "box"} ${box.scrollWidth}`);
-    }
-  }
-  return overflows;
-}"""
-
-
-@pytest.mark.parametrize("kind", [kind for kind in PAGES if kind != "api-explorer"])
-def test_every_column_fits_a_desktop_window(site: str, browser: Browser, kind: str) -> None:
-    """At 1280 pixels nothing scrolls sideways: not the page, and not a table in its own box (a
-    tool's latest release, in the last columns of its table, would be out of sight), unless the
-    table keeps its row headers in sight as it scrolls (the comparison of four tools in every
-    release is wider than any window)."""
-    page = new_page(browser, viewport=DESKTOP, extra_http_headers={"Accept": "text/html"})
-    try:
-        page.goto(site + PAGES[kind])
-        overflows: list[str] = page.evaluate(OVERFLOWS)
-    finally:
-        page.close()
     assert overflows == [], f"wider than {DESKTOP['width']} px: {overflows}"
