@@ -167,6 +167,41 @@ def test_a_write_nothing_derives_from_recomputes_nothing(
     assert not any(step.startswith("derive") for step in outcome.timings)
 
 
+def test_a_write_in_the_ontologys_terms_elsewhere_is_counted_by_the_summary(
+    writable: Settings, deleted: tuple[writes.WriteOutcome, list[tuple[str, ...]], str]
+) -> None:
+    """A finding stated in a graph of the admin's own counts in the aggregates over the findings
+    (the default graph is every graph), so the summary counts it too: its tool's tally in V3
+    gains the new study, as the summary of the store written counts it."""
+    tool = str(iris.tool("peace-operations"))
+    tallies = f"""SELECT ?studies WHERE {{ GRAPH <{summary.SUMMARY_GRAPH}> {{
+      ?tally a <{AKG}ToolTally> ; <{AKG}summarisesTool> <{tool}> ;
+             <{AKG}summarisesRelease> <{V3}> ; <{AKG}studiesCounted> ?studies }} }}"""
+
+    def studies_counted() -> int:
+        with store.opened(writable.store_root) as disk:
+            rows = list(disk.query(tallies))
+        assert len(rows) == 1, rows
+        return int(rows[0]["studies"].value)  # type: ignore[index,union-attr]
+
+    before = studies_counted()
+    outcome = writes.update(
+        writable,
+        f"""INSERT DATA {{ GRAPH <https://example.org/own-findings> {{
+          <https://example.org/finding/1> <{AKG}inRelease> <{V3}> ; <{AKG}aboutTool> <{tool}> ;
+            <{AKG}reportedIn> <https://example.org/study/1> ;
+            <{AKG}outcome> <{iris.concept("outcome", "mass-atrocities")}> }} }}""",
+    )
+    assert outcome.committed
+    assert outcome.recomputed == (str(summary.SUMMARY_GRAPH),)
+    assert studies_counted() == before + 1
+    memory = store.in_memory_copy(writable.store_root)
+    name = ox.NamedNode(str(summary.SUMMARY_GRAPH))
+    kept = {quad.triple for quad in memory.quads_for_pattern(None, None, None, name)}
+    memory.remove_graph(name)
+    assert kept == set(summary.summarise(memory))
+
+
 def test_the_summary_graph_is_derived_and_refused_to_writers() -> None:
     name = str(summary.SUMMARY_GRAPH)
     assert name in writes.DERIVED_GRAPHS

@@ -20,7 +20,9 @@ commit, as a fresh build of the same asserted data would:
 - the summary (``graph.summary``), last, over the whole store as a build counts it.
 
 A write to any other graph (the quality annotations, a graph of the admin's own) changes nothing
-the build derives: nothing is recomputed.
+the build derives from, except the summary where the write states or takes away something in
+the ontology's terms (the summary counts the whole store, as the aggregates over the findings
+do); a write of anything else recomputes nothing.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ def rederive(settings: Settings, memory: ox.Store, changes: dict[str, GraphChang
     )
     curated = str(graphs.CURATED_GRAPH) in changes
     if not changed_releases and not curated:
+        if _in_ontology_terms(changes):
+            _timed(derivation, "summary", partial(_resummarise, memory, derivation))
         return derivation
     present = statement_graphs(memory)
     if changed_releases:
@@ -311,6 +315,18 @@ def _redraft(settings: Settings, memory: ox.Store, derivation: Derivation) -> No
     outcome = contributions.refresh_from_folder(memory, settings.contributions_root, cache)
     derivation.report.extend(outcome.report)
     derivation.recomputed.extend(sorted(before | set(outcome.graphs)))
+
+
+def _in_ontology_terms(changes: dict[str, GraphChange]) -> bool:
+    """Does a change state or take away a triple in the ontology's terms (an ``akg:`` property,
+    or a type that is an ``akg:`` class), which the summary may count?"""
+    terms = str(AKG)
+    return any(
+        quad.predicate.value.startswith(terms)
+        or (quad.predicate == _TYPE and quad.object.value.startswith(terms))
+        for change in changes.values()
+        for quad in (*change.removed, *change.added)
+    )
 
 
 def _resummarise(memory: ox.Store, derivation: Derivation) -> None:
