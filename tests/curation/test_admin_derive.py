@@ -180,9 +180,11 @@ def test_a_write_in_the_ontologys_terms_elsewhere_is_counted_by_the_summary(
 
     def studies_counted() -> int:
         with store.opened(writable.store_root) as disk:
-            rows = list(disk.query(tallies))
+            solutions = disk.query(tallies)
+            assert isinstance(solutions, ox.QuerySolutions)
+            rows = [row["studies"] for row in solutions]
         assert len(rows) == 1, rows
-        return int(rows[0]["studies"].value)  # type: ignore[index,union-attr]
+        return int(rows[0].value)
 
     before = studies_counted()
     outcome = writes.update(

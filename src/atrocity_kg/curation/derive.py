@@ -323,7 +323,11 @@ def _in_ontology_terms(changes: dict[str, GraphChange]) -> bool:
     terms = str(AKG)
     return any(
         quad.predicate.value.startswith(terms)
-        or (quad.predicate == _TYPE and quad.object.value.startswith(terms))
+        or (
+            quad.predicate == _TYPE
+            and isinstance(quad.object, ox.NamedNode)
+            and quad.object.value.startswith(terms)
+        )
         for change in changes.values()
         for quad in (*change.removed, *change.added)
     )
