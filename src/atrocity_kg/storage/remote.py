@@ -40,19 +40,30 @@ import pyoxigraph as ox
 
 from atrocity_kg.config import UnionMode
 from atrocity_kg.errors import StoreError
-from atrocity_kg.model.negotiation import N_TRIPLES, SPARQL_JSON
+from atrocity_kg.model.namespaces import GRAPH
+from atrocity_kg.model.negotiation import N_TRIPLES, SPARQL_XML
 from atrocity_kg.query.queries import with_values
 
 GRAPHS_TTL = 30.0
-RESULTS = SPARQL_JSON.media_type
+RESULTS = SPARQL_XML.media_type
+"""Results are asked for as XML: Virtuoso 7.2 writes an xsd:boolean as "1" or "0" in its JSON
+results (and "true" or "false", as stored, in XML)."""
 TRIPLES = N_TRIPLES.media_type
 ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
+GRAPH_BASE = str(GRAPH)
+"""The project's graphs are named under this IRI; a store's other graphs (Virtuoso's own system
+graphs, say) are not part of the union the app reads."""
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
 GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+GRAPH_NAMES_BY_TRIPLES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+"""For stores (Virtuoso) where ``GRAPH ?g { }`` matches no graph: the graphs with a triple."""
+_VIRTUOSO_BNODE = b"<bnode>nodeID://"
+"""Virtuoso names a blank node ``nodeID://b123`` in its results, which is no blank node label:
+the prefix is dropped as the answer streams through."""
 HAS_GRAPH = "ASK WHERE { GRAPH ?g { } }"
 QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -94,11 +105,13 @@ class RemoteStore:
         named_graphs: Iterable[ox.NamedNode | ox.BlankNode] | None = None,
         substitutions: Mapping[ox.Variable, Term | ox.Triple] | None = None,
         base_iri: str | None = None,
+        only_ours: bool = False,
     ) -> QueryAnswer:
         """Run a query; SELECT and ASK give pyoxigraph's own result objects, CONSTRUCT and
         DESCRIBE an iterator of triples. A query the store rejects raises SyntaxError, as the
         embedded store does, with the store's message; a base IRI that is not an absolute IRI
-        raises ValueError, as there."""
+        raises ValueError, as there. ``only_ours`` (not pyoxigraph's) asks, with the protocol's
+        union, for the project's named graphs only, as ``GRAPH ?g``'s graphs."""
         if substitutions:
             bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
             for variable, term in substitutions.items():
@@ -118,7 +131,7 @@ class RemoteStore:
             )
             parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults]
             parameters += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
-        elif use_default_graph_as_union and self.union == "protocol":
+        elif self.union == "protocol" and (use_default_graph_as_union or only_ours):
             names = self.graph_names()
             parameters += [("default-graph-uri", name) for name in names]
             parameters += [("named-graph-uri", name) for name in names]
@@ -140,7 +153,7 @@ class RemoteStore:
         given = {ox.Variable(name): term for name, term in bound.items() if term is not None}
         if any(isinstance(term, ox.BlankNode) for term in given.values()):
             return iter(())
-        answer = self.query(QUADS, substitutions=given)
+        answer = self.query(QUADS, substitutions=given, only_ours=True)
         assert isinstance(answer, ox.QuerySolutions)
         return (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in answer)
 
@@ -157,17 +170,26 @@ class RemoteStore:
     # --- the protocol ---------------------------------------------------------------------
 
     def graph_names(self, *, fresh: bool = False) -> tuple[str, ...]:
-        """The store's named graphs, read again after GRAPHS_TTL seconds (or when asked)."""
+        """The store's named graphs under GRAPH_BASE, read again after GRAPHS_TTL seconds (or
+        when asked)."""
         with self._graphs_lock:
             now = time.monotonic()
             if fresh or self._graphs is None or now - self._graphs[0] > GRAPHS_TTL:
-                answer = self._answer(self._post([("query", GRAPH_NAMES)]))
-                assert isinstance(answer, ox.QuerySolutions)
-                names = sorted(
-                    row["g"].value for row in answer if isinstance(row["g"], ox.NamedNode)
+                names = self._project_graphs(GRAPH_NAMES) or self._project_graphs(
+                    GRAPH_NAMES_BY_TRIPLES
                 )
                 self._graphs = (now, tuple(names))
             return self._graphs[1]
+
+    def _project_graphs(self, query: str) -> list[str]:
+        answer = self._answer(self._post([("query", query)]))
+        assert isinstance(answer, ox.QuerySolutions)
+        return sorted(
+            name
+            for row in answer
+            if isinstance(row["g"], ox.NamedNode)
+            and (name := row["g"].value).startswith(GRAPH_BASE)
+        )
 
     def _post(self, parameters: list[tuple[str, str]]) -> httpx.Response:
         """Send the query; the answer's body is left to stream (closed by ``_answer``'s reader,
@@ -200,7 +222,7 @@ class RemoteStore:
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
         body = io.BufferedReader(_Body(response), buffer_size=64 * 1024)
         if media == RESULTS:
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
             assert isinstance(parsed, ox.QuerySolutions | ox.QueryBoolean)
             return parsed
         if media == TRIPLES:
@@ -217,7 +239,7 @@ class _Body(io.RawIOBase):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__()
         self._response = response
-        self._chunks = response.iter_bytes()
+        self._chunks = _without(response.iter_bytes(), _VIRTUOSO_BNODE, b"<bnode>")
         self._left = b""
 
     def readable(self) -> bool:
@@ -239,6 +261,21 @@ class _Body(io.RawIOBase):
         if not self.closed:
             self._response.close()
         super().close()
+
+
+def _without(chunks: Iterator[bytes], old: bytes, new: bytes) -> Iterator[bytes]:
+    """The chunks with ``old`` replaced by ``new``, also where ``old`` spans two chunks. ``old``
+    starts with a byte it has nowhere else, so a partial match can only be a chunk's tail."""
+    held = b""
+    for chunk in chunks:
+        raw = held + chunk
+        start = raw.rfind(old[:1], max(len(raw) - len(old) + 1, 0))
+        cut = start if start != -1 and old.startswith(raw[start:]) else len(raw)
+        held = raw[cut:]
+        if cut:
+            yield raw[:cut].replace(old, new)
+    if held:
+        yield held
 
 
 def with_base(query: str, base_iri: str) -> str:
