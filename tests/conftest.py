@@ -116,12 +116,26 @@ def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
 
 
-STORE_MODES = ("embedded", pytest.param("remote", marks=pytest.mark.slow))
-"""The remote mode is `slow`: `make test-fast` asks the embedded store only (one Oxigraph server
-fewer, every API test once), `make test` both."""
+STORE_MODES = (
+    "embedded",
+    pytest.param("remote", marks=pytest.mark.slow),
+    pytest.param("virtuoso", marks=pytest.mark.slow),
+)
+"""The remote modes are `slow`: `make test-fast` asks the embedded store only (no Oxigraph or
+Virtuoso server, every API test once), `make test` all three (Virtuoso's where installed)."""
 
 REAL_THINGS = frozenset(
-    {"base", "embedded_base", "remote_base", "browser", "remote_endpoint", "remote_client"}
+    {
+        "base",
+        "embedded_base",
+        "remote_base",
+        "browser",
+        "remote_endpoint",
+        "remote_client",
+        "virtuoso_endpoint",
+        "virtuoso_client",
+        "virtuoso_base",
+    }
 )
 """Fixtures that start a real server, Oxigraph or a browser: a test asking for one is `slow`."""
 
@@ -150,6 +164,25 @@ def remote_endpoint(built: Settings) -> Iterator[str]:
     with oxigraph_server(union_default_graph=False) as url:
         endpoint = f"{url}/query"
         push.push_store(built.store_root, push.Target(endpoint))
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def virtuoso_endpoint(built: Settings) -> Iterator[str]:
+    """A real Virtuoso (Debian's virtuoso-opensource) holding what the build wrote, pushed by
+    Graph Store Protocol with digest authentication; skips where Virtuoso is not installed."""
+    from server import VIRTUOSO, VIRTUOSO_USER, virtuoso_server
+
+    if VIRTUOSO is None:
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    with virtuoso_server() as url:
+        endpoint = f"{url}/sparql"
+        target = push.Target(
+            endpoint,
+            graph_store=f"{url}/sparql-graph-crud-auth",
+            auth=httpx.DigestAuth(*VIRTUOSO_USER),
+        )
+        push.push_store(built.store_root, target)
         yield endpoint
 
 
@@ -195,6 +228,13 @@ def remote_client(built: Settings, remote_endpoint: str) -> Iterator[TestClient]
 
 
 @pytest.fixture(scope="session")
+def virtuoso_client(built: Settings, virtuoso_endpoint: str) -> Iterator[TestClient]:
+    """The app on Virtuoso (``virtuoso_endpoint``), in this process."""
+    with in_process(built.model_copy(update={"sparql_endpoint": virtuoso_endpoint})) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
 def client(store_mode: str, request: pytest.FixtureRequest) -> TestClient:
     """The app in this process, one per store mode for the whole session: for what HTTP itself
     does not change (status, headers, negotiation, pages, errors). These tests only read, so
@@ -219,6 +259,15 @@ def remote_base(built: Settings, remote_endpoint: str) -> Iterator[str]:
     from server import serving
 
     with serving(built.model_copy(update={"sparql_endpoint": remote_endpoint})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def virtuoso_base(built: Settings, virtuoso_endpoint: str) -> Iterator[str]:
+    """The app on Virtuoso (``virtuoso_endpoint``) over real HTTP on loopback."""
+    from server import serving
+
+    with serving(built.model_copy(update={"sparql_endpoint": virtuoso_endpoint})) as url:
         yield url
 
 
