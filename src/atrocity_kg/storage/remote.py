@@ -58,6 +58,8 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 
+NO_GRAPH = "urn:x-atrocity-kg:no-graph"
+"""Named for a part of a query's dataset that is to be empty."""
 GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 GRAPH_NAMES_BY_TRIPLES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 """For stores (Virtuoso) where ``GRAPH ?g { }`` matches no graph: the graphs with a triple."""
@@ -129,8 +131,15 @@ class RemoteStore:
                 if isinstance(default_graph, ox.NamedNode | ox.BlankNode | ox.DefaultGraph)
                 else list(default_graph or ())
             )
-            parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults]
-            parameters += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
+            names = list(named_graphs or ())
+            # A part of the dataset left empty is named by a graph no store holds: Virtuoso
+            # takes a part not named at all as every graph it has.
+            parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults] or [
+                ("default-graph-uri", NO_GRAPH)
+            ]
+            parameters += [("named-graph-uri", _graph_iri(g)) for g in names] or [
+                ("named-graph-uri", NO_GRAPH)
+            ]
         elif self.union == "protocol" and (use_default_graph_as_union or only_ours):
             names = self.graph_names()
             parameters += [("default-graph-uri", name) for name in names]
