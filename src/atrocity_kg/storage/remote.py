@@ -50,6 +50,12 @@ RESULTS = SPARQL_XML.media_type
 results (and "true" or "false", as stored, in XML)."""
 TRIPLES = N_TRIPLES.media_type
 ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
+"""For a query whose form is not recognised. Virtuoso weighs only the first type it is offered
+(a CONSTRUCT asked for results first is a 406): a query's form chooses one type (``_accept``)."""
+# A query's form: its first keyword outside comments, IRIs and strings, and not part of a
+# prefixed name (``ask:``, ``a:select``).
+_NOT_CODE = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*")
+_FORM = re.compile(r"(?<![\w:.-])(select|ask|construct|describe)(?![\w:.-])", re.IGNORECASE)
 GRAPH_BASE = str(GRAPH)
 """The project's graphs are named under this IRI; a store's other graphs (Virtuoso's own system
 graphs, say) are not part of the union the app reads."""
@@ -131,13 +137,13 @@ class RemoteStore:
                 if isinstance(default_graph, ox.NamedNode | ox.BlankNode | ox.DefaultGraph)
                 else list(default_graph or ())
             )
-            names = list(named_graphs or ())
+            named = list(named_graphs or ())
             # A part of the dataset left empty is named by a graph no store holds: Virtuoso
             # takes a part not named at all as every graph it has.
             parameters += [("default-graph-uri", _graph_iri(g)) for g in defaults] or [
                 ("default-graph-uri", NO_GRAPH)
             ]
-            parameters += [("named-graph-uri", _graph_iri(g)) for g in names] or [
+            parameters += [("named-graph-uri", _graph_iri(g)) for g in named] or [
                 ("named-graph-uri", NO_GRAPH)
             ]
         elif self.union == "protocol" and (use_default_graph_as_union or only_ours):
@@ -204,7 +210,7 @@ class RemoteStore:
         """Send the query; the answer's body is left to stream (closed by ``_answer``'s reader,
         or here on an error)."""
         request = self._client.build_request(
-            "POST", self.endpoint, data=_form(parameters), headers={"Accept": ACCEPT}
+            "POST", self.endpoint, data=_form(parameters), headers={"Accept": _accept(parameters)}
         )
         try:
             response = self._client.send(request, stream=True)
@@ -294,6 +300,16 @@ def with_base(query: str, base_iri: str) -> str:
     declaration = str(ox.NamedNode(base_iri))  # refuses what is not an absolute IRI
     relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
     return f"BASE {declaration}\n{query}" if relative else query
+
+
+def _accept(parameters: list[tuple[str, str]]) -> str:
+    """The one media type the query's answer comes in: results for SELECT and ASK, N-Triples
+    for CONSTRUCT and DESCRIBE."""
+    query = next((value for name, value in parameters if name == "query"), "")
+    form = _FORM.search(_NOT_CODE.sub(" ", query))
+    if form is None:
+        return ACCEPT
+    return RESULTS if form.group(1).lower() in ("select", "ask") else TRIPLES
 
 
 def _graph_iri(graph: GraphName) -> str:
