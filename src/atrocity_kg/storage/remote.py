@@ -52,10 +52,12 @@ TRIPLES = N_TRIPLES.media_type
 ACCEPT = f"{RESULTS}, {TRIPLES};q=0.9"
 """For a query whose form is not recognised. Virtuoso weighs only the first type it is offered
 (a CONSTRUCT asked for results first is a 406): a query's form chooses one type (``_accept``)."""
-# A query's form: its first keyword outside comments, IRIs and strings, and not part of a
-# prefixed name (``ask:``, ``a:select``).
-_NOT_CODE = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*")
-_FORM = re.compile(r"(?<![\w:.-])(select|ask|construct|describe)(?![\w:.-])", re.IGNORECASE)
+# A query's form: the keyword after its prologue (white space, comments, PREFIX and BASE
+# declarations), each part matched where the last ended, so the scan is linear in any text.
+_PROLOGUE_PART = re.compile(
+    r"\s+|#[^\n]*|(?i:prefix)\s*[^\s:<>]*:\s*<[^<>\s]*>|(?i:base)\s*<[^<>\s]*>"
+)
+_FORM = re.compile(r"(select|ask|construct|describe)(?![\w:.-])", re.IGNORECASE)
 GRAPH_BASE = str(GRAPH)
 """The project's graphs are named under this IRI; a store's other graphs (Virtuoso's own system
 graphs, say) are not part of the union the app reads."""
@@ -304,7 +306,10 @@ def _accept(parameters: list[tuple[str, str]]) -> str:
     """The one media type the query's answer comes in: results for SELECT and ASK, N-Triples
     for CONSTRUCT and DESCRIBE."""
     query = next((value for name, value in parameters if name == "query"), "")
-    form = _FORM.search(_NOT_CODE.sub(" ", query))
+    position = 0
+    while (part := _PROLOGUE_PART.match(query, position)) and part.end() > position:
+        position = part.end()
+    form = _FORM.match(query, position)
     if form is None:
         return ACCEPT
     return RESULTS if form.group(1).lower() in ("select", "ask") else TRIPLES
