@@ -4,11 +4,12 @@ A copy renames every study, finding, factor, factor family and evidence assessme
 ``-cN``) and keeps the tools, releases, strategies and vocabularies shared, so a graph k times
 larger has k times the studies, findings, factors and assessments per tool and release, in the
 real proportions, and every catalogue query has k times the work. The ontology, shapes and
-curated graphs are written once.
+curated graphs are written once; the summary graph is left out, and counted again on the larger
+graph by the build's own code (``graph.summary.refresh``), whose time is reported.
 
 Run as a worker (by bench/suite.py, one process per size, so that its memory peak is its own):
   python bench/scale.py load FILE.nq STORE_FOLDER RESULT.json
-loads the file into an on-disk store, then runs every catalogue query on it.
+loads the file into an on-disk store, counts its summary, then runs every catalogue query on it.
 """
 
 from __future__ import annotations
@@ -27,20 +28,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import catalogue_texts, megabytes
 
+from atrocity_kg.graph import summary
+
 COPIED = re.compile(
     r"(<https://w3id\.org/atrocity-kg/id/(?:study|finding|factor|family|assessment)/[^>]*)>"
 )
 ONCE = ("/graph/ontology>", "/graph/shapes>", "/graph/curated>")
+DROPPED = (f"<{summary.SUMMARY_GRAPH}> .",)
+"""Derived from the rest: counted again on the larger graph, not copied."""
 QUERY_REPEATS = 3
 
 
 def split(lines: Iterable[str]) -> tuple[list[str], list[str]]:
-    """The quads written once (vocabulary graphs) and the quads that are copied."""
+    """The quads written once (vocabulary graphs) and the quads that are copied (the summary's
+    are neither)."""
     endings = tuple(f"{graph} ." for graph in ONCE)
     once: list[str] = []
     copied: list[str] = []
     for text in lines:
-        (once if text.rstrip().endswith(endings) else copied).append(text)
+        stripped = text.rstrip()
+        if stripped.endswith(DROPPED):
+            continue
+        (once if stripped.endswith(endings) else copied).append(text)
     return once, copied
 
 
@@ -64,14 +73,18 @@ def write_copies(once: list[str], copied: list[str], copies: int, path: Path) ->
 
 
 def load_and_query(source: Path, folder: Path, result: Path) -> None:
-    """Load ``source`` into an on-disk store, then time each catalogue query (best of a few
-    runs after the first, the first too); write the figures as JSON."""
+    """Load ``source`` into an on-disk store, count its summary, then time each catalogue query
+    (best of a few runs after the first, the first too); write the figures as JSON."""
     start = time.perf_counter()
     store = ox.Store(str(folder))
     store.bulk_load(path=str(source), format=ox.RdfFormat.N_QUADS)
     store.flush()
     store.optimize()
     load_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    summary_triples = summary.refresh(store)
+    store.flush()
+    summary_seconds = time.perf_counter() - start
     quads = len(store)
     queries = {}
     for name, text in catalogue_texts().items():
@@ -90,6 +103,8 @@ def load_and_query(source: Path, folder: Path, result: Path) -> None:
             {
                 "quads": quads,
                 "load_s": load_seconds,
+                "summary_s": summary_seconds,
+                "summary_triples": summary_triples,
                 "disk_mb": megabytes(folder),
                 "peak_mb": peak,
                 "queries": queries,

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         gt=0,
         description="worker processes running queries: the most queries evaluated at once",
     )
+    store_in_memory: bool = Field(
+        default=False,
+        description="copy the current build into memory in the server and in every query worker "
+        "(some queries faster on a small graph; memory is then the graph times 1 + "
+        "query_workers). Off: each reads the build on disk, shared through the page cache",
+    )
     max_queued_queries: int = Field(
         default=128,
         ge=0,

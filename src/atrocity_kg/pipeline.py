@@ -21,6 +21,7 @@ from atrocity_kg.errors import (
     StoreError,
 )
 from atrocity_kg.graph import build, catalogue, evidence, graphs, reasoning, validate
+from atrocity_kg.graph import summary as summary_stage
 from atrocity_kg.ingest.releases import RELEASES, discover
 from atrocity_kg.ingest.ushmm import read_release
 from atrocity_kg.publish import export
@@ -214,6 +215,13 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
         summary.graphs.update(drafted.graphs)
         summary.notes = drafted.notes
         summary.timings["contributions"] = time.perf_counter() - clock
+    progress("counting the summary (graph/summary)")
+    if not isinstance(written, ox.Store):
+        # The store is written from an in-memory copy anyway (store.write_store).
+        written = store.memory_store(named)
+    clock = time.perf_counter()
+    summary.graphs[str(summary_stage.SUMMARY_GRAPH)] = summary_stage.refresh(written)
+    summary.timings["summary"] = time.perf_counter() - clock
     progress("writing the store and its dumps")
     clock = time.perf_counter()
     dumps = functools.partial(write_build_dumps, timings=summary.timings)

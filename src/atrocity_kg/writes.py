@@ -25,14 +25,14 @@ from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import derive
 from atrocity_kg.errors import AtrocityKGError, GraphValidationError, StoreError
-from atrocity_kg.graph import catalogue, draft, evidence, graphs, reasoning, validate
+from atrocity_kg.graph import catalogue, draft, evidence, graphs, reasoning, summary, validate
 from atrocity_kg.storage import store
 from atrocity_kg.storage.writelock import exclusive
 
 
 class _DerivedGraphs:
-    """The inferred graph, the catalogue and every published release's evidence graph,
-    whichever releases the store holds (so a release imported since this was written is
+    """The inferred graph, the catalogue, the summary and every published release's evidence
+    graph, whichever releases the store holds (so a release imported since this was written is
     covered too)."""
 
     def __contains__(self, name: object) -> bool:
@@ -40,6 +40,7 @@ class _DerivedGraphs:
         return text in (
             str(reasoning.INFERRED_GRAPH),
             str(catalogue.CATALOGUE_GRAPH),
+            str(summary.SUMMARY_GRAPH),
         ) or evidence.is_release_evidence_graph(text)
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
 from atrocity_kg import pipeline, writes
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions
-from atrocity_kg.graph import catalogue, evidence, graphs, reasoning
+from atrocity_kg.graph import catalogue, evidence, graphs, reasoning, summary
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.storage import store
@@ -98,7 +99,22 @@ def test_the_write_recomputes_the_release_evidence_inferred_and_catalogue(
         str(evidence.evidence_graph_name("V3")),
         str(reasoning.INFERRED_GRAPH),
         str(catalogue.CATALOGUE_GRAPH),
+        str(summary.SUMMARY_GRAPH),
     }
+
+
+def test_the_summary_after_the_write_counts_the_store_as_written(
+    writable: Settings, deleted: tuple[writes.WriteOutcome, list[tuple[str, ...]], str]
+) -> None:
+    """The summary graph the write committed is the summary of the store it committed, counted
+    again here."""
+    outcome, _, _ = deleted
+    assert outcome.committed
+    memory = store.in_memory_copy(writable.store_root)
+    name = ox.NamedNode(str(summary.SUMMARY_GRAPH))
+    kept = {quad.triple for quad in memory.quads_for_pattern(None, None, None, name)}
+    memory.remove_graph(name)
+    assert kept == set(summary.summarise(memory))
 
 
 def test_the_rating_loses_the_finding_as_the_rubric_says(
@@ -149,3 +165,11 @@ def test_a_write_nothing_derives_from_recomputes_nothing(
     assert outcome.committed
     assert outcome.recomputed == ()
     assert not any(step.startswith("derive") for step in outcome.timings)
+
+
+def test_the_summary_graph_is_derived_and_refused_to_writers() -> None:
+    name = str(summary.SUMMARY_GRAPH)
+    assert name in writes.DERIVED_GRAPHS
+    reason = writes.protection(name)
+    assert reason is not None
+    assert "recomputed by `atrocity-kg build`" in reason

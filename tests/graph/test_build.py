@@ -12,7 +12,7 @@ from rdflib.namespace import RDF
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.errors import GraphValidationError, ReleaseFormatError
-from atrocity_kg.graph import catalogue, evidence, graphs, reasoning
+from atrocity_kg.graph import catalogue, evidence, graphs, reasoning, summary
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.publish import export
@@ -52,7 +52,7 @@ def test_store_holds_one_named_graph_per_source_and_per_set_of_releases(
     expected |= {str(graphs.release_graph_name("-".join(codes))) for codes in stated_by.values()}
     expected |= {str(evidence.evidence_graph_name(code)) for code in ("V1", "V2", "V3")}
     expected |= {str(reasoning.INFERRED_GRAPH), str(catalogue.CATALOGUE_GRAPH)}
-    expected.add(str(graphs.QUALITY_GRAPH))
+    expected |= {str(graphs.QUALITY_GRAPH), str(summary.SUMMARY_GRAPH)}
     assert set(names) == expected
     assert str(graphs.release_graph_name("v1-v2-v3")) in names
 

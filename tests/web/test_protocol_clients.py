@@ -191,9 +191,9 @@ def waiting_on_a_full_pipe(thread: threading.Thread) -> bool:
     return any(calls[at : at + 3] == held for at in range(len(calls)))
 
 
-def wait_for_the_writers_to_end() -> None:
-    for thread in writers():
-        thread.join(timeout=HANG_GUARD_S)
+def wait_for_the_writers_to_finish() -> None:
+    """Every writer thread done with its answer and idle, kept for the next one."""
+    assert protocol.WRITERS.wait_all_idle(HANG_GUARD_S), "a writer is still writing"
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux's /proc")
@@ -216,8 +216,7 @@ def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(served_endpoin
 
         wait_until(held_back, "the writer was never held back by the full pipe")
         assert resident_megabytes() - before < 50
-    wait_for_the_writers_to_end()
-    assert not writers()
+    wait_for_the_writers_to_finish()
 
 
 def test_a_reader_leaving_is_no_failure_and_leaves_no_results_behind(
@@ -229,8 +228,7 @@ def test_a_reader_leaving_is_no_failure_and_leaves_no_results_behind(
     query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
     with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
         assert next(response.iter_raw()).startswith(b'{"head":')
-    wait_for_the_writers_to_end()
-    assert not writers()
+    wait_for_the_writers_to_finish()
     kept = [
         record
         for record in caplog.records

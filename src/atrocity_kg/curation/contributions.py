@@ -30,7 +30,7 @@ from atrocity_kg.errors import (
     GraphValidationError,
     SourceLocation,
 )
-from atrocity_kg.graph import build, draft, graphs, validate
+from atrocity_kg.graph import build, draft, graphs, summary, validate
 from atrocity_kg.graph.catalogue import DuplicateStatementError
 from atrocity_kg.graph.draft import DraftInput
 from atrocity_kg.ingest.contributions import (
@@ -308,6 +308,9 @@ def contribute(
         cache = validate.ValidationCache(settings.validation_cache)
         outcome = refresh_draft(memory, [*existing, new], source, cache)
         outcome.notes = notes
+        clock = time.perf_counter()
+        summary.refresh(memory)
+        timings["summary"] = _lap(clock)
         target = folder / meta.id
         _write_folder(folder, meta, submission)
         try:
@@ -364,6 +367,9 @@ def withdraw(settings: Settings, contribution_id: str) -> WriteOutcome:
         os.rename(target, aside)
         try:
             outcome = refresh_from_folder(memory, folder, cache)
+            clock = time.perf_counter()
+            summary.refresh(memory)
+            timings["summary"] = _lap(clock)
             clock = time.perf_counter()
             built = store.write_store(root, memory, before_swap=pipeline.write_build_dumps)
             timings["commit"] = _lap(clock)

@@ -15,8 +15,9 @@ commit, as a fresh build of the same asserted data would:
 - the inferred graph over everything asserted (the rules run over the whole graph, there is no
   cheaper correct way), with HermiT's answer from its cache when its input is unchanged;
 - the catalogue from the releases' names and statement graphs;
-- the draft graphs from the contributions (``contributions.refresh_from_folder``), last, as the
-  draft is read against the rest of the store.
+- the draft graphs from the contributions (``contributions.refresh_from_folder``), as the
+  draft is read against the rest of the store;
+- the summary (``graph.summary``), last, over the whole store as a build counts it.
 
 A write to any other graph (the quality annotations, a graph of the admin's own) changes nothing
 the build derives: nothing is recomputed.
@@ -35,7 +36,7 @@ from rdflib.namespace import RDF
 
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions
-from atrocity_kg.graph import catalogue, draft, evidence, graphs, reasoning, validate
+from atrocity_kg.graph import catalogue, draft, evidence, graphs, reasoning, summary, validate
 from atrocity_kg.ingest.releases import is_release_code, sort_codes
 from atrocity_kg.model.namespaces import AKG, bind_prefixes
 from atrocity_kg.storage import store
@@ -133,6 +134,7 @@ def rederive(settings: Settings, memory: ox.Store, changes: dict[str, GraphChang
     _timed(derivation, "inferred", partial(_reinfer, settings, memory, present, derivation))
     if draft_needed(settings, memory):
         _timed(derivation, "draft", partial(_redraft, settings, memory, derivation))
+    _timed(derivation, "summary", partial(_resummarise, memory, derivation))
     return derivation
 
 
@@ -309,6 +311,13 @@ def _redraft(settings: Settings, memory: ox.Store, derivation: Derivation) -> No
     outcome = contributions.refresh_from_folder(memory, settings.contributions_root, cache)
     derivation.report.extend(outcome.report)
     derivation.recomputed.extend(sorted(before | set(outcome.graphs)))
+
+
+def _resummarise(memory: ox.Store, derivation: Derivation) -> None:
+    """The summary over everything, the graphs made again above included (it reads the whole
+    store, as in a build: a fraction of a second at the real data's size)."""
+    summary.refresh(memory)
+    derivation.recomputed.append(str(summary.SUMMARY_GRAPH))
 
 
 def recomputed_header(names: Sequence[str]) -> str:

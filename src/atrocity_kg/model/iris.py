@@ -118,6 +118,12 @@ def justification(tool_iri: str, strategy_iri: str) -> URIRef:
     return _id("justification", key(tool_iri), key(strategy_iri))
 
 
+def summary_node(kind: str, digest: str) -> URIRef:
+    """A node of the summary graph (graph.summary): its kind ('level-change' ...) and the MD5 of
+    what it counts, so the build's SPARQL (``summary-*-tallies.rq``) mints the same IRIs."""
+    return _id("summary", slug(kind), slug(digest))
+
+
 def quality_kind(key: str) -> URIRef:
     """A kind of slip in the review's files (a quality rule's ``# kind:``), a SKOS concept."""
     return concept("quality-kind", key)

@@ -21,39 +21,50 @@ class AKG(DefinedNamespace):
     ContextualFactor: URIRef
     Contribution: URIRef
     DesignFactor: URIRef
-    DraftRelease: URIRef
     DissuasionTool: URIRef
+    DraftRelease: URIRef
     EffectDirection: URIRef
     EmpiricalBasis: URIRef
     EvidenceAssessment: URIRef
-    EvidenceBasis: URIRef
     EvidenceBackedTool: URIRef  # deprecated: ToolWithStrongFactor
+    EvidenceBasis: URIRef
     EvidenceLevel: URIRef
     FactorFamily: URIRef
     FactorFinding: URIRef
+    FactorPresenceChange: URIRef
+    FactorTally: URIRef
     Finding: URIRef
+    FindingTally: URIRef
     HeadlineFactor: URIRef  # deprecated: StrongFactorOfSeveralTools
     Justification: URIRef
     LatestRelease: URIRef
+    LevelChange: URIRef
+    LevelTally: URIRef
     Mapping: URIRef
     MatchBasis: URIRef
     Mechanism: URIRef
+    MethodTally: URIRef
     Outcome: URIRef
     OverallEffectFinding: URIRef
     PolicyInstrument: URIRef
     PractitionerAssessment: URIRef
     PreventionTool: URIRef
     PreventionType: URIRef
+    PublishedRatingChange: URIRef
     PublicationType: URIRef
     QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
     Release: URIRef
+    ReleaseTally: URIRef
     ResearchAssessment: URIRef
     ReviewedTool: URIRef
     Strategy: URIRef
     StrongFactorOfSeveralTools: URIRef
     Study: URIRef
+    StudyComparison: URIRef
     SuccessFactor: URIRef
+    Summary: URIRef
+    ToolTally: URIRef
     ToolWithStrongFactor: URIRef
     TransitionTool: URIRef
 
@@ -62,15 +73,19 @@ class AKG(DefinedNamespace):
     aboutTool: URIRef
     advancedByMechanism: URIRef
     advancesStrategy: URIRef
+    comparedFrom: URIRef
+    comparedTo: URIRef
     contributesTo: URIRef
     direction: URIRef
     empiricalBasis: URIRef
     evidenceBasis: URIRef
     evidenceLevel: URIRef
     factorFamily: URIRef
-    hasStrongFactor: URIRef
     hasMechanism: URIRef
+    hasStrongFactor: URIRef
     inRelease: URIRef
+    levelFrom: URIRef
+    levelTo: URIRef
     matchBasis: URIRef
     mechanismOf: URIRef
     oppositeFactor: URIRef
@@ -82,9 +97,17 @@ class AKG(DefinedNamespace):
     reportsFinding: URIRef
     restsOn: URIRef
     shownAsFactor: URIRef
-    statementsOf: URIRef
     statedToSupport: URIRef
+    statementsOf: URIRef
     strongFactorOf: URIRef
+    summarisesDirection: URIRef
+    summarisesBasis: URIRef
+    summarisesFactor: URIRef
+    summarisesLevel: URIRef
+    summarisesMethod: URIRef
+    summarisesOutcome: URIRef
+    summarisesRelease: URIRef
+    summarisesTool: URIRef
     supportedByTool: URIRef
     supportsStrategy: URIRef
     usesInstrument: URIRef
@@ -94,23 +117,31 @@ class AKG(DefinedNamespace):
     # datatype properties
     action: URIRef
     adverseCount: URIRef
+    assessmentsCounted: URIRef
+    change: URIRef
     dedooseCode: URIRef
     displayed: URIRef
     evidenceReviewed: URIRef
     factorEffectNotation: URIRef
     findingCount: URIRef
+    findingKind: URIRef
+    findingsCounted: URIRef
+    findingsFrom: URIRef
+    findingsTo: URIRef
     found: URIRef
     greaterCount: URIRef
     indexNumber: URIRef
     inverted: URIRef
     lesserCount: URIRef
-    matchesPublished: URIRef
     massAtrocityGreaterCount: URIRef
     massAtrocityLesserCount: URIRef
     massAtrocityNoOrMixedCount: URIRef
+    massAtrocityStudiesCounted: URIRef
+    matchesPublished: URIRef
     noOrMixedCount: URIRef
-    practitionerShare: URIRef
+    otherOutcomeStudiesCounted: URIRef
     practitionersCitingNet: URIRef
+    practitionerShare: URIRef
     practitionersInterviewed: URIRef
     provisionalVoteScore: URIRef
     relatedOutcomeGreaterCount: URIRef
@@ -118,9 +149,17 @@ class AKG(DefinedNamespace):
     relatedOutcomeNoOrMixedCount: URIRef
     releaseCode: URIRef
     reviewName: URIRef
+    scoreFrom: URIRef
+    scoreTo: URIRef
     sourceColumn: URIRef
     sourceFile: URIRef
     sourceRow: URIRef
+    studiesAdded: URIRef
+    studiesCounted: URIRef
+    studiesFrom: URIRef
+    studiesRemoved: URIRef
+    studiesTo: URIRef
+    toolsCounted: URIRef
     voteScore: URIRef
     zoteroKey: URIRef
 

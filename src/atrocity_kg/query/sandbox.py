@@ -1,9 +1,10 @@
 """Users' queries run where they can be stopped: worker processes that are killed at the limit.
 
 Neither pyoxigraph nor rdflib can cancel a query once it runs, and a thread cannot be killed. So
-each query a client sends is evaluated in a worker process holding its own in-memory copy of the
-store; if it is not finished when its time is up, the process is killed (SIGKILL) and a fresh one
-takes its place, while the other workers go on answering.
+each query a client sends is evaluated in a worker process reading the current build (opened
+read-only on disk, shared with the other processes through the page cache; or its own in-memory
+copy with ``store_in_memory``); if it is not finished when its time is up, the process is killed
+(SIGKILL) and a fresh one takes its place, while the other workers go on answering.
 
 A query's answer travels as messages (small frozen dataclasses, pickled across the pipe), the
 same whether it was produced in a worker process or in the calling thread (for a remote store,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import signal
 import socket
@@ -58,6 +60,8 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
 RESTART_DELAY = 5.0
+IN_MEMORY = "--in-memory"
+"""The worker's argument that makes it copy the build into memory (``store_in_memory``)."""
 
 
 @dataclass(frozen=True)
@@ -314,15 +318,28 @@ def _failure(error: Exception) -> str:
 # --- the worker process -----------------------------------------------------------------------
 
 
-def _worker_main(connection: Connection, build: str) -> None:
-    """A worker: load the build into memory, say so, then answer jobs until the pipe closes.
+def _memory_release() -> Callable[[], object]:
+    """What hands back to the system the memory a finished query freed: glibc's ``malloc_trim``
+    (the allocator keeps freed memory otherwise, so an idle worker would stay as large as its
+    largest query made it); nothing where there is no glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+def _worker_main(connection: Connection, build: str, in_memory: bool = False) -> None:
+    """A worker: open the build (read-only on disk, or copied into memory), say so, then answer
+    jobs until the pipe closes.
 
     A job's messages go back in batches: a small answer (start, its one chunk, end) crosses the
     pipe as one message, so the parent wakes once per query, not once per message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
-    from atrocity_kg.storage.store import copy_of_build
+    from atrocity_kg.storage.store import open_build
 
-    store = copy_of_build(Path(build))
+    store = open_build(Path(build), in_memory=in_memory)
+    release_memory = _memory_release()
     connection.send([Ready()])
     while True:
         try:
@@ -342,17 +359,25 @@ def _worker_main(connection: Connection, build: str) -> None:
                 batch, size = [], 0
 
         answer(store, job, emit)
+        release_memory()  # after the answer is sent: the client does not wait for it
 
 
 class _Worker:
     """One worker process (``python -m atrocity_kg.query.sandbox``, a fresh interpreter: nothing
     of the server's threads or state comes along) and the parent's end of a socket pair to it."""
 
-    def __init__(self, build: Path, generation: int) -> None:
+    def __init__(self, build: Path, generation: int, *, in_memory: bool = False) -> None:
         ours, theirs = socket.socketpair()
         self.generation = generation
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "atrocity_kg.query.sandbox", str(theirs.fileno()), str(build)],
+            [
+                sys.executable,
+                "-m",
+                "atrocity_kg.query.sandbox",
+                str(theirs.fileno()),
+                str(build),
+                *([IN_MEMORY] if in_memory else []),
+            ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
         )
@@ -455,9 +480,17 @@ class QueryPool:
     """
 
     def __init__(
-        self, build: Path, *, size: int, timeout: float, max_waiting: int, max_wait: float
+        self,
+        build: Path,
+        *,
+        size: int,
+        timeout: float,
+        max_waiting: int,
+        max_wait: float,
+        in_memory: bool = False,
     ) -> None:
         self.size = size
+        self.in_memory = in_memory
         self.timeout = timeout
         self.max_waiting = max_waiting
         self.max_wait = max_wait
@@ -474,7 +507,7 @@ class QueryPool:
 
     def _spawn(self) -> None:
         """Start a worker; a thread waits for it to load its store, then offers it."""
-        worker = _Worker(self._build, self._generation)
+        worker = _Worker(self._build, self._generation, in_memory=self.in_memory)
         self._workers.add(worker)
 
         def wait() -> None:
@@ -514,6 +547,12 @@ class QueryPool:
     def waiting(self) -> int:
         """How many queries wait for a free worker now (read-only, like ``running``)."""
         return self._waiting
+
+    @property
+    def processes(self) -> list[int]:
+        """The process ids of the workers started and not yet retired (read-only, for monitoring
+        their memory, and for tests)."""
+        return sorted(worker.process.pid for worker in self._workers)
 
     async def started(self, timeout: float = 300) -> None:
         """Wait until every worker has loaded its store (the server starts answering then)."""
@@ -586,4 +625,4 @@ if __name__ == "__main__":
     # the messages it pickles name ``atrocity_kg.query.sandbox``'s classes, which the server has.
     from atrocity_kg.query.sandbox import _worker_main as worker_main
 
-    worker_main(Connection(int(sys.argv[1])), sys.argv[2])
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2], in_memory=IN_MEMORY in sys.argv[3:])

@@ -271,6 +271,23 @@ def copy_of_build(build: Path) -> ox.Store:
     return memory
 
 
+def open_build(build: Path, *, in_memory: bool = False) -> ox.Store:
+    """One build's store to serve from: opened read-only on disk (the default: every process
+    reading it shares the system's page cache, so none holds a copy of the graph), or an
+    in-memory copy of it (``in_memory``).
+
+    A build opened read-only stays readable after the sweep removes its folder: Oxigraph opens
+    every file of a read-only store when it opens it and reads through those descriptors
+    (tests/web/test_shared_store.py). A folder swept before it is opened is a ``StoreError``.
+    """
+    if in_memory:
+        return copy_of_build(build)
+    try:
+        return ox.Store.read_only(str(build))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {build}: {error}") from error
+
+
 def graph_names(store: ox.Store) -> list[str]:
     return sorted(node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode))
 

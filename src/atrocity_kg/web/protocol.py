@@ -49,6 +49,7 @@ class _WriterThreads:
         self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
         self._lock = threading.Lock()
         self._became_idle = threading.Condition(self._lock)
+        self._alive = 0
         self._idle_seconds = idle_seconds
 
     def run(self, job: Callable[[], None]) -> None:
@@ -56,6 +57,8 @@ class _WriterThreads:
         with self._lock:
             inbox = self._idle.pop() if self._idle else None
         if inbox is None:
+            with self._lock:
+                self._alive += 1
             inbox = queue.SimpleQueue()
             thread = threading.Thread(
                 target=self._serve, args=(inbox,), name="atrocity-kg-writer", daemon=True
@@ -68,9 +71,14 @@ class _WriterThreads:
             return len(self._idle)
 
     def wait_idle(self, count: int, timeout: float) -> bool:
-        """Wait until ``count`` threads are idle (for tests and a clean shutdown's check)."""
+        """Wait until ``count`` threads are idle (for tests)."""
         with self._became_idle:
             return self._became_idle.wait_for(lambda: len(self._idle) >= count, timeout)
+
+    def wait_all_idle(self, timeout: float) -> bool:
+        """Wait until no thread is writing: every answer written or given up (for tests)."""
+        with self._became_idle:
+            return self._became_idle.wait_for(lambda: len(self._idle) == self._alive, timeout)
 
     def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
         while True:
@@ -80,6 +88,7 @@ class _WriterThreads:
                 with self._lock:
                     if inbox in self._idle:
                         self._idle.remove(inbox)
+                        self._alive -= 1
                         return
                 job = inbox.get()  # taken from the idle list just now: its job is coming
             try:
@@ -92,7 +101,8 @@ class _WriterThreads:
                 self._became_idle.notify_all()
 
 
-_WRITERS = _WriterThreads()
+WRITERS = _WriterThreads()
+"""The process's writer threads."""
 
 
 class ProtocolError(Exception):
@@ -310,7 +320,7 @@ async def relay(produce: Callable[[Emit], None], *, head: bool = False) -> Respo
 async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:
     """Start ``target`` writing into a pipe in a thread; answer with what comes out of it."""
     pipe = _Pipe(asyncio.get_running_loop())
-    _WRITERS.run(lambda: target(pipe))
+    WRITERS.run(lambda: target(pipe))
     try:
         start = await pipe.receive()
         if isinstance(start, ProtocolError):

@@ -38,8 +38,10 @@ SWITCH_ATTEMPTS = 3
 class Serving:
     """The store on ``app.state`` and the way users' queries reach it.
 
-    Embedded: the current build in memory for the app's own lookups, and a pool of worker
-    processes (``sandbox.QueryPool``) for users' queries, each killed at the time limit. Remote:
+    Embedded: the current build, opened read-only on disk (or copied into memory with
+    ``store_in_memory``), for the app's own lookups, and a pool of worker processes
+    (``sandbox.QueryPool``) for users' queries, each killed at the time limit, each opening the
+    same build the same way: on disk they share the system's page cache, not copies. Remote:
     the remote store enforces its own limits; here queries are only counted, so that at most
     ``query_workers`` run at once. ``switch_to`` moves every reader to a new build at once:
     requests that already hold the old store finish on it, later ones get the new one.
@@ -63,9 +65,10 @@ class Serving:
             app.state.build, app.state.store = None, self._remote
             return
         build = store.current_path(settings.store_root)
-        self._install(build, store.copy_of_build(build))
+        self._install(build, store.open_build(build, in_memory=settings.store_in_memory))
         self._pool = QueryPool(
             build,
+            in_memory=settings.store_in_memory,
             size=settings.query_workers,
             timeout=settings.query_timeout,
             max_waiting=settings.max_queued_queries,
@@ -77,9 +80,9 @@ class Serving:
         if self._pool is not None:
             await self._pool.started()
 
-    def _install(self, build: Path, memory: ox.Store) -> None:
+    def _install(self, build: Path, opened: ox.Store) -> None:
         self._app.state.build = build
-        self._app.state.store = memory
+        self._app.state.store = opened
 
     @property
     def pool(self) -> QueryPool | None:
@@ -105,15 +108,18 @@ class Serving:
                     await self.switch_to(latest)
                     return
                 except StoreError:
-                    # Pruned by later writes while being copied: take the newest again.
+                    # Pruned by later writes before it was opened: take the newest again.
                     if attempt == SWITCH_ATTEMPTS - 1:
                         raise
 
     async def switch_to(self, build: Path) -> None:
-        """Serve ``build`` from now on (its in-memory copy is made off the event loop)."""
+        """Serve ``build`` from now on (opened, or copied, off the event loop). Requests that
+        hold the old store finish on it, readable even once swept (``store.open_build``)."""
         async with self._lock:
-            memory = await asyncio.to_thread(store.copy_of_build, build)
-            self._install(build, memory)
+            opened = await asyncio.to_thread(
+                store.open_build, build, in_memory=self._settings.store_in_memory
+            )
+            self._install(build, opened)
             if self._pool is not None:
                 self._pool.switch_to(build)
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from atrocity_kg.ingest.releases import CODE_PATTERN, RELEASES, is_release_code, sort_codes
@@ -23,7 +24,6 @@ from atrocity_kg.query import sparql
 from atrocity_kg.web import rendering
 from atrocity_kg.web.dependencies import MaybeStore
 from atrocity_kg.web.headers import VARY
-from atrocity_kg.web.protocol import ProtocolError
 
 router = APIRouter(tags=["quality"])
 
@@ -117,7 +117,11 @@ def quality(
     stored = sparql.releases(current) if current is not None else []
     held = sort_codes({*RELEASES, *(r.code for r in stored if is_release_code(r.code))})
     if release is not None and release not in held:
-        raise ProtocolError(422, f"no release {release!r} here; releases: {', '.join(held)}")
+        # As FastAPI refuses a malformed value: the same JSON (or page), the same contract.
+        message = f"no release {release!r} here; releases: {', '.join(held)}"
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "release"), "msg": message, "input": release}]
+        )
     code = release
     report = read_report(current, code) if current is not None else QualityReport(code)
     suffix = f"-{code.lower()}" if code else ""

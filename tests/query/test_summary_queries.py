@@ -1,0 +1,129 @@
+"""The catalogue queries that read the summary graph give exactly the rows their aggregate forms
+(tests/queries/aggregate/*.rq, the queries as they were before the summary) give: on the real
+data, for every release and every two releases; and on a larger graph made as bench/scale.py
+makes it (the per-study nodes copied), with the summary counted again on it."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from atrocity_kg.config import Settings
+from atrocity_kg.graph import summary
+from atrocity_kg.model import iris
+from atrocity_kg.query import queries
+from atrocity_kg.storage import store
+
+REPO = Path(__file__).resolve().parents[2]
+AGGREGATE = REPO / "tests" / "queries" / "aggregate"
+NAMES = sorted(path.stem for path in AGGREGATE.glob("*.rq"))
+RELEASES = [str(iris.release(code)) for code in ("V1", "V2", "V3")]
+TOOLS = ("peace-operations", "mediation", "targeted-sanctions")
+
+sys.path.insert(0, str(REPO / "bench"))
+import scale  # noqa: E402  (bench/scale.py: the larger graphs)
+
+Rows = Counter[tuple[str | None, ...]]
+
+
+def parameter_sets(
+    entry: queries.CatalogueQuery, pairs: list[tuple[str, str]]
+) -> list[dict[str, str]]:
+    names = {parameter.name for parameter in entry.parameters}
+    if {"from", "to"} <= names:
+        return [{"from": earlier, "to": later} for earlier, later in pairs]
+    if "release" in names:
+        return [{"release": release} for release in RELEASES]
+    if "tool" in names:
+        return [{"tool": str(iris.tool(tool))} for tool in TOOLS]
+    return [{}]
+
+
+def rows(memory: ox.Store, entry: queries.CatalogueQuery, values: dict[str, str]) -> Rows:
+    answer = memory.query(entry.bound_text(values), use_default_graph_as_union=True)
+    assert isinstance(answer, ox.QuerySolutions)
+    names = [variable.value for variable in answer.variables]
+    counted: Rows = Counter()
+    for solution in answer:
+        counted[tuple(None if solution[n] is None else str(solution[n]) for n in names)] += 1
+    return counted
+
+
+def compare(memory: ox.Store, name: str, pairs: list[tuple[str, str]]) -> None:
+    """Every parameter set: the two forms' rows as multisets, the difference printed."""
+    aggregate = queries.load_catalogue(AGGREGATE)[name]
+    catalogue = queries.load_catalogue(REPO / "queries")[name]
+    for values in parameter_sets(aggregate, pairs):
+        expected = rows(memory, aggregate, values)
+        actual = rows(memory, catalogue, values)
+        if expected != actual:
+            print(f"{name} {values}")
+            print("  only in the aggregate form:", sorted((expected - actual).elements()))
+            print("  only in the summary form:", sorted((actual - expected).elements()))
+        assert expected == actual, f"{name} {values}: the summary's rows differ (printed above)"
+        same_release = "from" in values and values["from"] == values["to"]
+        assert sum(expected.values()) > 0 or same_release, (
+            f"{name} {values}: no rows, the comparison could not fail"
+        )
+
+
+def test_each_aggregate_form_is_a_catalogue_query_reading_the_summary() -> None:
+    catalogue = queries.load_catalogue(REPO / "queries")
+    assert NAMES
+    for name in NAMES:
+        assert name in catalogue, name
+        text = catalogue[name].text
+        assert "akg:summarises" in text, f"{name} does not read the summary"
+        head = queries.load_catalogue(AGGREGATE)[name]
+        assert head.parameters == catalogue[name].parameters, name
+
+
+@pytest.fixture(scope="module")
+def real(built: Settings) -> ox.Store:
+    return store.in_memory_copy(built.store_root)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_on_the_real_data_the_summary_gives_the_aggregate_rows(real: ox.Store, name: str) -> None:
+    pairs = [(earlier, later) for earlier in RELEASES for later in RELEASES]
+    compare(real, name, pairs)
+
+
+def test_the_stored_summary_is_the_summary_of_the_store(real: ox.Store) -> None:
+    memory = ox.Store()
+    memory.extend(real)
+    graph = ox.NamedNode(str(summary.SUMMARY_GRAPH))
+    kept = {quad.triple for quad in memory.quads_for_pattern(None, None, None, graph)}
+    memory.remove_graph(graph)
+    again = set(summary.summarise(memory))
+    assert kept == again
+    assert kept
+
+
+@pytest.fixture(scope="module")
+def larger(real: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    """The real store's quads in bench/scale.py's copies (k = 2), the summary counted anew."""
+    dumped = real.dump(format=ox.RdfFormat.N_QUADS)
+    assert dumped is not None
+    text = dumped.decode("utf-8")
+    once, copied = scale.split(text.splitlines(keepends=True))
+    assert not any(str(summary.SUMMARY_GRAPH) in line for line in once + copied)
+    path = tmp_path_factory.mktemp("scale") / "copies.nq"
+    scale.write_copies(once, copied, 2, path)
+    memory = ox.Store()
+    memory.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    assert len(memory) > len(real)
+    assert summary.refresh(memory) > 0
+    return memory
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_on_a_larger_graph_the_summary_gives_the_aggregate_rows(
+    larger: ox.Store, name: str
+) -> None:
+    v1, v2, v3 = RELEASES
+    compare(larger, name, [(v2, v3), (v1, v3), (v3, v2), (v3, v3)])
