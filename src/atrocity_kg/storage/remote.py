@@ -21,9 +21,22 @@ by pyoxigraph, never pasted into patterns). Blank nodes cannot be named across r
 
 A base IRI (pyoxigraph's ``base_iri``: for a client's query, the URL of our endpoint) cannot be
 sent as a parameter of the protocol: it goes as a BASE declaration in front of the query, the
-standard way, and only when the query has a relative IRI to resolve, so that the remote parser's
-error positions are those of the text the client wrote whenever the BASE is not needed. A query's
-own BASE comes after ours and wins; a relative one is resolved against ours, as RFC 3986 says.
+standard way, and only when the query has a relative IRI to resolve (the remote parser's line
+numbers matter little: the query was parsed here first, see below). A query's own BASE wins
+over ours; a relative one is resolved against ours, as RFC 3986 says. Some stores (Virtuoso)
+take one BASE only, in front of every PREFIX: a query with BASE declarations of its own has the
+IRIs of its prologue made absolute here (by pyoxigraph, as the embedded store resolves them)
+and one BASE in front.
+
+Every query is first parsed here by pyoxigraph's parser, as the embedded store parses it: a
+client's mistake is refused with the same message (and line and column) on every engine, and a
+prefix the remote store happens to predeclare (Virtuoso knows dozens) is not declared for the
+client's query, as it is not on the embedded store.
+
+DESCRIBE: pyoxigraph (and the Oxigraph server) answer a resource's Concise Bounded Description
+(its triples as subject, and those of the blank nodes they reach); Virtuoso by default also
+gives the triples that name it as object. Told that a store is Virtuoso by its ``Server``
+header, a DESCRIBE is sent with Virtuoso's ``define sql:describe-mode "CBD"`` in front.
 """
 
 from __future__ import annotations
@@ -75,6 +88,13 @@ _VIRTUOSO_BNODE = b"<bnode>nodeID://"
 """Virtuoso names a blank node ``nodeID://b123`` in its results, which is no blank node label:
 the prefix is dropped as the answer streams through."""
 QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'
+"""Virtuoso's pragma for a DESCRIBE answered as pyoxigraph answers it (see the module's notes)."""
+_VIRTUOSO_DEFINE = re.compile(r'\s*define\s+[\w:-]+\s+"[^"]*"')
+_SERVICE = re.compile(r"(?i)\bservice\b")
+_PARSER = ox.Store()
+_ANY_BASE = "http://localhost/"
+"""An empty store in memory: parses queries (and resolves IRIs) as the embedded store does."""
 
 # SPARQL's IRIREF token, and the scheme that makes an IRI absolute (RFC 3987).
 _IRI_REF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
@@ -99,6 +119,7 @@ class RemoteStore:
         )
         self._graphs: tuple[float, tuple[str, ...]] | None = None
         self._graphs_lock = threading.Lock()
+        self._server: str | None = None
 
     def close(self) -> None:
         self._client.close()
@@ -121,6 +142,8 @@ class RemoteStore:
         embedded store does, with the store's message; a base IRI that is not an absolute IRI
         raises ValueError, as there. ``only_ours`` (not pyoxigraph's) asks, with the protocol's
         union, for the project's named graphs only, as ``GRAPH ?g``'s graphs."""
+        check_syntax(query, base_iri)
+        form = query_form(query)
         if substitutions:
             bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
             for variable, term in substitutions.items():
@@ -131,6 +154,8 @@ class RemoteStore:
             query = with_values(query, bound)
         if base_iri is not None:
             query = with_base(query, base_iri)
+        if form == "describe" and self.is_virtuoso():
+            query = f"{VIRTUOSO_CBD} {query}"
         parameters: list[tuple[str, str]] = [("query", query)]
         if default_graph is not None or named_graphs is not None:
             defaults = (
@@ -196,6 +221,12 @@ class RemoteStore:
                 self._graphs = (now, tuple(names))
             return self._graphs[1]
 
+    def is_virtuoso(self) -> bool:
+        """Whether the store names itself Virtuoso in its ``Server`` header (asked once)."""
+        if self._server is None:
+            self._answer(self._post([("query", "ASK {}")]))
+        return (self._server or "").startswith("Virtuoso/")
+
     def _project_graphs(self, query: str) -> list[str]:
         answer = self._answer(self._post([("query", query)]))
         assert isinstance(answer, ox.QuerySolutions)
@@ -218,6 +249,7 @@ class RemoteStore:
             raise StoreError(
                 f"the remote store at {self.endpoint} did not answer: {error}"
             ) from None
+        self._server = response.headers.get("server", "")
         if response.status_code == 200:
             return response
         try:
@@ -295,24 +327,86 @@ def _without(chunks: Iterator[bytes], old: bytes, new: bytes) -> Iterator[bytes]
 
 def with_base(query: str, base_iri: str) -> str:
     """The query with ``BASE <base_iri>`` in front when it has a relative IRI reference (see the
-    module's notes). The scan may count an IRI-like piece of a string or a comment too: the
-    BASE added for it changes nothing but the line numbers of the remote's error messages."""
+    module's notes). The scan may count an IRI-like piece of a string or a
+    comment too: the BASE added for it changes nothing. A query with BASE declarations of its
+    own has the IRIs of its prologue resolved here and one absolute BASE in front (the last
+    one's, which the rest of the query resolves against); the declarations it replaces keep
+    their line breaks."""
     declaration = str(ox.NamedNode(base_iri))  # refuses what is not an absolute IRI
-    relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
-    return f"BASE {declaration}\n{query}" if relative else query
+    parts = list(_prologue(query))
+    if not any(kind == "base" for kind, _ in parts):
+        relative = any(not _SCHEME.match(iri.group(1)) for iri in _IRI_REF.finditer(query))
+        return f"BASE {declaration}\n{query}" if relative else query
+    current = base_iri
+    pieces: list[str] = []
+    position = 0
+    for kind, part in parts:
+        pieces.append(query[position : part.start()])
+        position = part.end()
+        text = part.group(0)
+        iri = _IRI_REF.search(text) if kind else None
+        if iri is None:
+            pieces.append(text)
+        elif kind == "base":
+            current = _resolve(iri.group(1), current)
+            pieces.append("\n" * text.count("\n"))
+        else:
+            absolute = _resolve(iri.group(1), current)
+            pieces.append(f"{text[: iri.start()]}<{absolute}>{text[iri.end() :]}")
+    pieces.append(query[position:])
+    return f"BASE <{current}> " + "".join(pieces)
+
+
+def _prologue(query: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """The parts of a query's prologue in order, each with its kind ("base", "prefix", or ""
+    for white space and comments), each matched where the last ended (linear in any text)."""
+    position = 0
+    while (part := _PROLOGUE_PART.match(query, position)) and part.end() > position:
+        word = part.group(0)[:6].lower()
+        kind = "base" if word.startswith("base") else "prefix" if word == "prefix" else ""
+        yield kind, part
+        position = part.end()
+
+
+def _resolve(iri: str, base_iri: str) -> str:
+    """``iri`` resolved against ``base_iri`` by pyoxigraph, as the embedded store resolves it."""
+    answer = _PARSER.query(f"SELECT (<{iri}> AS ?i) {{}}", base_iri=base_iri)
+    assert isinstance(answer, ox.QuerySolutions)
+    term = next(iter(answer))["i"]
+    assert isinstance(term, ox.NamedNode)
+    return term.value
+
+
+def query_form(query: str) -> str | None:
+    """The query's form ("select", "ask", "construct", "describe"), read after its prologue;
+    None where it is none of them (the store's parser then says what is wrong)."""
+    position = 0
+    for _, part in _prologue(query):
+        position = part.end()
+    form = _FORM.match(query, position)
+    return form.group(1).lower() if form else None
+
+
+def check_syntax(query: str, base_iri: str | None) -> None:
+    """Raise SyntaxError, with pyoxigraph's message, for a query the embedded store would
+    refuse, before any remote store sees it (see the module's notes); ValueError for a base IRI
+    that is no absolute IRI. An ASK is evaluated as it is parsed, so one that calls a SERVICE is
+    left to the remote store (on an empty store it would still call the service)."""
+    if query_form(query) == "ask" and _SERVICE.search(query):
+        return
+    # Without a base of ours, the remote store resolves relative IRIs against its own URL:
+    # any absolute IRI lets the parser accept them.
+    _PARSER.query(query, base_iri=_ANY_BASE if base_iri is None else base_iri)
 
 
 def _accept(parameters: list[tuple[str, str]]) -> str:
     """The one media type the query's answer comes in: results for SELECT and ASK, N-Triples
     for CONSTRUCT and DESCRIBE."""
     query = next((value for name, value in parameters if name == "query"), "")
-    position = 0
-    while (part := _PROLOGUE_PART.match(query, position)) and part.end() > position:
-        position = part.end()
-    form = _FORM.match(query, position)
+    form = query_form(_VIRTUOSO_DEFINE.sub("", query, count=1))
     if form is None:
         return ACCEPT
-    return RESULTS if form.group(1).lower() in ("select", "ask") else TRIPLES
+    return RESULTS if form in ("select", "ask") else TRIPLES
 
 
 def _graph_iri(graph: GraphName) -> str:
