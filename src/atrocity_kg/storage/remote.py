@@ -82,8 +82,13 @@ QueryAnswer = ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]
 NO_GRAPH = "urn:x-atrocity-kg:no-graph"
 """Named for a part of a query's dataset that is to be empty."""
 GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
-GRAPH_NAMES_BY_TRIPLES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-"""For stores (Virtuoso) where ``GRAPH ?g { }`` matches no graph: the graphs with a triple."""
+GRAPH_NAMES_BY_TRIPLES = (
+    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+    f'FILTER(STRSTARTS(STR(?g), "{GRAPH_BASE}")) }}'
+)
+"""For stores (Virtuoso) where ``GRAPH ?g { }`` matches none of the project's graphs: the graphs
+with a triple. The filter on the name is what makes it quick on Virtuoso (0.2 s, against 10 s
+without, for 150k triples on two cores): it reads the graphs' index rather than every quad."""
 _VIRTUOSO_BNODE = b"<bnode>nodeID://"
 """Virtuoso names a blank node ``nodeID://b123`` in its results, which is no blank node label:
 the prefix is dropped as the answer streams through."""
