@@ -123,7 +123,8 @@ STORE_MODES = (
     pytest.param("virtuoso", marks=pytest.mark.slow),
 )
 """The remote modes are `slow`: `make test-fast` asks the embedded store only (no Oxigraph or
-Virtuoso server, every API test once), `make test` all three (Virtuoso's where installed)."""
+Virtuoso server, every API test once), `make test` all three (Virtuoso's where installed,
+for the tests of VIRTUOSO_SELECTION)."""
 
 REAL_THINGS = frozenset(
     {
