@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -116,20 +117,85 @@ def empty_home(tmp_path: Path) -> Settings:
     return make_home(tmp_path / "home", with_releases=False)
 
 
-STORE_MODES = ("embedded", pytest.param("remote", marks=pytest.mark.slow))
-"""The remote mode is `slow`: `make test-fast` asks the embedded store only (one Oxigraph server
-fewer, every API test once), `make test` both."""
+STORE_MODES = (
+    "embedded",
+    pytest.param("remote", marks=pytest.mark.slow),
+    pytest.param("virtuoso", marks=pytest.mark.slow),
+)
+"""The remote modes are `slow`: `make test-fast` asks the embedded store only (no Oxigraph or
+Virtuoso server, every API test once), `make test` all three (Virtuoso's where installed,
+for the tests of VIRTUOSO_SELECTION)."""
 
 REAL_THINGS = frozenset(
-    {"base", "embedded_base", "remote_base", "browser", "remote_endpoint", "remote_client"}
+    {
+        "base",
+        "embedded_base",
+        "remote_base",
+        "browser",
+        "remote_endpoint",
+        "remote_client",
+        "virtuoso_endpoint",
+        "virtuoso_client",
+        "virtuoso_base",
+    }
 )
 """Fixtures that start a real server, Oxigraph or a browser: a test asking for one is `slow`."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+VIRTUOSO_TESTS = "ATROCITY_KG_TEST_VIRTUOSO"
+"""Set to ``all``, every API test runs in the `virtuoso` mode too (about 3.5 minutes more on two
+cores); otherwise (`make test`, CI) only those of VIRTUOSO_SELECTION (under a minute)."""
+
+VIRTUOSO_SELECTION = (
+    # Every catalogue query, through /queries and /sparql, gives the embedded store's rows.
+    "tests/web/test_queries_api.py::test_each_query_matches_the_store_and_sparql",
+    # The protocol: datasets, BASE, results formats, negotiation, errors, prefixes.
+    "tests/web/test_protocol.py::",
+    "tests/web/test_w3c_protocol.py::",
+    "tests/web/test_sparql_prefixes.py::",
+    # The graphs (Virtuoso's own left out), DESCRIBE, counts, blank nodes, downloads.
+    "tests/web/test_graph_store.py::",
+    "tests/web/test_linked_data.py::",
+    "tests/publish/test_export.py::test_well_known_void_names_the_endpoint_and_the_counts",
+    "tests/web/test_thing_downloads.py::",
+    "tests/web/test_downloads.py::",
+    # Pages that read many queries: a tool's, the release changes, comparisons, questions.
+    "tests/web/test_thing_pages.py::test_tool_page_says_what_the_review_says",
+    "tests/web/test_release_changes.py::",
+    "tests/web/test_compare.py::",
+    "tests/web/test_page_questions.py::",
+    "tests/web/test_stated_inferred.py::",
+)
+"""The API tests CI runs in the `virtuoso` mode: those where an engine's dialect shows (see
+docs/operations.md#virtuoso). Left out: what only the app does whatever the store (pages,
+limits, streaming a huge answer: Virtuoso builds an answer whole before it sends a row, so
+those two tests take 30 s each there)."""
+
+
+def _deselect_virtuoso(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the `virtuoso` mode of the API tests not in VIRTUOSO_SELECTION, unless
+    VIRTUOSO_TESTS says ``all``."""
+    if os.environ.get(VIRTUOSO_TESTS) == "all":
+        return
+    kept, left_out = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        virtuoso = callspec is not None and callspec.params.get("store_mode") == "virtuoso"
+        if virtuoso and not item.nodeid.startswith(VIRTUOSO_SELECTION):
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark `slow` what needs a real server, a remote store or a browser (see REAL_THINGS);
     modules and tests slow for other reasons (real kills, rebuilds, reimports, the reasoner,
-    property-based attacks) say so themselves."""
+    property-based attacks) say so themselves. The `virtuoso` mode runs a selection only
+    (VIRTUOSO_SELECTION)."""
+    _deselect_virtuoso(config, items)
     for item in items:
         if REAL_THINGS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
@@ -150,6 +216,28 @@ def remote_endpoint(built: Settings) -> Iterator[str]:
     with oxigraph_server(union_default_graph=False) as url:
         endpoint = f"{url}/query"
         push.push_store(built.store_root, push.Target(endpoint))
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def virtuoso_endpoint(built: Settings) -> Iterator[str]:
+    """A real Virtuoso (Debian's virtuoso-opensource) holding what the build wrote, pushed by
+    Graph Store Protocol with digest authentication; skips where Virtuoso is not installed."""
+    from server import VIRTUOSO, VIRTUOSO_USER, virtuoso_server
+
+    if VIRTUOSO is None:
+        missing = "Virtuoso is not installed (apt-get install virtuoso-opensource)"
+        if os.environ.get("REQUIRE_VIRTUOSO"):  # CI, which installs it (.ci/run)
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with virtuoso_server() as url:
+        endpoint = f"{url}/sparql"
+        target = push.Target(
+            endpoint,
+            graph_store=f"{url}/sparql-graph-crud-auth",
+            auth=httpx.DigestAuth(*VIRTUOSO_USER),
+        )
+        push.push_store(built.store_root, target)
         yield endpoint
 
 
@@ -195,6 +283,13 @@ def remote_client(built: Settings, remote_endpoint: str) -> Iterator[TestClient]
 
 
 @pytest.fixture(scope="session")
+def virtuoso_client(built: Settings, virtuoso_endpoint: str) -> Iterator[TestClient]:
+    """The app on Virtuoso (``virtuoso_endpoint``), in this process."""
+    with in_process(built.model_copy(update={"sparql_endpoint": virtuoso_endpoint})) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
 def client(store_mode: str, request: pytest.FixtureRequest) -> TestClient:
     """The app in this process, one per store mode for the whole session: for what HTTP itself
     does not change (status, headers, negotiation, pages, errors). These tests only read, so
@@ -219,6 +314,15 @@ def remote_base(built: Settings, remote_endpoint: str) -> Iterator[str]:
     from server import serving
 
     with serving(built.model_copy(update={"sparql_endpoint": remote_endpoint})) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def virtuoso_base(built: Settings, virtuoso_endpoint: str) -> Iterator[str]:
+    """The app on Virtuoso (``virtuoso_endpoint``) over real HTTP on loopback."""
+    from server import serving
+
+    with serving(built.model_copy(update={"sparql_endpoint": virtuoso_endpoint})) as url:
         yield url
 
 

@@ -7,6 +7,7 @@ waits for an event it can observe, and HANG_GUARD_S only turns a hang into a fai
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -137,3 +138,97 @@ def oxigraph_server(*, union_default_graph: bool = True) -> Iterator[str]:
 def media(response: httpx.Response) -> str:
     """The media type of a response, without its parameters."""
     return response.headers["content-type"].split(";")[0].strip()
+
+
+VIRTUOSO = shutil.which("virtuoso-t")
+"""Debian's Virtuoso (apt-get install virtuoso-opensource), if installed."""
+VIRTUOSO_USER = ("dba", "dba")
+"""The administrator of a new Virtuoso database, and the password it starts with."""
+
+_VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{isql}
+DisableUnixSocket = 1
+CheckpointInterval = 0
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+ThreadsPerQuery = 1
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {folder}
+ServerThreads = 8
+MaxClientConnections = 8
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 0
+MaxQueryCostEstimationTime = 0
+"""
+"""A scratch database in ``folder``: no checkpoints while the tests run, no row cap on answers
+(Debian's default is 10000), no time limit (the app's own limits are under test)."""
+
+
+@contextmanager
+def virtuoso_server() -> Iterator[str]:
+    """Virtuoso (``virtuoso-t`` in the foreground) with a new database in a temporary folder,
+    on free loopback ports; yields its base URL (``/sparql`` answers queries,
+    ``/sparql-graph-crud-auth`` takes graphs from VIRTUOSO_USER by digest authentication).
+    Like ``oxigraph serve`` it is given ports free a moment ago and started again if it exits
+    (another process took one)."""
+    assert VIRTUOSO is not None, "virtuoso-t is not installed"
+    with tempfile.TemporaryDirectory(prefix="virtuoso-") as folder:
+        for _ in range(BIND_ATTEMPTS):
+            http, isql = _unused_port(), _unused_port()
+            ini = Path(folder) / "virtuoso.ini"
+            ini.write_text(_VIRTUOSO_INI.format(folder=folder, http=http, isql=isql))
+            command = [VIRTUOSO, "+foreground", "+configfile", str(ini)]
+            with tempfile.TemporaryFile() as messages:
+                process = subprocess.Popen(
+                    command, cwd=folder, stdout=messages, stderr=subprocess.STDOUT
+                )
+                base = f"http://127.0.0.1:{http}"
+
+                def up(process: subprocess.Popen[bytes] = process, base: str = base) -> bool:
+                    if process.poll() is not None:
+                        return True
+                    try:
+                        ask = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=1)
+                    except httpx.TransportError:
+                        return False
+                    return ask.status_code == 200
+
+                wait_until(up, "virtuoso-t did not answer")
+                if process.poll() is None:
+                    try:
+                        yield base
+                    finally:
+                        _stop(process)
+                    return
+                messages.seek(0)
+                error = messages.read().decode(errors="replace")
+            for leftover in Path(folder).glob("virtuoso*"):
+                leftover.unlink()
+            assert "listen" in error, f"virtuoso-t exited: {error[-2000:]}"
+    raise AssertionError(f"virtuoso-t found no free ports in {BIND_ATTEMPTS} attempts")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=HANG_GUARD_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

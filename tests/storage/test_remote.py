@@ -17,7 +17,7 @@ from atrocity_kg.errors import StoreError
 from atrocity_kg.query import queries
 from atrocity_kg.query.results import table_from_solutions
 from atrocity_kg.storage import push, store
-from atrocity_kg.storage.remote import RemoteStore, with_base
+from atrocity_kg.storage.remote import RemoteStore, check_syntax, query_form, with_base
 from queries_support import as_plain, run_catalogue_query
 from server import closed_port, oxigraph_server
 
@@ -125,6 +125,41 @@ def test_a_base_iri_goes_to_the_remote_store_as_a_base_declaration(remote_endpoi
     with pytest.raises(ValueError, match="Invalid"):
         remote.query(query, base_iri="not absolute")
     remote.close()
+
+
+def test_a_querys_own_bases_become_one_absolute_base_in_front() -> None:
+    """Virtuoso takes one BASE only, before every PREFIX: the prologue's IRIs are resolved here,
+    each against the BASE before it, as SPARQL says; the line breaks stay where they were."""
+    query = (
+        "PREFIX a: <x/>\nBASE <http://example.net/d/>\nPREFIX b: <y/>\nBASE <../e/>\n"
+        "ASK { <s> a:p b:o }"
+    )
+    rewritten = with_base(query, "http://example.org/sparql")
+    assert rewritten == (
+        "BASE <http://example.net/e/> PREFIX a: <http://example.org/x/>\n\n"
+        "PREFIX b: <http://example.net/d/y/>\n\nASK { <s> a:p b:o }"
+    )
+    store = ox.Store()
+    store.add(
+        ox.Quad(
+            ox.NamedNode("http://example.net/e/s"),
+            ox.NamedNode("http://example.org/x/p"),
+            ox.NamedNode("http://example.net/d/y/o"),
+        )
+    )
+    assert bool(store.query(query, base_iri="http://example.org/sparql"))
+    assert bool(store.query(rewritten))
+
+
+def test_a_query_is_parsed_here_before_a_remote_store_sees_it() -> None:
+    """As the embedded store parses it: the same message, and no prefix the store predeclares."""
+    with pytest.raises(SyntaxError, match="error at 1:"):
+        check_syntax("SELECT * WHERE { ?s rdfs:label ?o }", "http://example.org/sparql")
+    with pytest.raises(ValueError, match="Invalid"):
+        check_syntax("ASK {}", "not absolute")
+    check_syntax("SELECT (<> AS ?here) {}", None)  # the remote store resolves it
+    assert query_form("# c\nPREFIX a: <x:> BASE <http://b/> describe <a>") == "describe"
+    assert query_form("INSERT DATA {}") is None
 
 
 def test_a_base_that_is_not_needed_leaves_the_error_positions_alone(remote_endpoint: str) -> None:

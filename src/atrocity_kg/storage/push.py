@@ -29,8 +29,9 @@ from atrocity_kg.storage.remote import RemoteStore
 GRAPH_BASE = str(GRAPH)
 """Remote graphs under this IRI belong to the project: a push drops those we no longer have."""
 
-BATCH = 5000
-"""Triples per INSERT DATA request, and per chunk written to the spool."""
+BATCH = 2000
+"""Triples per INSERT DATA request. Virtuoso's SPARQL parser runs out of stack ("SP030 memory
+exhausted") a little before 5000 triples in one request."""
 
 USER_VARIABLE = "ATROCITY_KG_PUSH_USER"
 PASSWORD_VARIABLE = "ATROCITY_KG_PUSH_PASSWORD"  # noqa: S105 (a variable name)
@@ -172,20 +173,31 @@ def _put_graph(http: httpx.Client, url: str, local: ox.Store, name: str) -> int:
             url,
             name,
             params={"graph": name},
-            content=_chunks(spool),
+            content=_Rewound(spool),
             headers={"Content-Type": _NT, "Content-Length": str(size)},
         )
     return tally[0]
 
 
-def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
-    while chunk := spool.read(_CHUNK):
-        yield chunk
+class _Rewound:
+    """The spool as a request body that reads from its start each time it is sent: digest
+    authentication (Virtuoso's /sparql-graph-crud-auth) sends the request again after the
+    server's challenge, and a generator would be spent by then."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self._spool = spool
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._spool.seek(0)
+        while chunk := self._spool.read(_CHUNK):
+            yield chunk
 
 
 def _update_graph(http: httpx.Client, url: str, local: ox.Store, name: str) -> int:
     """DROP the graph, then INSERT DATA in batches. Blank-node labels hold only within one
-    request, so every triple with a blank node goes in one last request, keeping them linked."""
+    request, so every triple with a blank node goes in one last request, keeping them linked:
+    an ``INSERT {...} WHERE {}``, whose template makes new blank nodes for its one solution
+    (Virtuoso refuses blank nodes in INSERT DATA, the standard allows both)."""
     graph = _iri(name)
     _post_update(http, url, name, f"DROP SILENT GRAPH {graph}")
     count = 0
@@ -200,17 +212,27 @@ def _update_graph(http: httpx.Client, url: str, local: ox.Store, name: str) -> i
         if len(ground) >= BATCH:
             _insert(http, url, name, graph, ground)
             ground = []
-    for rest in (ground, blank):
-        if rest:
-            _insert(http, url, name, graph, rest)
+    if ground:
+        _insert(http, url, name, graph, ground)
+    if blank:
+        _insert(http, url, name, graph, blank, template=True)
     return count
 
 
-def _insert(http: httpx.Client, url: str, name: str, graph: str, triples: list[ox.Triple]) -> None:
+def _insert(
+    http: httpx.Client,
+    url: str,
+    name: str,
+    graph: str,
+    triples: list[ox.Triple],
+    *,
+    template: bool = False,
+) -> None:
     body = io.BytesIO()
     ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
-    text = body.getvalue().decode("utf-8")
-    _post_update(http, url, name, f"INSERT DATA {{ GRAPH {graph} {{\n{text}}} }}")
+    data = f"{{ GRAPH {graph} {{\n{body.getvalue().decode('utf-8')}}} }}"
+    text = f"INSERT {data} WHERE {{}}" if template else f"INSERT DATA {data}"
+    _post_update(http, url, name, text)
 
 
 def _post_update(http: httpx.Client, url: str, name: str, text: str) -> None:
@@ -225,7 +247,7 @@ def _send(
     graph: str,
     *,
     params: dict[str, str] | None = None,
-    content: bytes | Iterator[bytes] | None = None,
+    content: bytes | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     missing_ok: bool = False,
 ) -> httpx.Response:

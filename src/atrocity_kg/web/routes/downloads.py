@@ -316,7 +316,9 @@ def _literal(value: object, datatype: str | None = None, language: str | None = 
 
 
 def _count(store: GraphStore, text: str) -> int:
-    solutions = store.query(text)
+    # With the union asked for, a remote store's GRAPH ?g sees the project's graphs only (not
+    # Virtuoso's own); the embedded store's named graphs are the same either way.
+    solutions = store.query(text, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)
     for solution in solutions:
         value = solution["n"]
