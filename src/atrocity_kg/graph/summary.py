@@ -10,6 +10,11 @@ its named graphs, each statement once), and the rewritten queries look it up:
   (``akg:FindingTally``); studies per tool, release and analysis method
   (``akg:MethodTally``); tools and factor findings per factor and release (``akg:FactorTally``);
   displayed research ratings per tool, release and level (``akg:LevelTally``);
+- listings (``summary-rating-listings.rq``, ``akg:RatingListing``), one per rating a catalogue
+  question lists (published research ratings with two or more findings, published
+  practitioners' ratings with the research level beside, recomputed relatively strong ratings),
+  with the factor as shown and the score: what the question joined at query time, looked up by
+  release and tool instead of through every assessment;
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
@@ -44,6 +49,7 @@ TALLIES = (
     "summary-factor-tallies",
     "summary-level-tallies",
     "summary-rating-changes",
+    "summary-rating-listings",
 )
 LEVEL_RANKS = {
     str(iris.concept("evidence-level", label)): rank
@@ -87,8 +93,8 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding, method, factor, level) and the published ratings'
-    changes, from their CONSTRUCT queries."""
+    """The tallies (release, tool, finding, method, factor, level), the published ratings'
+    changes and the rating listings, from their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)
         if not isinstance(answer, ox.QueryTriples):
