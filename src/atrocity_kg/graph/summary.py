@@ -23,6 +23,7 @@ its named graphs, each statement once), and the rewritten queries look it up:
   (``akg:PublishedRatingChange``).
 
 The graph is derived: made by the build after everything else (the draft release included),
+then validated against its shapes (``check``: a violation stops the build, naming the node), made
 again after each admin write (``curation.derive``), and refused to writers (``writes``).
 ``bench/scale.py`` runs the same ``refresh`` on its larger graphs.
 """
@@ -34,8 +35,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from atrocity_kg.errors import StoreError
+from atrocity_kg.graph import validate
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import sparql
@@ -255,3 +258,19 @@ def refresh(memory: ox.Store) -> int:
     triples = summarise(memory)
     memory.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     return len(set(triples))
+
+
+def check(
+    memory: ox.Store,
+    shapes: Graph,
+    ontology: Graph,
+    cache: validate.ValidationCache | None = None,
+) -> validate.ValidationReport:
+    """The summary graph of ``memory`` validated against the shapes (``akgsh:SummaryShape`` and
+    the shapes of each kind of summary), as the build validates the other graphs: with the
+    ontology for the class hierarchy, and with the cache, so an unchanged summary is not
+    validated again."""
+    name = ox.NamedNode(str(SUMMARY_GRAPH))
+    dumped = memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b""
+    graph = Graph().parse(data=dumped, format="nt")
+    return validate.validate_many([(SUMMARY_GRAPH, graph)], shapes, ontology, cache=cache)
