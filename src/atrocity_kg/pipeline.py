@@ -222,6 +222,17 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     clock = time.perf_counter()
     summary.graphs[str(summary_stage.SUMMARY_GRAPH)] = summary_stage.refresh(written)
     summary.timings["summary"] = time.perf_counter() - clock
+    progress("validating the summary")
+    clock = time.perf_counter()
+    checked = summary_stage.check(written, shapes, ontology, cache)
+    summary.report.extend(checked)
+    summary.timings["summary validation"] = time.perf_counter() - clock
+    if not checked.conforms:
+        first = checked.violations[0]
+        raise GraphValidationError(
+            f"build stopped, the store was left as it was: the summary graph: "
+            f"{checked.summary()}; first: {first}"
+        )
     progress("writing the store and its dumps")
     clock = time.perf_counter()
     dumps = functools.partial(write_build_dumps, timings=summary.timings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -155,3 +156,54 @@ def test_a_failure_writing_the_dumps_leaves_the_previous_store(
         pipeline.build_store(settings)
     assert store.current_path(settings.store_root) == first
     assert [p.name for p in (settings.store_root / "builds").iterdir()] == [first.name]
+
+
+def _broken_summary(real: Callable[[ox.Store], list[ox.Triple]]) -> Callable[..., list[ox.Triple]]:
+    """The build's summary with one more release tally whose release is a string."""
+
+    def summarise(memory: ox.Store) -> list[ox.Triple]:
+        return [*real(memory), *_broken_tally()]
+
+    return summarise
+
+
+BROKEN_TALLY = ox.NamedNode("https://w3id.org/atrocity-kg/id/summary/release-tally/broken")
+
+
+def _broken_tally() -> list[ox.Triple]:
+    return [
+        ox.Triple(BROKEN_TALLY, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(AKG.ReleaseTally))),
+        ox.Triple(BROKEN_TALLY, ox.NamedNode(str(AKG.summarisesRelease)), ox.Literal("V3")),
+    ]
+
+
+def test_the_summary_check_reports_a_broken_node_by_name(built: Settings) -> None:
+    """summary.check validates the summary graph against its shapes: the store's own summary
+    conforms, and a tally whose release is a string is reported, naming the tally."""
+    ontology, shapes = graphs.load_ontology(built), graphs.load_shapes(built)
+    memory = store.in_memory_copy(built.store_root)
+    assert summary.check(memory, shapes, ontology).conforms
+    graph = ox.NamedNode(str(summary.SUMMARY_GRAPH))
+    memory.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in _broken_tally())
+    report = summary.check(memory, shapes, ontology)
+    assert not report.conforms
+    assert {r.focus_node for r in report.violations} == {BROKEN_TALLY.value}
+    assert {r.shape for r in report.violations} == {
+        "https://w3id.org/atrocity-kg/shapes#Summary-summarisesRelease"
+    }
+
+
+@pytest.mark.slow  # builds of its own
+def test_a_build_with_a_broken_summary_stops_naming_the_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_home(tmp_path / "home", with_releases=False)
+    pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
+    pipeline.build_store(settings)
+    first = store.current_path(settings.store_root)
+    monkeypatch.setattr(summary, "summarise", _broken_summary(summary.summarise))
+    with pytest.raises(GraphValidationError, match="left as it was") as stopped:
+        pipeline.build_store(settings)
+    assert BROKEN_TALLY.value in str(stopped.value)
+    assert "summary" in str(stopped.value)
+    assert store.current_path(settings.store_root) == first

@@ -1,7 +1,10 @@
-"""The catalogue queries that read the summary graph give exactly the rows their aggregate forms
-(tests/queries/aggregate/*.rq, the queries as they were before the summary) give: on the real
-data, for every release and every two releases; and on a larger graph made as bench/scale.py
-makes it (the per-study nodes copied), with the summary counted again on it."""
+"""The catalogue queries rewritten to answer at scale give exactly the rows their aggregate forms
+(tests/queries/aggregate/*.rq, the queries as they were before the rewrite) give: on the real
+data, for every release, every two releases and three tools; and on a larger graph made as
+bench/scale.py makes it (the per-study nodes copied), with the summary counted again on it.
+All but two read the summary graph; adverse-consequence-studies and studies-behind-tool-factor
+still match the findings, with the release (and tool) compared after the match
+(NOT_FROM_SUMMARY)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ AGGREGATE = REPO / "tests" / "queries" / "aggregate"
 NAMES = sorted(path.stem for path in AGGREGATE.glob("*.rq"))
 RELEASES = [str(iris.release(code)) for code in ("V1", "V2", "V3")]
 TOOLS = ("peace-operations", "mediation", "targeted-sanctions")
+NOT_FROM_SUMMARY = {"adverse-consequence-studies", "studies-behind-tool-factor"}
+"""Rewritten without the summary: the same pattern, matched in another order."""
 
 sys.path.insert(0, str(REPO / "bench"))
 import scale  # noqa: E402  (bench/scale.py: the larger graphs)
@@ -77,8 +82,10 @@ def test_each_aggregate_form_is_a_catalogue_query_reading_the_summary() -> None:
     for name in NAMES:
         assert name in catalogue, name
         text = catalogue[name].text
-        assert "akg:summarises" in text, f"{name} does not read the summary"
         head = queries.load_catalogue(AGGREGATE)[name]
+        assert text != head.text, f"{name}: the catalogue form is still the aggregate form"
+        if name not in NOT_FROM_SUMMARY:
+            assert "akg:summarises" in text, f"{name} does not read the summary"
         assert head.parameters == catalogue[name].parameters, name
 
 

@@ -10,6 +10,11 @@ its named graphs, each statement once), and the rewritten queries look it up:
   (``akg:FindingTally``); studies per tool, release and analysis method
   (``akg:MethodTally``); tools and factor findings per factor and release (``akg:FactorTally``);
   displayed research ratings per tool, release and level (``akg:LevelTally``);
+- listings (``summary-rating-listings.rq``, ``akg:RatingListing``), one per rating a catalogue
+  question lists (published research ratings with two or more findings, published
+  practitioners' ratings with the research level beside, recomputed relatively strong ratings),
+  with the factor as shown and the score: what the question joined at query time, looked up by
+  release and tool instead of through every assessment;
 - comparisons of every two releases, from two flat SELECTs (each tool's studies per release,
   every recomputed research rating) set against each other here: the studies a tool gained and
   lost (``akg:StudyComparison``), the factors that appeared or vanished
@@ -18,6 +23,7 @@ its named graphs, each statement once), and the rewritten queries look it up:
   (``akg:PublishedRatingChange``).
 
 The graph is derived: made by the build after everything else (the draft release included),
+then validated against its shapes (``check``: a violation stops the build, naming the node), made
 again after each admin write (``curation.derive``), and refused to writers (``writes``).
 ``bench/scale.py`` runs the same ``refresh`` on its larger graphs.
 """
@@ -29,8 +35,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from atrocity_kg.errors import StoreError
+from atrocity_kg.graph import validate
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import sparql
@@ -44,6 +52,7 @@ TALLIES = (
     "summary-factor-tallies",
     "summary-level-tallies",
     "summary-rating-changes",
+    "summary-rating-listings",
 )
 LEVEL_RANKS = {
     str(iris.concept("evidence-level", label)): rank
@@ -87,8 +96,8 @@ def _select(memory: ox.Store, name: str) -> list[dict[str, Term | None]]:
 
 
 def tallies(memory: ox.Store) -> Iterator[ox.Triple]:
-    """The tallies (release, tool, finding, method, factor, level) and the published ratings'
-    changes, from their CONSTRUCT queries."""
+    """The tallies (release, tool, finding, method, factor, level), the published ratings'
+    changes and the rating listings, from their CONSTRUCT queries."""
     for name in TALLIES:
         answer = memory.query(_PROLOGUE + sparql.load(name), use_default_graph_as_union=True)
         if not isinstance(answer, ox.QueryTriples):
@@ -249,3 +258,19 @@ def refresh(memory: ox.Store) -> int:
     triples = summarise(memory)
     memory.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     return len(set(triples))
+
+
+def check(
+    memory: ox.Store,
+    shapes: Graph,
+    ontology: Graph,
+    cache: validate.ValidationCache | None = None,
+) -> validate.ValidationReport:
+    """The summary graph of ``memory`` validated against the shapes (``akgsh:SummaryShape`` and
+    the shapes of each kind of summary), as the build validates the other graphs: with the
+    ontology for the class hierarchy, and with the cache, so an unchanged summary is not
+    validated again."""
+    name = ox.NamedNode(str(SUMMARY_GRAPH))
+    dumped = memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b""
+    graph = Graph().parse(data=dumped, format="nt")
+    return validate.validate_many([(SUMMARY_GRAPH, graph)], shapes, ontology, cache=cache)

@@ -52,6 +52,7 @@ class AKG(DefinedNamespace):
     PreventionType: URIRef
     PublishedRatingChange: URIRef
     PublicationType: URIRef
+    RatingListing: URIRef
     QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
     Release: URIRef
@@ -84,6 +85,7 @@ class AKG(DefinedNamespace):
     hasMechanism: URIRef
     hasStrongFactor: URIRef
     inRelease: URIRef
+    listedAsFactor: URIRef
     levelFrom: URIRef
     levelTo: URIRef
     matchBasis: URIRef
@@ -95,6 +97,7 @@ class AKG(DefinedNamespace):
     recomputes: URIRef
     reportedIn: URIRef
     reportsFinding: URIRef
+    researchLevelBeside: URIRef
     restsOn: URIRef
     shownAsFactor: URIRef
     statedToSupport: URIRef
@@ -106,6 +109,7 @@ class AKG(DefinedNamespace):
     summarisesLevel: URIRef
     summarisesMethod: URIRef
     summarisesOutcome: URIRef
+    summarisesRating: URIRef
     summarisesRelease: URIRef
     summarisesTool: URIRef
     supportedByTool: URIRef
@@ -131,6 +135,7 @@ class AKG(DefinedNamespace):
     found: URIRef
     greaterCount: URIRef
     indexNumber: URIRef
+    listingKind: URIRef
     inverted: URIRef
     lesserCount: URIRef
     massAtrocityGreaterCount: URIRef
@@ -150,6 +155,7 @@ class AKG(DefinedNamespace):
     releaseCode: URIRef
     reviewName: URIRef
     scoreFrom: URIRef
+    scoreListed: URIRef
     scoreTo: URIRef
     sourceColumn: URIRef
     sourceFile: URIRef
