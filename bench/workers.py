@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BIN, REPO, catalogue_texts, child_server, free_port, heading, line
 
 from atrocity_kg.config import Settings
+from atrocity_kg.query import sandbox
 from atrocity_kg.storage import store
 
 WORKER_RSS_TARGET_MB = 300.0
 STARTUP_TARGET_S = 30.0
 QUERY_TIMEOUT_S = 300.0
-WORKER_COMMAND = b"atrocity_kg.query.sandbox"
 
 
 def status_megabytes(pid: int) -> dict[str, float]:
@@ -53,18 +53,7 @@ def status_megabytes(pid: int) -> dict[str, float]:
 
 def workers_of(parent: int) -> list[int]:
     """The query worker processes whose parent is ``parent``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and WORKER_COMMAND in command:
-            found.append(int(entry.name))
-    return sorted(found)
+    return sorted(sandbox.worker_processes(parent))
 
 
 def store_root_for(folder: Path, root: Path) -> Path:

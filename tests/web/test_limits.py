@@ -26,6 +26,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from atrocity_kg.config import Settings
+from atrocity_kg.query import sandbox
 from atrocity_kg.query.sandbox import QueryPool
 from atrocity_kg.web import create_app
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED
@@ -62,19 +63,7 @@ def limited(built: Settings, other_workers: set[int]) -> Iterator[str]:
 
 def sandbox_processes() -> set[int]:
     """The query worker processes of this test process (our server runs in a thread here)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == os.getpid() and b"atrocity_kg.query.sandbox" in command:
-            found.add(int(entry.name))
-    return found
+    return sandbox.worker_processes(os.getpid())
 
 
 def alive(pid: int) -> bool:

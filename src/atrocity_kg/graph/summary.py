@@ -171,10 +171,10 @@ def _count(literal: ox.Literal) -> float | None:
         return None
 
 
-def factor_changes(memory: ox.Store) -> Iterator[ox.Triple]:
+def factor_changes(ratings: list[Rating]) -> Iterator[ox.Triple]:
     """For every two releases, each rating with one or more findings in one of them whose tool and
     factor have none such in the other: appeared (in the later) or vanished (from it)."""
-    counted = [r for r in _ratings(memory) if (_count(r[4]) or 0) >= 1]
+    counted = [r for r in ratings if (_count(r[4]) or 0) >= 1]
     present: dict[ox.NamedNode, set[tuple[ox.NamedNode, ox.NamedNode]]] = defaultdict(set)
     for tool, factor, release, _, _ in counted:
         present[release].add((tool, factor))
@@ -200,13 +200,13 @@ def factor_changes(memory: ox.Store) -> Iterator[ox.Triple]:
                 yield ox.Triple(node, _p(AKG.findingsCounted), findings)
 
 
-def level_changes(memory: ox.Store) -> Iterator[ox.Triple]:
+def level_changes(ratings: list[Rating]) -> Iterator[ox.Triple]:
     """For every two distinct releases, each tool and factor rated in both at different levels:
     the two levels, stronger or weaker, and the findings in each."""
     rated: dict[ox.NamedNode, dict[tuple[ox.NamedNode, ox.NamedNode], list[Rating]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for rating in _ratings(memory):
+    for rating in ratings:
         tool, factor, release, level, _ = rating
         if level is not None and level.value in LEVEL_RANKS:
             rated[release][(tool, factor)].append(rating)
@@ -245,8 +245,9 @@ def summarise(memory: ox.Store) -> list[ox.Triple]:
     triples: list[ox.Triple] = []
     triples.extend(tallies(memory))
     triples.extend(study_comparisons(memory))
-    triples.extend(factor_changes(memory))
-    triples.extend(level_changes(memory))
+    ratings = _ratings(memory)  # one pass over the ratings for both comparisons
+    triples.extend(factor_changes(ratings))
+    triples.extend(level_changes(ratings))
     return triples
 
 
@@ -269,8 +270,7 @@ def check(
     """The summary graph of ``memory`` validated against the shapes (``akgsh:SummaryShape`` and
     the shapes of each kind of summary), as the build validates the other graphs: with the
     ontology for the class hierarchy, and with the cache, so an unchanged summary is not
-    validated again."""
+    validated again. The graph goes to the validator as the store dumps it (N-Triples)."""
     name = ox.NamedNode(str(SUMMARY_GRAPH))
     dumped = memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b""
-    graph = Graph().parse(data=dumped, format="nt")
-    return validate.validate_many([(SUMMARY_GRAPH, graph)], shapes, ontology, cache=cache)
+    return validate.validate_many([(SUMMARY_GRAPH, dumped)], shapes, ontology, cache=cache)

@@ -263,7 +263,7 @@ def _result_from_json(row: object) -> ValidationResult | None:
 
 @contextmanager
 def validating(
-    jobs: Sequence[tuple[URIRef, Graph]],
+    jobs: Sequence[tuple[URIRef, Graph | bytes]],
     shapes: Graph,
     ontology: Graph,
     context: Graph | None = None,
@@ -275,8 +275,9 @@ def validating(
     single-threaded, so the graphs are checked in parallel, and the caller may work meanwhile
     (the build recomputes evidence and reasons). With ``workers=0`` the graphs are validated
     here, one after the other, when the report is asked for. Each graph is validated together
-    with ``context`` (the curated data a release points into). With a cache, a graph whose
-    report it holds is not validated again, and new reports are added to it."""
+    with ``context`` (the curated data a release points into). A graph may come as N-Triples
+    already (a store's dump), which then travels as it is. With a cache, a graph whose report it
+    holds is not validated again, and new reports are added to it."""
     around = context if context is not None else Graph()
 
     def nt(graph: Graph) -> bytes:
@@ -284,12 +285,13 @@ def validating(
 
     shared = (nt(around), nt(ontology), nt(flatten(shapes)))
     shared_key = _CODE + "".join(fingerprint(part) for part in shared) if cache else ""
+    serialised = [(name, data if isinstance(data, bytes) else nt(data)) for name, data in jobs]
     # The largest first, so that no worker is left with a big graph at the end.
-    ordered = sorted(jobs, key=lambda job: len(job[1]), reverse=True)
+    serialised.sort(key=lambda job: len(job[1]), reverse=True)
     known: list[ValidationReport] = []
     pending: list[tuple[str, tuple[str, bytes, bytes, bytes, bytes]]] = []
-    for name, data in ordered:
-        payload = (str(name), nt(data), *shared)
+    for name, data in serialised:
+        payload = (str(name), data, *shared)
         key = ""
         if cache is not None:
             text = shared_key + str(name) + fingerprint(payload[1])
@@ -325,7 +327,7 @@ def validating(
 
 
 def validate_many(
-    jobs: Sequence[tuple[URIRef, Graph]],
+    jobs: Sequence[tuple[URIRef, Graph | bytes]],
     shapes: Graph,
     ontology: Graph,
     context: Graph | None = None,

@@ -362,6 +362,29 @@ def _worker_main(connection: Connection, build: str, in_memory: bool = False) ->
         release_memory()  # after the answer is sent: the client does not wait for it
 
 
+WORKER_MODULE = "atrocity_kg.query.sandbox"
+"""What a worker process runs (``python -m``): its name on the process's command line."""
+
+
+def worker_processes(parent: int) -> set[int]:
+    """The query worker processes that ``parent`` started, found in /proc by their command line
+    (Linux; none elsewhere): for those that watch them from outside, the tests and the benchmark."""
+    found = set()
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        # The parent's id is the second field after the command's name in parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and WORKER_MODULE.encode() in command:
+            found.add(int(entry.name))
+    return found
+
+
 class _Worker:
     """One worker process (``python -m atrocity_kg.query.sandbox``, a fresh interpreter: nothing
     of the server's threads or state comes along) and the parent's end of a socket pair to it."""
@@ -373,7 +396,7 @@ class _Worker:
             [
                 sys.executable,
                 "-m",
-                "atrocity_kg.query.sandbox",
+                WORKER_MODULE,
                 str(theirs.fileno()),
                 str(build),
                 *([IN_MEMORY] if in_memory else []),

@@ -95,7 +95,6 @@ the prefix is dropped as the answer streams through."""
 QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 VIRTUOSO_CBD = 'define sql:describe-mode "CBD"'
 """Virtuoso's pragma for a DESCRIBE answered as pyoxigraph answers it (see the module's notes)."""
-_VIRTUOSO_DEFINE = re.compile(r'\s*define\s+[\w:-]+\s+"[^"]*"')
 _SERVICE = re.compile(r"(?i)\bservice\b")
 _PARSER = ox.Store()
 _ANY_BASE = "http://localhost/"
@@ -181,7 +180,7 @@ class RemoteStore:
             names = self.graph_names()
             parameters += [("default-graph-uri", name) for name in names]
             parameters += [("named-graph-uri", name) for name in names]
-        return self._answer(self._post(parameters))
+        return self._answer(self._post(parameters, form))
 
     def quads_for_pattern(
         self,
@@ -229,11 +228,11 @@ class RemoteStore:
     def is_virtuoso(self) -> bool:
         """Whether the store names itself Virtuoso in its ``Server`` header (asked once)."""
         if self._server is None:
-            self._answer(self._post([("query", "ASK {}")]))
+            self._answer(self._post([("query", "ASK {}")], "ask"))
         return (self._server or "").startswith("Virtuoso/")
 
     def _project_graphs(self, query: str) -> list[str]:
-        answer = self._answer(self._post([("query", query)]))
+        answer = self._answer(self._post([("query", query)], "select"))
         assert isinstance(answer, ox.QuerySolutions)
         return sorted(
             name
@@ -242,11 +241,11 @@ class RemoteStore:
             and (name := row["g"].value).startswith(GRAPH_BASE)
         )
 
-    def _post(self, parameters: list[tuple[str, str]]) -> httpx.Response:
-        """Send the query; the answer's body is left to stream (closed by ``_answer``'s reader,
-        or here on an error)."""
+    def _post(self, parameters: list[tuple[str, str]], form: str | None) -> httpx.Response:
+        """Send the query, of the given form (``query_form``); the answer's body is left to
+        stream (closed by ``_answer``'s reader, or here on an error)."""
         request = self._client.build_request(
-            "POST", self.endpoint, data=_form(parameters), headers={"Accept": _accept(parameters)}
+            "POST", self.endpoint, data=_form(parameters), headers={"Accept": _accept(form)}
         )
         try:
             response = self._client.send(request, stream=True)
@@ -404,11 +403,10 @@ def check_syntax(query: str, base_iri: str | None) -> None:
     _PARSER.query(query, base_iri=_ANY_BASE if base_iri is None else base_iri)
 
 
-def _accept(parameters: list[tuple[str, str]]) -> str:
-    """The one media type the query's answer comes in: results for SELECT and ASK, N-Triples
-    for CONSTRUCT and DESCRIBE."""
-    query = next((value for name, value in parameters if name == "query"), "")
-    form = query_form(_VIRTUOSO_DEFINE.sub("", query, count=1))
+def _accept(form: str | None) -> str:
+    """The one media type a query's answer comes in, by its form: results for SELECT and ASK,
+    N-Triples for CONSTRUCT and DESCRIBE (the form is read before anything, a Virtuoso pragma
+    say, is put in front of the query)."""
     if form is None:
         return ACCEPT
     return RESULTS if form in ("select", "ask") else TRIPLES
