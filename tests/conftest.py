@@ -82,6 +82,27 @@ _patient_http_clients()
 # one query worker per server (each loads the store at start-up), except where a test needs two;
 # a query waits for a worker (one loading a new build after a write, say) as long as it takes:
 # on a loaded machine that is no failure, only a hang is.
+CACHE_DIR = "ATROCITY_KG_CACHE_DIR"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One build cache for every home the tests make, in this process and the commands it
+    runs, shared by the xdist workers of one run: most tests build the repository's own data,
+    and its validation reports and HermiT's answer need computing once, not once per home.
+    Entries are named by the digest of their input and written atomically (config.cache_root),
+    so a test that changes the data still validates and reasons about its change. A test about
+    the cache itself, or about a stage the cache skips (the crash tests' kill in the reasoner),
+    gives its home a cache of its own (``cache_dir``)."""
+    base = tmp_path_factory.getbasetemp()
+    # Each xdist worker's base is popen-gwN under the run's own folder, which they share.
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "build-cache"
+    folder.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR, str(folder))
+        yield folder
+
+
 TEST_LIMITS: dict[str, Any] = {
     "rate_limit_per_minute": 0,
     "query_workers": 1,
@@ -352,6 +373,7 @@ def curated(built: Settings) -> Graph:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The repository's data, validated and written to a store once for the whole session."""
     store_dir = tmp_path_factory.mktemp("store")
-    settings = Settings(home=REPO, store_dir=store_dir, **TEST_LIMITS)
+    # Its own cache beside the store: tests read what this build kept there.
+    settings = Settings(home=REPO, store_dir=store_dir, cache_dir=None, **TEST_LIMITS)
     pipeline.build_store(settings)
     return settings

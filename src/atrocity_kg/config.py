@@ -29,6 +29,11 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="the project checkout")
     store_dir: Path | None = Field(default=None, description="where the embedded store lives")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="where builds keep what a later build of the same input reuses (validation "
+        "reports, HermiT's answers), by content digest; default: beside the store",
+    )
     sparql_endpoint: str | None = Field(
         default=None,
         description="a remote SPARQL 1.1 query endpoint to read instead of the embedded store "
@@ -185,11 +190,17 @@ class Settings(BaseSettings):
         return self.store_dir if self.store_dir is not None else self.home / "var" / "store"
 
     @property
+    def cache_root(self) -> Path:
+        """The caches' folder: ``cache_dir``, else the store's parent. Entries are keyed by the
+        digest of their input and written atomically, so stores and processes may share one."""
+        return self.cache_dir if self.cache_dir is not None else self.store_root.parent
+
+    @property
     def validation_cache(self) -> Path:
-        """Reports of graphs already validated, beside the store (see validate.ValidationCache)."""
-        return self.store_root.parent / "validation-cache"
+        """Reports of graphs already validated (see validate.ValidationCache)."""
+        return self.cache_root / "validation-cache"
 
     @property
     def reasoning_cache(self) -> Path:
-        """HermiT's answers by a digest of its input, beside the store (reasoning.hermit_stage)."""
-        return self.store_root.parent / "reasoning-cache"
+        """HermiT's answers by a digest of its input (reasoning.hermit_stage)."""
+        return self.cache_root / "reasoning-cache"

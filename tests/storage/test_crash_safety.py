@@ -156,6 +156,9 @@ def environment(settings: Settings, watch: Path) -> dict[str, str]:
         **os.environ,
         "ATROCITY_KG_HOME": str(settings.home),
         "ATROCITY_KG_STORE_DIR": str(settings.store_root),
+        # The home's own cache: a shared one may hold HermiT's answer, and the kill in the
+        # reasoner needs it to run.
+        "ATROCITY_KG_CACHE_DIR": str(settings.cache_root),
         "CRASH_WATCH": str(watch),
     }
 
@@ -235,7 +238,8 @@ class TwoBuilds:
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory: pytest.TempPathFactory) -> TwoBuilds:
     root = tmp_path_factory.mktemp("crash-build")
-    settings = make_home(root / "home", with_releases=False)
+    # Caches beside each store, not the session's (see `environment`).
+    settings = make_home(root / "home", with_releases=False).model_copy(update={"cache_dir": None})
     pipeline.import_ushmm(settings, write_release(root / "release"), ["V3"])
     pipeline.build_store(settings)
     old = snapshot(settings.store_root)
