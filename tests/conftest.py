@@ -363,6 +363,17 @@ def embedded_only(store_mode: str) -> None:
         pytest.skip("dumps are served only beside the embedded store's own build")
 
 
+def writable_copy(built: Settings, folder: Path, **update: Any) -> Settings:
+    """A copy of the session's store that a test may write to, in ``folder/store``, with the
+    caches its build left beside it (as a deployment's store has them after `make build`), so a
+    write that leaves the DL part or a graph as it was reuses HermiT's answer or the report."""
+    shutil.copytree(built.store_root, folder / "store", symlinks=True)
+    for cache in (built.validation_cache, built.reasoning_cache):
+        if cache.is_dir():
+            shutil.copytree(cache, folder / cache.name)
+    return built.model_copy(update={"store_dir": folder / "store", "cache_dir": folder, **update})
+
+
 @pytest.fixture(scope="session")
 def curated(built: Settings) -> Graph:
     """The curated graph as the files say, parsed independently of the server."""

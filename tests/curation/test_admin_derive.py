@@ -7,7 +7,6 @@ here from the store's asserted findings with the review's rubric (``contribution
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -21,6 +20,7 @@ from atrocity_kg.graph import catalogue, evidence, graphs, reasoning, summary
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.storage import store
+from conftest import writable_copy
 from contribution_csv import level, vote
 from graphdiff import assert_isomorphic
 
@@ -38,14 +38,9 @@ FINDINGS = f"""SELECT ?graph ?finding ?tool ?factor ?outcome ?direction WHERE {{
 
 @pytest.fixture(scope="module")
 def writable(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A copy of the session's store, with the reasoner's cache the build left beside it."""
+    """A copy of the session's store, with the caches the build left beside it."""
     root = tmp_path_factory.mktemp("derive")
-    shutil.copytree(built.store_root, root / "store", symlinks=True)
-    if built.reasoning_cache.is_dir():
-        shutil.copytree(built.reasoning_cache, root / "reasoning-cache")
-    return built.model_copy(
-        update={"store_dir": root / "store", "contributions_dir": root / "contributions"}
-    )
+    return writable_copy(built, root, contributions_dir=root / "contributions")
 
 
 def v3_findings(settings: Settings) -> list[tuple[str, ...]]:

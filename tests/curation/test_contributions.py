@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.publish import export
 from atrocity_kg.storage import store
+from conftest import writable_copy
 from contribution_csv import (
     NEW_STUDY,
     chosen_pair,
@@ -59,10 +59,7 @@ def writable(
 ) -> Settings:
     """A copy of the session's store in tmp, with a contributions folder of its own."""
     root = tmp_path_factory.mktemp("contributions")
-    shutil.copytree(built.store_root, root / "store", symlinks=True)
-    return built.model_copy(
-        update={"store_dir": root / "store", "contributions_dir": root / "contributions"}
-    )
+    return writable_copy(built, root, contributions_dir=root / "contributions")
 
 
 @pytest.fixture

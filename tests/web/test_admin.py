@@ -9,7 +9,6 @@ import os
 import queue
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.storage import store
 from atrocity_kg.storage.writelock import LOCK_FILE
-from conftest import make_home
+from conftest import make_home, writable_copy
 from server import HANG_GUARD_S, serving
 
 pytestmark = pytest.mark.slow  # real servers writing new builds, killed in the middle of a write
@@ -49,14 +48,7 @@ WRITE_TIMEOUT = 180.0
 
 def copy_store(built: Settings, folder: Path) -> Settings:
     """A writable copy of the session's store (its builds and the ``current`` link)."""
-    shutil.copytree(built.store_root, folder / "store", symlinks=True)
-    return built.model_copy(
-        update={
-            "store_dir": folder / "store",
-            "admin_token": SecretStr(TOKEN),
-            "max_upload_bytes": UPLOAD_LIMIT,
-        }
-    )
+    return writable_copy(built, folder, admin_token=SecretStr(TOKEN), max_upload_bytes=UPLOAD_LIMIT)
 
 
 def disk_state(root: Path, graph: str, triple: str) -> tuple[int, bool]:

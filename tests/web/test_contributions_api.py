@@ -5,7 +5,6 @@ naming file, row and column, and only the admin token writes."""
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.graph import draft
 from atrocity_kg.model import iris
 from atrocity_kg.storage import store
-from conftest import in_process
+from conftest import in_process, writable_copy
 from contribution_csv import NEW_STUDY, write_contribution
 
 TOKEN = secrets.token_urlsafe(32)
@@ -31,14 +30,12 @@ def settings(
     built: Settings, shared_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     root = tmp_path_factory.mktemp("contributions-api")
-    shutil.copytree(built.store_root, root / "store", symlinks=True)
-    return built.model_copy(
-        update={
-            "store_dir": root / "store",
-            "contributions_dir": root / "contributions",
-            "admin_token": SecretStr(TOKEN),
-            "admin_tokens": {"ada": SecretStr(NAMED)},
-        }
+    return writable_copy(
+        built,
+        root,
+        contributions_dir=root / "contributions",
+        admin_token=SecretStr(TOKEN),
+        admin_tokens={"ada": SecretStr(NAMED)},
     )
 
 

@@ -5,7 +5,6 @@ are kept, listed, and withdrawn again; the page breaks no content security polic
 from __future__ import annotations
 
 import secrets
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from pydantic import SecretStr
 from atrocity_kg.config import Settings
 from atrocity_kg.storage import store
 from browser import RECORD_VIOLATIONS, chromium, new_page
-from conftest import REPO
+from conftest import REPO, writable_copy
 from contribution_csv import write_contribution
 from server import serving
 
@@ -28,13 +27,11 @@ RUN_AXE = """async () => (await axe.run(document, { resultTypes: ["violations"] 
 def test_preview_keep_and_withdraw_in_the_browser(
     built: Settings, shared_release: Path, tmp_path: Path
 ) -> None:
-    shutil.copytree(built.store_root, tmp_path / "store", symlinks=True)
-    settings = built.model_copy(
-        update={
-            "store_dir": tmp_path / "store",
-            "contributions_dir": tmp_path / "contributions",
-            "admin_token": SecretStr(TOKEN),
-        }
+    settings = writable_copy(
+        built,
+        tmp_path,
+        contributions_dir=tmp_path / "contributions",
+        admin_token=SecretStr(TOKEN),
     )
     good = write_contribution(shared_release, tmp_path / "new-study.csv")
     bad = write_contribution(shared_release, tmp_path / "bad.csv", Outcome="Genocide (sic)")
