@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
 
+import session_build
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import graphs
@@ -380,9 +382,27 @@ def curated(built: Settings) -> Graph:
     return graphs.load_curated(built)
 
 
+BUILD_PROCESS = pytest.StashKey[subprocess.Popen[bytes]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if session_build.is_controller_of_a_whole_run(config):
+        config.stash[BUILD_PROCESS] = session_build.start(REPO)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if BUILD_PROCESS in config.stash:
+        session_build.remove(config.stash[BUILD_PROCESS])
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The repository's data, validated and written to a store once for the whole session."""
+    """The repository's data, validated and written to a store once for the whole session (once
+    for all the workers of a whole run: tests/session_build.py). Tests read it, never write."""
+    shared = os.environ.get(session_build.FOLDER)
+    if shared and os.environ.get("PYTEST_XDIST_WORKER"):
+        store_dir = session_build.wait_for(Path(shared))
+        return Settings(home=REPO, store_dir=store_dir, cache_dir=None, **TEST_LIMITS)
     store_dir = tmp_path_factory.mktemp("store")
     # Its own cache beside the store: tests read what this build kept there.
     settings = Settings(home=REPO, store_dir=store_dir, cache_dir=None, **TEST_LIMITS)
