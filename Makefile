@@ -13,7 +13,7 @@ EDITOR := $(if $(NPM),node_modules/.package-lock.json)
 SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
 	$(if $(filter command line,$(origin PORT)),--port $(PORT)))
 
-.PHONY: serve test test-fast lint build install clean bench hooks
+.PHONY: serve test suite test-fast lint build install clean bench hooks
 
 $(BIN)/atrocity-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,13 @@ hooks: install
 WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile
 
-# Everything: lint, types, and every test (real servers, both store modes, kills, browser).
-test: lint
+# Everything: lint and types, beside every test (real servers, both store modes, kills,
+# browser): the linters' few seconds fit while the test workers wait for the session's build.
+# Either failing fails `make test`.
+test: install
+	$(MAKE) --no-print-directory -j2 lint suite
+
+suite: install
 	$(PYTEST)
 
 # The inner loop: the tests not marked `slow` (pyproject.toml says what is), embedded store only.
