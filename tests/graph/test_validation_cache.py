@@ -119,3 +119,27 @@ def test_the_build_keeps_a_report_per_graph(built: Settings) -> None:
     kept the reports."""
     entries = sorted(built.validation_cache.glob("*.json"))
     assert len(entries) == 2 + len(list((REPO / "data" / "ushmm").glob("*.ttl")))
+
+
+def test_stores_given_one_cache_folder_share_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ATROCITY_KG_CACHE_DIR gives every store the same caches; unset, each keeps its own
+    beside it."""
+    monkeypatch.delenv("ATROCITY_KG_CACHE_DIR", raising=False)
+    first = Settings(home=REPO, store_dir=tmp_path / "a" / "store")
+    second = Settings(home=REPO, store_dir=tmp_path / "b" / "store")
+    assert first.validation_cache == tmp_path / "a" / "validation-cache"
+    assert first.reasoning_cache == tmp_path / "a" / "reasoning-cache"
+    assert second.validation_cache != first.validation_cache
+    monkeypatch.setenv("ATROCITY_KG_CACHE_DIR", str(tmp_path / "shared"))
+    first = Settings(home=REPO, store_dir=tmp_path / "a" / "store")
+    second = Settings(home=REPO, store_dir=tmp_path / "b" / "store")
+    assert (
+        first.validation_cache
+        == second.validation_cache
+        == tmp_path / "shared" / ("validation-cache")
+    )
+    assert (
+        first.reasoning_cache == second.reasoning_cache == tmp_path / "shared" / ("reasoning-cache")
+    )
