@@ -80,10 +80,6 @@ def _patient_http_clients() -> None:
 _patient_http_clients()
 
 
-# The tests send many requests from one address: no rate limit, except where a test sets one;
-# one query worker per server (each loads the store at start-up), except where a test needs two;
-# a query waits for a worker (one loading a new build after a write, say) as long as it takes:
-# on a loaded machine that is no failure, only a hang is.
 CACHE_DIR = "ATROCITY_KG_CACHE_DIR"
 
 
@@ -105,6 +101,10 @@ def shared_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         yield folder
 
 
+# The tests send many requests from one address: no rate limit, except where a test sets one;
+# one query worker per server (each loads the store at start-up), except where a test needs two;
+# a query waits for a worker (one loading a new build after a write, say) as long as it takes:
+# on a loaded machine that is no failure, only a hang is.
 TEST_LIMITS: dict[str, Any] = {
     "rate_limit_per_minute": 0,
     "query_workers": 1,

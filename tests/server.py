@@ -83,6 +83,24 @@ def _unused_port() -> int:
         return port
 
 
+def answering(process: subprocess.Popen[bytes], endpoint: str) -> Callable[[], bool]:
+    """For ``wait_until``: the SPARQL server at ``endpoint`` answers, or its process has ended
+    (then there is nothing to wait for). A probe that gets no answer within a second is only
+    tried again: it may have reached whoever took the port, and the server's exit is what
+    tells."""
+
+    def up() -> bool:
+        if process.poll() is not None:
+            return True
+        try:
+            ask = httpx.get(endpoint, params={"query": "ASK {}"}, timeout=1)
+        except httpx.TransportError:
+            return False
+        return ask.status_code == 200
+
+    return up
+
+
 def _start_oxigraph(options: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     """`oxigraph serve` answering on a loopback port, and its base URL.
 
@@ -97,19 +115,7 @@ def _start_oxigraph(options: list[str]) -> tuple[subprocess.Popen[bytes], str]:
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=messages)
             base = f"http://127.0.0.1:{port}"
 
-            def up(process: subprocess.Popen[bytes] = process, base: str = base) -> bool:
-                """Answering, or ended (then there is nothing to wait for). A probe that gets
-                no answer within a second is only tried again: it may have reached whoever
-                took the port, and the server's exit is what tells."""
-                if process.poll() is not None:
-                    return True
-                try:
-                    ask = httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1)
-                except httpx.TransportError:
-                    return False
-                return ask.status_code == 200
-
-            wait_until(up, "oxigraph serve did not answer")
+            wait_until(answering(process, f"{base}/query"), "oxigraph serve did not answer")
             if process.poll() is None:
                 return process, base
             messages.seek(0)
@@ -201,16 +207,7 @@ def virtuoso_server() -> Iterator[str]:
                 )
                 base = f"http://127.0.0.1:{http}"
 
-                def up(process: subprocess.Popen[bytes] = process, base: str = base) -> bool:
-                    if process.poll() is not None:
-                        return True
-                    try:
-                        ask = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=1)
-                    except httpx.TransportError:
-                        return False
-                    return ask.status_code == 200
-
-                wait_until(up, "virtuoso-t did not answer")
+                wait_until(answering(process, f"{base}/sparql"), "virtuoso-t did not answer")
                 if process.poll() is None:
                     try:
                         yield base
