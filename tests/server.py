@@ -1,5 +1,6 @@
 """Serving the app for real: uvicorn on a loopback port of the system's choosing, in a thread,
-for HTTP clients; Oxigraph's server in a process; and what tests wait with.
+for HTTP clients; Oxigraph's server and Virtuoso in processes (the benchmark starts its
+Virtuoso here too); and what tests wait with.
 
 No test here may depend on how fast a loaded machine is (CI runs on two shared cores): a test
 waits for an event it can observe, and HANG_GUARD_S only turns a hang into a failure.
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -148,6 +150,8 @@ def media(response: httpx.Response) -> str:
 
 VIRTUOSO = shutil.which("virtuoso-t")
 """Debian's Virtuoso (apt-get install virtuoso-opensource), if installed."""
+VIRTUOSO_ISQL = shutil.which("isql-vt")
+"""Virtuoso's SQL client, from the same package (Debian names it isql-vt)."""
 VIRTUOSO_USER = ("dba", "dba")
 """The administrator of a new Virtuoso database, and the password it starts with."""
 
@@ -168,9 +172,9 @@ DisableUnixSocket = 1
 CheckpointInterval = 0
 CaseMode = 2
 DirsAllowed = .
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
-ThreadsPerQuery = 1
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+ThreadsPerQuery = {threads}
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
 ServerRoot = {folder}
@@ -184,22 +188,44 @@ MaxQueryExecutionTime = 0
 MaxQueryCostEstimationTime = 0
 """
 """A scratch database in ``folder``: no checkpoints while the tests run, no row cap on answers
-(Debian's default is 10000), no time limit (the app's own limits are under test)."""
+(Debian's default is 10000), no time limit (the app's own limits are under test). Files may be
+read from the folder only (DirsAllowed), as the bulk loader does."""
+
+
+@dataclass(frozen=True)
+class Virtuoso:
+    """A running Virtuoso: its HTTP base URL, its SQL port's address (for isql-vt), the folder
+    of its database (the one folder it may read files from) and its process."""
+
+    base: str
+    isql: str
+    folder: Path
+    process: subprocess.Popen[bytes]
 
 
 @contextmanager
-def virtuoso_server() -> Iterator[str]:
+def virtuoso_database(*, buffers: int = 20_000, threads: int = 1) -> Iterator[Virtuoso]:
     """Virtuoso (``virtuoso-t`` in the foreground) with a new database in a temporary folder,
-    on free loopback ports; yields its base URL (``/sparql`` answers queries,
-    ``/sparql-graph-crud-auth`` takes graphs from VIRTUOSO_USER by digest authentication).
-    Like ``oxigraph serve`` it is given ports free a moment ago and started again if it exits
-    (another process took one)."""
+    on free loopback ports. ``buffers`` pages of 8 KB are its cache (the default suits the
+    tests' data; the benchmark gives more for 10^7 triples), ``threads`` the threads one query
+    may use. Like ``oxigraph serve`` it is given ports free a moment ago and started again if
+    it exits (another process took one)."""
     assert VIRTUOSO is not None, "virtuoso-t is not installed"
-    with tempfile.TemporaryDirectory(prefix="virtuoso-") as folder:
+    with tempfile.TemporaryDirectory(prefix="virtuoso-") as name:
+        folder = Path(name)
         for _ in range(BIND_ATTEMPTS):
             http, isql = _unused_port(), _unused_port()
-            ini = Path(folder) / "virtuoso.ini"
-            ini.write_text(_VIRTUOSO_INI.format(folder=folder, http=http, isql=isql))
+            ini = folder / "virtuoso.ini"
+            ini.write_text(
+                _VIRTUOSO_INI.format(
+                    folder=folder,
+                    http=http,
+                    isql=isql,
+                    buffers=buffers,
+                    dirty=buffers * 3 // 4,
+                    threads=threads,
+                )
+            )
             command = [VIRTUOSO, "+foreground", "+configfile", str(ini)]
             with tempfile.TemporaryFile() as messages:
                 process = subprocess.Popen(
@@ -210,16 +236,41 @@ def virtuoso_server() -> Iterator[str]:
                 wait_until(answering(process, f"{base}/sparql"), "virtuoso-t did not answer")
                 if process.poll() is None:
                     try:
-                        yield base
+                        yield Virtuoso(base, f"127.0.0.1:{isql}", folder, process)
                     finally:
                         _stop(process)
                     return
                 messages.seek(0)
                 error = messages.read().decode(errors="replace")
-            for leftover in Path(folder).glob("virtuoso*"):
+            for leftover in folder.glob("virtuoso*"):
                 leftover.unlink()
             assert "listen" in error, f"virtuoso-t exited: {error[-2000:]}"
     raise AssertionError(f"virtuoso-t found no free ports in {BIND_ATTEMPTS} attempts")
+
+
+@contextmanager
+def virtuoso_server() -> Iterator[str]:
+    """A new Virtuoso database sized for the tests (``virtuoso_database``); yields its base URL
+    (``/sparql`` answers queries, ``/sparql-graph-crud-auth`` takes graphs from VIRTUOSO_USER by
+    digest authentication)."""
+    with virtuoso_database() as virtuoso:
+        yield virtuoso.base
+
+
+def virtuoso_sql(virtuoso: Virtuoso, statements: str) -> str:
+    """Run SQL statements on ``virtuoso`` as VIRTUOSO_USER (isql-vt); what it printed. An
+    error fails with the statements and Virtuoso's message."""
+    assert VIRTUOSO_ISQL is not None, "isql-vt is not installed (virtuoso-opensource has it)"
+    done = subprocess.run(
+        [VIRTUOSO_ISQL, virtuoso.isql, *VIRTUOSO_USER, f"exec={statements}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    printed = done.stdout + done.stderr
+    assert done.returncode == 0, f"{statements}: {printed[-2000:]}"
+    assert "*** Error" not in printed, f"{statements}: {printed[-2000:]}"
+    return printed
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

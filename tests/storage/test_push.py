@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
@@ -16,22 +15,18 @@ from atrocity_kg.config import Settings
 from atrocity_kg.query import queries
 from atrocity_kg.query.client import remote_select
 from atrocity_kg.query.results import Table
-from atrocity_kg.storage import push, store
+from atrocity_kg.storage import push
 from queries_support import run_catalogue_query
+from remote_support import BLANK_LINKS, NAMES, local_blank_links, local_counts, plain
 from server import closed_port, oxigraph_server
 
 pytestmark = pytest.mark.slow  # real Oxigraph servers
 
 REPO = Path(__file__).resolve().parents[2]
-NAMES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
 NT = {"Content-Type": "application/n-triples"}
 STALE = f"{push.GRAPH_BASE}retired"
 FOREIGN = "https://example.org/not-ours"
 SEED = b"<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n"
-Row = tuple[tuple[str, str, str | None, str | None], ...]
-BLANK_LINKS = (
-    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?b . ?b ?q ?o FILTER(isBlank(?b)) } }"
-)
 
 
 def seed(base: str) -> None:
@@ -46,34 +41,11 @@ def seed(base: str) -> None:
         assert response.is_success, response.text
 
 
-def local_counts(settings: Settings) -> dict[str, int]:
-    """Triples per graph in the embedded store, counted apart from the push code."""
-    with store.opened(settings.store_root) as local:
-        return {
-            name: sum(1 for _ in local.quads_for_pattern(None, None, None, ox.NamedNode(name)))
-            for name in store.graph_names(local)
-        }
-
-
 def remote_table(endpoint: str, name: str) -> Table:
     entry = queries.load_catalogue(REPO / "queries")[name]
     answer = remote_select(endpoint, entry.bound_text({}))
     assert isinstance(answer, Table)
     return answer
-
-
-def plain(table: Table) -> tuple[list[str], list[Row]]:
-    """Variables and rows as plain values; blank-node labels differ between stores, so go."""
-    rows = [
-        tuple(
-            (cell.type, "" if cell.type == "bnode" else cell.value, cell.datatype, cell.lang)
-            if (cell := row.get(v)) is not None
-            else ("unbound", "", None, None)
-            for v in table.variables
-        )
-        for row in table.rows
-    ]
-    return table.variables, rows
 
 
 def assert_same_answers(built: Settings, endpoint: str, name: str) -> None:
@@ -92,15 +64,6 @@ def blank_links(endpoint: str) -> int:
     answer = remote_select(endpoint, BLANK_LINKS)
     assert isinstance(answer, Table)
     return int(answer.rows[0]["n"].value)
-
-
-def local_blank_links(settings: Settings) -> int:
-    with store.opened(settings.store_root) as local:
-        solutions = store.run_query(local, BLANK_LINKS)
-        assert isinstance(solutions, ox.QuerySolutions)
-        term = next(iter(solutions))["n"]
-        assert isinstance(term, ox.Literal)
-        return int(term.value)
 
 
 @pytest.fixture(scope="module")
