@@ -176,6 +176,18 @@ def measure_http(
     )
 
 
+def page_p50_ms(url: str, samples: int) -> float:
+    """The median time of ``samples`` sequential GETs of a page, each read whole, in ms."""
+    durations = []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(samples):
+            start = time.perf_counter()
+            response = client.get(url)
+            _ = response.content
+            durations.append(time.perf_counter() - start)
+    return percentile(durations, 0.5) * 1000
+
+
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = work()

@@ -14,7 +14,9 @@ Sections, all in this run so that their ratios hold on a shared, noisy machine:
 - scale: graphs shaped like ours at about 10^5, 10^6 and 10^7 triples (bench/scale.py): load
   time, size on disk, memory peak and each catalogue query's time on the embedded store; then
   the server on each (bench/workers.py): start-up to first answer and the resident memory of
-  each query worker, reading the build on disk (and, below 10^7, copying it into memory);
+  each query worker, reading the build on disk (and, below 10^7, copying it into memory); and
+  from 10^6 up, Virtuoso holding the same graph (bench/virtuoso.py): its bulk load, and every
+  catalogue query on it directly and through our /sparql (`serve --endpoint`), rows compared;
 - growth: validation and reasoning time against graph size;
 - load: 50 clients at once for 60 s (15 s with --quick) of catalogue queries, by their routes
   and through /sparql, on the app as uvicorn serves it (bench/load.py): no errors, p50, p99.
@@ -51,6 +53,7 @@ from common import (
     heading,
     line,
     measure_http,
+    page_p50_ms,
     percentile,
     timed,
 )
@@ -67,6 +70,7 @@ LATENCY_SLACK_MS = 2.0
 FAST_QUERY_MS = 5.0
 PEER_RATIO = 20.0
 SCALE_QUERY_TARGET_S = 2.0
+VIRTUOSO_FROM = 10**6
 PEER_TIMEOUT_S = 60.0
 
 
@@ -283,22 +287,9 @@ def remote_section(
             )
         pages = {}
         for path in ("/", "/page/tool/peace-operations", "/page/release/v3"):
-            pages[path] = _page_latency(url.removesuffix("/sparql") + path, samples)
+            pages[path] = page_p50_ms(url.removesuffix("/sparql") + path, samples)
             line(f"page {path}", pages[path])
     report.sections["remote"] = {"queries": results, "page_p50_ms": pages}
-
-
-def _page_latency(url: str, samples: int) -> float:
-    import httpx
-
-    durations = []
-    with httpx.Client(timeout=120) as client:
-        for _ in range(samples):
-            start = time.perf_counter()
-            response = client.get(url)
-            _ = response.content
-            durations.append(time.perf_counter() - start)
-    return percentile(durations, 0.5) * 1000
 
 
 def scale_section(report: Report, store_root: Path, root: Path, scales: list[int]) -> None:
@@ -360,6 +351,10 @@ def scale_section(report: Report, store_root: Path, root: Path, scales: list[int
             flush=True,
         )
         figures["serving"] = serving_figures(report, target, folder, root)
+        if target >= VIRTUOSO_FROM:
+            figures["virtuoso"] = virtuoso_figures(
+                report, target, folder, store_root, figures["queries"]
+            )
         if target >= 10**7:
             report.target(
                 "every catalogue query at 10^7 triples under 2 s embedded",
@@ -394,6 +389,34 @@ def serving_figures(report: Report, target: int, folder: Path, root: Path) -> li
             report.target(name, passed, measured, wanted)
         found.append(figures)
     return found
+
+
+def virtuoso_figures(
+    report: Report,
+    target: int,
+    folder: Path,
+    store_root: Path,
+    embedded: dict[str, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Virtuoso holding the scaled store (bench/virtuoso.py): its bulk load, every catalogue
+    query on it directly and through our /sparql, compared with the embedded store's rows."""
+    import virtuoso
+
+    print(f"  Virtuoso as the remote store at ~{target:.0e} triples:", flush=True)
+    if not virtuoso.installed():
+        print(f"  ! virtuoso-t is not installed ({virtuoso.INSTALL})", flush=True)
+        report.target(
+            f"Virtuoso measured at ~{target:.0e} triples",
+            False,
+            "virtuoso-t is not installed",
+            virtuoso.INSTALL,
+        )
+        return None
+    figures = virtuoso.measure(folder, store_root)
+    virtuoso.print_measure(f"~{target:.0e}", figures)
+    for name, passed, measured, wanted in virtuoso.verdicts(target, figures, embedded):
+        report.target(name, passed, measured, wanted)
+    return figures
 
 
 def _copied(graph: Graph, copies: int) -> Graph:
