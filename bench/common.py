@@ -176,6 +176,16 @@ def measure_http(
     )
 
 
+SCALE_PAGES = (
+    "/page/tool/peace-operations",
+    "/page/release/v3",
+    "/compare/releases?tool=peace-operations&from=V2&to=V3",
+)
+"""Pages timed on the scaled graphs, embedded (bench/workers.py) and on Virtuoso
+(bench/virtuoso.py): the ones that read the most queries."""
+SCALE_PAGE_SAMPLES = 3
+
+
 def page_p50_ms(url: str, samples: int) -> float:
     """The median time of ``samples`` sequential GETs of a page, each read whole, in ms."""
     durations = []

@@ -37,7 +37,17 @@ import pyoxigraph as ox
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from common import BIN, REPO, catalogue_texts, child_server, free_port, heading, page_p50_ms
+from common import (
+    BIN,
+    REPO,
+    SCALE_PAGE_SAMPLES,
+    SCALE_PAGES,
+    catalogue_texts,
+    child_server,
+    free_port,
+    heading,
+    page_p50_ms,
+)
 from workers import status_megabytes
 
 from atrocity_kg.config import Settings
@@ -48,12 +58,6 @@ from server import VIRTUOSO, Virtuoso, virtuoso_database, virtuoso_sql
 QUERY_TARGET_S = 2.0
 QUERY_REPEATS = 3
 QUERY_TIMEOUT_S = 300.0
-PAGES = (
-    "/page/tool/peace-operations",
-    "/page/release/v3",
-    "/compare/releases?tool=peace-operations&from=V2&to=V3",
-)
-PAGE_SAMPLES = 3
 BUFFERS = 400_000
 """Virtuoso's cache, in pages of 8 KB (3.2 GB): its guide's figure for a machine with 4 GB to
 spare, enough to hold 10^7 triples' indexes."""
@@ -144,7 +148,7 @@ def through_app(endpoint: str, store_root: Path) -> dict[str, Any]:
                         break
                     rows = len(response.json()["results"]["bindings"])
                 queries[name] = {"first_s": runs[0], "best_s": min(runs), "rows": rows}
-        pages = {path: page_p50_ms(base + path, PAGE_SAMPLES) for path in PAGES}
+        pages = {path: page_p50_ms(base + path, SCALE_PAGE_SAMPLES) for path in SCALE_PAGES}
     return {"startup_s": startup, "queries": queries, "page_p50_ms": pages, "failed": failed}
 
 

@@ -4,8 +4,9 @@ For a store folder (an on-disk Oxigraph store, as bench/scale.py loads one), ``m
 the current build of a store root, starts ``atrocity-kg serve`` on it (its own process, the
 default two query workers), times the start until /sparql first answers, runs every catalogue
 query once through /sparql, and reads the resident set (VmRSS, and its peak VmHWM) of the server
-and of each query worker from /proc. With ``in_memory`` the server copies the build into memory
-in itself and in every worker (``store_in_memory``), for comparison.
+and of each query worker from /proc; then it times a few pages (common.SCALE_PAGES, the median of
+a few GETs). With ``in_memory`` the server copies the build into memory in itself and in every
+worker (``store_in_memory``), for comparison.
 
 Run alone (by bench/suite.py too, in its scale section):
   python bench/workers.py [--scales 1e5,1e6,1e7] [--modes disk,memory]
@@ -30,7 +31,18 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, REPO, catalogue_texts, child_server, free_port, heading, line
+from common import (
+    BIN,
+    REPO,
+    SCALE_PAGE_SAMPLES,
+    SCALE_PAGES,
+    catalogue_texts,
+    child_server,
+    free_port,
+    heading,
+    line,
+    page_p50_ms,
+)
 
 from atrocity_kg.config import Settings
 from atrocity_kg.query import sandbox
@@ -100,6 +112,8 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
                     failed.append(f"{name}: {response.status_code}")
         workers = {pid: status_megabytes(pid) for pid in workers_of(server.pid)}
         app = status_megabytes(server.pid)
+        base = url.removesuffix("/sparql")
+        pages = {path: page_p50_ms(base + path, SCALE_PAGE_SAMPLES) for path in SCALE_PAGES}
     return {
         "mode": "memory" if in_memory else "disk",
         "startup_s": startup,
@@ -109,6 +123,7 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
         "worker_rss_mb": [figures["VmRSS"] for figures in workers.values()],
         "worker_peak_mb": [figures["VmHWM"] for figures in workers.values()],
         "queries_s": queries_s,
+        "page_p50_ms": pages,
         "failed": failed,
     }
 
@@ -124,6 +139,8 @@ def print_measure(label: str, figures: dict[str, Any]) -> None:
         f"catalogue through /sparql {sum(figures['queries_s'].values()):.1f} s",
         flush=True,
     )
+    pages = "; ".join(f"{path} {p50:.0f} ms" for path, p50 in figures["page_p50_ms"].items())
+    print(f"  pages (p50): {pages}", flush=True)
     for failure in figures["failed"]:
         print(f"  ! {failure}", flush=True)
 
