@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
 
+from atrocity_kg.config import Settings
 from atrocity_kg.model import iris
 from atrocity_kg.model.citations import Piece
-from atrocity_kg.model.namespaces import AKG
+from atrocity_kg.model.namespaces import AKG, sparql_prologue
+from atrocity_kg.storage import store
 from atrocity_kg.web.routes import pages
 from atrocity_kg.web.views import gap_map, resource, sections, terms
 from browser import RECORD_VIOLATIONS, chromium, new_page
@@ -257,6 +260,53 @@ def test_release_page_counts_equal_the_csv(
             )
         }
         assert shown == {t: (len(s), findings[t]) for t, s in studies.items()}, code
+
+
+RATINGS_BY_RELEASE = """
+SELECT ?release (COUNT(DISTINCT ?published) AS ?published)
+       (COUNT(DISTINCT ?recomputed) AS ?recomputed) (COUNT(DISTINCT ?matching) AS ?matching)
+WHERE {
+  ?rating akg:inRelease ?release ;
+          akg:evidenceBasis <https://w3id.org/atrocity-kg/id/evidence-basis/research> .
+  { ?rating a akg:ResearchAssessment BIND(?rating AS ?published) }
+  UNION
+  { ?rating a akg:RecomputedAssessment BIND(?rating AS ?recomputed) }
+  UNION
+  { ?rating a akg:RecomputedAssessment ; akg:matchesPublished true BIND(?rating AS ?matching) }
+}
+GROUP BY ?release
+"""
+
+
+def test_release_page_ratings_equal_a_count_over_the_store(
+    client: TestClient, built: Settings
+) -> None:
+    """The page reads its rating counts from the summary graph; they are what counting the
+    release's research ratings in the store at request time gives."""
+    with store.opened(built.store_root) as opened:
+        answer = opened.query(
+            sparql_prologue() + RATINGS_BY_RELEASE, use_default_graph_as_union=True
+        )
+        assert isinstance(answer, ox.QuerySolutions)
+        counted = {
+            row["release"].value: {
+                key: int(row[key].value) for key in ("published", "recomputed", "matching")
+            }
+            for row in answer
+        }
+    for code in RELEASE_FOLDERS:
+        expected = counted.get(
+            str(iris.release(code)), dict.fromkeys(("published", "recomputed", "matching"), 0)
+        )
+        html = get_html(client, f"/page/release/{code.lower()}")
+        counts = {
+            name: int(n)
+            for name, n in re.findall(
+                r'data-count="([a-z-]+)">(\d+)<', part(html, "release-counts", "</dl>")
+            )
+        }
+        assert {key: counts[key] for key in expected} == expected, code
+    assert sum(c["matching"] for c in counted.values()) > 0, "no rating to compare"
 
 
 def test_study_page_shows_doi_and_findings(client: TestClient, shared_release: Path) -> None:

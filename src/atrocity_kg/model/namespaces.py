@@ -127,6 +127,8 @@ class AKG(DefinedNamespace):
     displayed: URIRef
     evidenceReviewed: URIRef
     factorEffectNotation: URIRef
+    factorFindingsCounted: URIRef
+    factorsCounted: URIRef
     findingCount: URIRef
     findingKind: URIRef
     findingsCounted: URIRef
@@ -143,12 +145,16 @@ class AKG(DefinedNamespace):
     massAtrocityNoOrMixedCount: URIRef
     massAtrocityStudiesCounted: URIRef
     matchesPublished: URIRef
+    matchingRatingsCounted: URIRef
     noOrMixedCount: URIRef
     otherOutcomeStudiesCounted: URIRef
+    overallEffectFindingsCounted: URIRef
     practitionersCitingNet: URIRef
     practitionerShare: URIRef
     practitionersInterviewed: URIRef
     provisionalVoteScore: URIRef
+    publishedRatingsCounted: URIRef
+    recomputedRatingsCounted: URIRef
     relatedOutcomeGreaterCount: URIRef
     relatedOutcomeLesserCount: URIRef
     relatedOutcomeNoOrMixedCount: URIRef

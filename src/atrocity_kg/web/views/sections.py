@@ -657,65 +657,40 @@ def strategy_section(store: GraphStore, node: ox.NamedNode, known: list[Release]
 
 
 def release_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) -> Section:
+    """A release's counts and its tools' studies and findings, as the summary graph counted them
+    once at build time (a release with no findings has no tally: every count is 0)."""
     labels = Labels(store)
-    findings = select(store, "page-release-findings", thing=node)
-    overall = str(NS.OverallEffectFinding)
-    by_tool: dict[str, tuple[set[str], set[str]]] = {}
-    for row in findings:
-        tool = row["tool"]
-        if tool is None or row["study"] is None or row["finding"] is None:
-            continue
-        studies, found = by_tool.setdefault(tool.value, (set(), set()))
-        studies.add(row["study"].value)
-        found.add(row["finding"].value)
-    assessments = select(
-        store, "page-release-assessments", thing=node, research=ox.NamedNode(RESEARCH)
-    )
-    published = {
-        _value(r["assessment"])
-        for r in assessments
-        if _value(r["kind"]) == str(NS.ResearchAssessment)
-    }
-    recomputed = [r for r in assessments if _value(r["kind"]) == str(NS.RecomputedAssessment)]
+    tally = next(iter(select(store, "page-release-tallies", thing=node)), {})
+
+    def counted(name: str) -> int:
+        return int(sparql.text_of(tally.get(name)) or 0)
+
     counts = [
-        ("studies", "Studies", len({_value(r["study"]) for r in findings})),
-        ("findings", "Findings", len({_value(r["finding"]) for r in findings})),
-        (
-            "overall-findings",
-            "Overall-effect findings",
-            len({_value(r["finding"]) for r in findings if _value(r["kind"]) == overall}),
-        ),
-        (
-            "factor-findings",
-            "Factor findings",
-            len({_value(r["finding"]) for r in findings if _value(r["kind"]) != overall}),
-        ),
-        ("tools", "Tools with findings", len(by_tool)),
-        (
-            "factors",
-            "Factors in findings",
-            len({_value(r["factor"]) for r in findings if r["factor"] is not None}),
-        ),
-        ("published", "Research ratings published", len(published)),
-        (
-            "recomputed",
-            "Research ratings recomputed",
-            len({_value(r["assessment"]) for r in recomputed}),
-        ),
-        (
-            "matching",
-            "Recomputed ratings matching the published one",
-            len({_value(r["assessment"]) for r in recomputed if _value(r["matches"]) == "true"}),
-        ),
+        ("studies", "Studies", counted("studies")),
+        ("findings", "Findings", counted("findings")),
+        ("overall-findings", "Overall-effect findings", counted("overallFindings")),
+        ("factor-findings", "Factor findings", counted("factorFindings")),
+        ("tools", "Tools with findings", counted("tools")),
+        ("factors", "Factors in findings", counted("factors")),
+        ("published", "Research ratings published", counted("published")),
+        ("recomputed", "Research ratings recomputed", counted("recomputed")),
+        ("matching", "Recomputed ratings matching the published one", counted("matching")),
     ]
+    by_tool = {
+        row["tool"].value: (
+            int(sparql.text_of(row["studies"]) or 0),
+            int(sparql.text_of(row["findings"]) or 0),
+        )
+        for row in select(store, "page-release-tools", thing=node)
+    }
     labels.prefetch(by_tool)
     code = _codes(known).get(node.value)
     tool_counts = sorted(
         (
             ToolCount(
                 labels.term(ox.NamedNode(tool)),
-                len(studies),
-                len(found),
+                studies,
+                found,
                 next(iter(changes_links(tool, known, code)), None) if code else None,
             )
             for tool, (studies, found) in by_tool.items()
