@@ -27,7 +27,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, catalogue_texts, child_server, free_port, heading, line, percentile
+from common import (
+    catalogue_texts,
+    child_server,
+    free_port,
+    heading,
+    line,
+    percentile,
+    server_env,
+)
 
 from atrocity_kg.config import Settings
 
@@ -178,12 +186,7 @@ def run_load(store_root: Path, *, clients: int = CLIENTS, seconds: float = SECON
         "--log-level",
         "warning",
     ]
-    env = {
-        "ATROCITY_KG_HOME": str(REPO),
-        "ATROCITY_KG_STORE_DIR": str(store_root),
-        "ATROCITY_KG_RATE_LIMIT_PER_MINUTE": "0",
-        "ATROCITY_KG_ACCESS_LOG": "false",
-    }
+    env = server_env(store_root)
     base = f"http://127.0.0.1:{port}"
     with child_server(command, f"{base}/sparql?query=ASK%7B%7D", env):
         log, elapsed = asyncio.run(_drive(base, clients, seconds))

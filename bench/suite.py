@@ -53,8 +53,10 @@ from common import (
     heading,
     line,
     measure_http,
+    page_figure,
     page_p50_ms,
     percentile,
+    server_env,
     timed,
 )
 from rdflib import Graph, URIRef
@@ -137,11 +139,7 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
         capture_output=True,
     )
     ours_port, ox_port, peer_port, remote_port = (free_port() for _ in range(4))
-    ours_env = {
-        "ATROCITY_KG_HOME": str(REPO),
-        "ATROCITY_KG_STORE_DIR": str(store_root),
-        "ATROCITY_KG_ACCESS_LOG": "false",
-    }
+    ours_env = server_env(store_root)
     ask = "?query=ASK%7B%7D"
     endpoints = {
         "ours": (
@@ -288,7 +286,7 @@ def remote_section(
         pages = {}
         for path in ("/", "/page/tool/peace-operations", "/page/release/v3"):
             pages[path] = page_p50_ms(url.removesuffix("/sparql") + path, samples)
-            line(f"page {path}", pages[path])
+            line(f"page {path}", page_figure(pages[path]))
     report.sections["remote"] = {"queries": results, "page_p50_ms": pages}
 
 

@@ -46,7 +46,9 @@ from common import (
     child_server,
     free_port,
     heading,
+    page_figure,
     page_p50_ms,
+    server_env,
 )
 from workers import status_megabytes
 
@@ -117,14 +119,7 @@ def through_app(endpoint: str, store_root: Path) -> dict[str, Any]:
     through /sparql (first and best time, rows), and a few pages' median time."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        "ATROCITY_KG_HOME": str(REPO),
-        "ATROCITY_KG_STORE_DIR": str(store_root),
-        "ATROCITY_KG_ACCESS_LOG": "false",
-        "ATROCITY_KG_QUERY_TIMEOUT": str(QUERY_TIMEOUT_S),
-        "ATROCITY_KG_REMOTE_TIMEOUT": str(QUERY_TIMEOUT_S),
-        "ATROCITY_KG_RATE_LIMIT_PER_MINUTE": "0",
-    }
+    env = server_env(store_root, query_timeout=QUERY_TIMEOUT_S, remote_timeout=QUERY_TIMEOUT_S)
     command = [str(BIN / "atrocity-kg"), "serve", "--port", str(port), "--endpoint", endpoint]
     queries: dict[str, dict[str, Any]] = {}
     failed = []
@@ -208,7 +203,7 @@ def print_measure(label: str, figures: dict[str, Any]) -> None:
             flush=True,
         )
     for path, p50 in app["page_p50_ms"].items():
-        print(f"  page {path}: p50 {p50:.0f} ms", flush=True)
+        print(f"  page {path}: p50 {page_figure(p50)}", flush=True)
     for failure in app["failed"]:
         print(f"  ! {failure}", flush=True)
 

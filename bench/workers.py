@@ -41,7 +41,9 @@ from common import (
     free_port,
     heading,
     line,
+    page_figure,
     page_p50_ms,
+    server_env,
 )
 
 from atrocity_kg.config import Settings
@@ -84,14 +86,7 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
     store_root = store_root_for(folder, root)
     port = free_port()
     url = f"http://127.0.0.1:{port}/sparql"
-    env = {
-        "ATROCITY_KG_HOME": str(REPO),
-        "ATROCITY_KG_STORE_DIR": str(store_root),
-        "ATROCITY_KG_ACCESS_LOG": "false",
-        "ATROCITY_KG_STORE_IN_MEMORY": "true" if in_memory else "false",
-        "ATROCITY_KG_QUERY_TIMEOUT": str(QUERY_TIMEOUT_S),
-        "ATROCITY_KG_RATE_LIMIT_PER_MINUTE": "0",
-    }
+    env = server_env(store_root, store_in_memory=in_memory, query_timeout=QUERY_TIMEOUT_S)
     command = [str(BIN / "atrocity-kg"), "serve", "--port", str(port)]
     start = time.perf_counter()
     with child_server(command, url + "?query=ASK%7B%7D", env) as server:
@@ -139,7 +134,7 @@ def print_measure(label: str, figures: dict[str, Any]) -> None:
         f"catalogue through /sparql {sum(figures['queries_s'].values()):.1f} s",
         flush=True,
     )
-    pages = "; ".join(f"{path} {p50:.0f} ms" for path, p50 in figures["page_p50_ms"].items())
+    pages = "; ".join(f"{path} {page_figure(p50)}" for path, p50 in figures["page_p50_ms"].items())
     print(f"  pages (p50): {pages}", flush=True)
     for failure in figures["failed"]:
         print(f"  ! {failure}", flush=True)
