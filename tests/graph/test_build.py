@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, XSD
 
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
@@ -170,10 +170,32 @@ def _broken_summary(real: Callable[[ox.Store], list[ox.Triple]]) -> Callable[...
 BROKEN_TALLY = ox.NamedNode("https://w3id.org/atrocity-kg/id/summary/release-tally/broken")
 
 
+RELEASE_COUNTS = (
+    AKG.studiesCounted,
+    AKG.findingsCounted,
+    AKG.overallEffectFindingsCounted,
+    AKG.factorFindingsCounted,
+    AKG.toolsCounted,
+    AKG.factorsCounted,
+    AKG.publishedRatingsCounted,
+    AKG.recomputedRatingsCounted,
+    AKG.matchingRatingsCounted,
+)
+
+
 def _broken_tally() -> list[ox.Triple]:
+    """A release tally whose every count is in order, and whose release is a string."""
     return [
         ox.Triple(BROKEN_TALLY, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(AKG.ReleaseTally))),
         ox.Triple(BROKEN_TALLY, ox.NamedNode(str(AKG.summarisesRelease)), ox.Literal("V3")),
+        *(
+            ox.Triple(
+                BROKEN_TALLY,
+                ox.NamedNode(str(count)),
+                ox.Literal("1", datatype=ox.NamedNode(str(XSD.integer))),
+            )
+            for count in RELEASE_COUNTS
+        ),
     ]
 
 
