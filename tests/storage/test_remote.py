@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +18,16 @@ from atrocity_kg.errors import StoreError
 from atrocity_kg.query import queries
 from atrocity_kg.query.results import table_from_solutions
 from atrocity_kg.storage import push, store
-from atrocity_kg.storage.remote import RemoteStore, check_syntax, query_form, with_base
+from atrocity_kg.storage.remote import (
+    GRAPH_BASE,
+    GRAPHS_TTL,
+    LISTING_SHARE,
+    GraphListing,
+    RemoteStore,
+    check_syntax,
+    query_form,
+    with_base,
+)
 from queries_support import as_plain, run_catalogue_query
 from server import closed_port, oxigraph_server
 
@@ -174,3 +184,54 @@ def test_a_base_that_is_not_needed_leaves_the_error_positions_alone(remote_endpo
         "BASE <http://example.org/>\nASK { <a> ?p ?o }"
     )
     remote.close()
+
+
+class Clock:
+    """The remote store's clock, moved on by the test rather than by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def write_graph(base: str, name: str) -> None:
+    update = f"INSERT DATA {{ GRAPH <{name}> {{ <urn:x:s> <urn:x:p> <urn:x:o> }} }}"
+    response = httpx.post(f"{base}/update", data={"update": update})
+    assert response.status_code == 204, response.text
+
+
+def test_the_list_of_graphs_is_read_again_off_the_request_path() -> None:
+    """A request answers with the list in hand; a listing past its time runs in a thread, and
+    the requests after it see its graphs. A listing that fails keeps the list in hand."""
+    first, second = (f"{GRAPH_BASE}test/{n}" for n in ("first", "second"))
+    clock = Clock()
+    with oxigraph_server(union_default_graph=False) as base:
+        write_graph(base, first)
+        remote = RemoteStore(f"{base}/query", clock=clock)
+        assert remote.graph_names() == (first,)
+        write_graph(base, second)
+        assert remote.graph_names() == (first,)  # not yet due
+        remote.settle()  # nothing under way: returns at once
+        clock.now += GRAPHS_TTL
+        assert remote.graph_names() == (first,)  # answered at once; a listing starts
+        remote.settle()
+        assert remote.graph_names() == (first, second)
+        assert remote.graph_names(fresh=True) == (first, second)
+    # The server is gone: the list in hand stays, and only a fresh listing fails.
+    clock.now += GRAPHS_TTL
+    assert remote.graph_names() == (first, second)
+    remote.settle()
+    assert remote.graph_names() == (first, second)
+    with pytest.raises(StoreError):
+        remote.graph_names(fresh=True)
+    remote.close()
+
+
+def test_a_slow_listing_is_read_again_less_often() -> None:
+    """No sooner than its duration over LISTING_SHARE, so that the listing takes at most that
+    share of the store's time."""
+    assert GraphListing((), 100.0, 0.001).due == 100.0 + GRAPHS_TTL
+    assert GraphListing((), 100.0, 21.0).due == pytest.approx(100.0 + 21.0 / LISTING_SHARE)
+    assert GraphListing(("g",), 100.0, 21.0).retried(200.0) == GraphListing(("g",), 200.0, 0.0)

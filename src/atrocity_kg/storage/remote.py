@@ -10,7 +10,8 @@ A remote store is asked for that in one of two ways (``Settings.remote_union``):
 
 - ``protocol`` (the default, standard): every named graph is sent as a ``default-graph-uri`` and
   a ``named-graph-uri``, so the query sees their merge as its default graph and each by name;
-  the list of graphs is read from the store and kept for ``GRAPHS_TTL`` seconds;
+  the list of graphs is read from the store once, then read again in the background (see
+  ``RemoteStore.graph_names``), so that no request waits for it;
 - ``native``: the store's own default graph already is the union (Oxigraph server started with
   ``--union-default-graph``, Fuseki with ``tdb2:unionDefaultGraph true``, GraphDB and Virtuoso
   as they come), so nothing is sent and requests stay short.
@@ -42,10 +43,12 @@ header, a DESCRIBE is sent with Virtuoso's ``define sql:describe-mode "CBD"`` in
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -58,6 +61,11 @@ from atrocity_kg.model.negotiation import N_TRIPLES, SPARQL_XML
 from atrocity_kg.query.queries import with_values
 
 GRAPHS_TTL = 30.0
+"""The least time between two readings of the list of graphs."""
+LISTING_SHARE = 0.05
+"""The most of the store's time the background listing may take: on Virtuoso it reads an index
+of every subject (21 s at 10^7 triples, docs/scaling.md), so it is read again no sooner than 20
+times its last duration."""
 RESULTS = SPARQL_XML.media_type
 """Results are asked for as XML: Virtuoso 7.2 writes an xsd:boolean as "1" or "0" in its JSON
 results (and "true" or "false", as stored, in XML)."""
@@ -74,6 +82,8 @@ _FORM = re.compile(r"(select|ask|construct|describe)(?![\w:.-])", re.IGNORECASE)
 GRAPH_BASE = str(GRAPH)
 """The project's graphs are named under this IRI; a store's other graphs (Virtuoso's own system
 graphs, say) are not part of the union the app reads."""
+
+log = logging.getLogger(__name__)
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -105,6 +115,25 @@ _IRI_REF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+@dataclass(frozen=True)
+class GraphListing:
+    """The project's graphs as read at ``read_at`` (the store's clock), in ``took`` seconds."""
+
+    names: tuple[str, ...]
+    read_at: float
+    took: float
+
+    @property
+    def due(self) -> float:
+        """When to read the list again: GRAPHS_TTL after, and no sooner than LISTING_SHARE
+        allows."""
+        return self.read_at + max(GRAPHS_TTL, self.took / LISTING_SHARE)
+
+    def retried(self, now: float) -> GraphListing:
+        """The same names, due again a GRAPHS_TTL from now (a reading failed)."""
+        return GraphListing(self.names, now, 0.0)
+
+
 class RemoteStore:
     """The calls of ``pyoxigraph.Store`` that the app makes, answered by a SPARQL endpoint."""
 
@@ -115,14 +144,17 @@ class RemoteStore:
         union: UnionMode = "protocol",
         timeout: float = 30.0,
         client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.endpoint = endpoint
         self.union = union
         self._client = client or httpx.Client(
             timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
         )
-        self._graphs: tuple[float, tuple[str, ...]] | None = None
+        self._clock = clock
+        self._graphs: GraphListing | None = None
         self._graphs_lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
         self._server: str | None = None
 
     def close(self) -> None:
@@ -214,16 +246,49 @@ class RemoteStore:
     # --- the protocol ---------------------------------------------------------------------
 
     def graph_names(self, *, fresh: bool = False) -> tuple[str, ...]:
-        """The store's named graphs under GRAPH_BASE, read again after GRAPHS_TTL seconds (or
-        when asked)."""
+        """The store's named graphs under GRAPH_BASE.
+
+        Read from the store on the first call and whenever ``fresh`` is asked (the app's own
+        writes ask, and see what they wrote). Otherwise the list in hand is answered at once,
+        and once it is older than ``GraphListing.due`` a thread reads it again for later calls: a
+        graph written by someone else shows after a minute or so, and no request waits for a
+        listing that may take seconds on a large store."""
         with self._graphs_lock:
-            now = time.monotonic()
-            if fresh or self._graphs is None or now - self._graphs[0] > GRAPHS_TTL:
-                names = self._project_graphs(GRAPH_NAMES) or self._project_graphs(
-                    GRAPH_NAMES_BY_TRIPLES
+            listing = self._graphs
+            if fresh or listing is None:
+                listing = self._graphs = self._listing()
+            elif self._clock() >= listing.due and self._refresher is None:
+                self._refresher = threading.Thread(
+                    target=self._refresh, name="graph-listing", daemon=True
                 )
-                self._graphs = (now, tuple(names))
-            return self._graphs[1]
+                self._refresher.start()
+            return listing.names
+
+    def settle(self) -> None:
+        """Wait for a listing under way in the background, if any, to end."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join()
+
+    def _refresh(self) -> None:
+        try:
+            listing: GraphListing | None = self._listing()
+        except StoreError as error:
+            # The list in hand stays; the next request after GRAPHS_TTL tries again.
+            log.warning("the list of graphs was not read again: %s", error)
+            listing = None
+        with self._graphs_lock:
+            current = self._graphs
+            if listing is not None and (current is None or listing.read_at >= current.read_at):
+                self._graphs = listing
+            elif listing is None and current is not None:
+                self._graphs = current.retried(self._clock())
+            self._refresher = None
+
+    def _listing(self) -> GraphListing:
+        started = self._clock()
+        names = self._project_graphs(GRAPH_NAMES) or self._project_graphs(GRAPH_NAMES_BY_TRIPLES)
+        return GraphListing(tuple(names), started, self._clock() - started)
 
     def is_virtuoso(self) -> bool:
         """Whether the store names itself Virtuoso in its ``Server`` header (asked once)."""
