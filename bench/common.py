@@ -131,34 +131,27 @@ class TimedOutError(Exception):
     """The endpoint did not answer within the timeout."""
 
 
-def measure_http(
-    url: str,
-    query: str,
-    *,
-    samples: int,
-    clients: int,
-    seconds: float,
-    timeout: float = 120,
-) -> Latency:
-    """p50 and p99 of ``samples`` sequential GETs, then answers per second with ``clients``
-    threads for ``seconds``, every answer read whole (SPARQL JSON)."""
-    headers = {"Accept": "application/sparql-results+json"}
-    params = {"query": query}
-    durations = []
-    rows = None
-    with httpx.Client(timeout=timeout) as client:
-        for _ in range(samples):
-            start = time.perf_counter()
-            try:
-                response = client.get(url, params=params, headers=headers)
-                body = response.content
-            except httpx.TimeoutException:
-                raise TimedOutError(f"{url}: no answer in {timeout} s") from None
-            durations.append(time.perf_counter() - start)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}: {body[:300]!r}")
-            if rows is None:
-                rows = len(json.loads(body)["results"]["bindings"])
+HEADERS = {"Accept": "application/sparql-results+json"}
+
+
+def _timed_get(client: httpx.Client, url: str, query: str, timeout: float) -> tuple[float, bytes]:
+    """One GET of the query, its answer read whole: seconds taken and the body."""
+    start = time.perf_counter()
+    try:
+        response = client.get(url, params={"query": query}, headers=HEADERS)
+        body = response.content
+    except httpx.TimeoutException:
+        raise TimedOutError(f"{url}: no answer in {timeout} s") from None
+    seconds = time.perf_counter() - start
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}: {body[:300]!r}")
+    return seconds, body
+
+
+def _throughput(
+    url: str, query: str, clients: int, seconds: float, timeout: float
+) -> tuple[float, int]:
+    """Answers per second with ``clients`` threads for ``seconds``, and the failures."""
     done = [0] * clients
     failed = [0] * clients
     stop = time.monotonic() + seconds
@@ -167,7 +160,7 @@ def measure_http(
         with httpx.Client(timeout=timeout) as client:
             while time.monotonic() < stop:
                 try:
-                    response = client.get(url, params=params, headers=headers)
+                    response = client.get(url, params={"query": query}, headers=HEADERS)
                     _ = response.content
                 except httpx.TimeoutException:
                     failed[slot] += 1
@@ -183,16 +176,71 @@ def measure_http(
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
+    return sum(done) / (time.monotonic() - started), sum(failed)
+
+
+def _latency(
+    durations: list[float], throughput: float, clients: int, failures: int, body: bytes
+) -> Latency:
     return Latency(
         p50_ms=percentile(durations, 0.5) * 1000,
         p99_ms=percentile(durations, 0.99) * 1000,
-        samples=samples,
-        throughput=sum(done) / elapsed,
+        samples=len(durations),
+        throughput=throughput,
         clients=clients,
-        failures=sum(failed),
-        rows=rows,
+        failures=failures,
+        rows=len(json.loads(body)["results"]["bindings"]),
     )
+
+
+def measure_http(
+    url: str,
+    query: str,
+    *,
+    samples: int,
+    clients: int,
+    seconds: float,
+    timeout: float = 120,
+) -> Latency:
+    """p50 and p99 of ``samples`` sequential GETs, then answers per second with ``clients``
+    threads for ``seconds``, every answer read whole (SPARQL JSON)."""
+    return side_by_side(
+        {url: url}, query, samples=samples, clients=clients, seconds=seconds, timeout=timeout
+    )[url]
+
+
+def side_by_side(
+    urls: dict[str, str],
+    query: str,
+    *,
+    samples: int,
+    clients: int,
+    seconds: float,
+    timeout: float = 120,
+) -> dict[str, Latency]:
+    """``measure_http`` for several endpoints (by label) at once: their sequential GETs taken
+    in turns, one to each endpoint a round, the first of a round changing from round to round,
+    so that a change in the machine's load falls on each alike; then each one's throughput,
+    one after another."""
+    clients_by_label = {label: httpx.Client(timeout=timeout) for label in urls}
+    durations: dict[str, list[float]] = {label: [] for label in urls}
+    bodies: dict[str, bytes] = {}
+    labels = list(urls)
+    try:
+        for round_ in range(samples):
+            turn = labels[round_ % len(labels) :] + labels[: round_ % len(labels)]
+            for label in turn:
+                took, body = _timed_get(clients_by_label[label], urls[label], query, timeout)
+                durations[label].append(took)
+                bodies.setdefault(label, body)
+    finally:
+        for client in clients_by_label.values():
+            client.close()
+    found = {}
+    for label, url in urls.items():
+        throughput, failures = _throughput(url, query, clients, seconds, timeout)
+        found[label] = _latency(durations[label], throughput, clients, failures, bodies[label])
+    return found
 
 
 SCALE_PAGES = (

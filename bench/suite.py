@@ -57,6 +57,7 @@ from common import (
     page_p50_ms,
     percentile,
     server_env,
+    side_by_side,
     timed,
 )
 from rdflib import Graph, URIRef
@@ -141,58 +142,56 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
     ours_port, ox_port, peer_port, remote_port = (free_port() for _ in range(4))
     ours_env = server_env(store_root)
     ask = "?query=ASK%7B%7D"
-    endpoints = {
-        "ours": (
-            [str(BIN / "atrocity-kg"), "serve", "--port", str(ours_port)],
-            f"http://127.0.0.1:{ours_port}/sparql",
-            ours_env,
-        ),
-        "oxigraph": (
-            oxigraph_serving(oxigraph_data, ox_port),
-            f"http://127.0.0.1:{ox_port}/query",
-            {},
-        ),
-        "rdflib": (
-            [sys.executable, str(REPO / "bench" / "peer_rdflib.py"), str(nquads), str(peer_port)],
-            f"http://127.0.0.1:{peer_port}/",
-            {},
-        ),
-    }
-    measured: dict[str, dict[str, Latency]] = {}
-    for label, (command, url, env) in endpoints.items():
-        measured[label] = {}
-        pending = list(texts.items())
-        while pending:
-            # The peer goes on evaluating a query its client gave up on: after a timeout it
-            # is restarted, so that the next query is not measured beside the last one.
-            with child_server(command, url + ask, env):
-                while pending:
-                    name, text = pending.pop(0)
-                    try:
-                        if label == "rdflib":
-                            result = measure_http(
-                                url,
-                                text,
-                                samples=2,
-                                clients=clients,
-                                seconds=seconds,
-                                timeout=PEER_TIMEOUT_S,
-                            )
-                        else:
-                            result = measure_http(
-                                url, text, samples=samples, clients=clients, seconds=seconds
-                            )
-                    except TimedOutError:
-                        result = Latency(math.inf, math.inf, 0, 0.0, clients, timed_out=True)
-                    measured[label][name] = result
-                    print(
-                        f"  {label:<9} {name:<38} p50 {result.p50_ms:8.2f} ms  "
-                        f"p99 {result.p99_ms:8.2f} ms  {result.throughput:8.1f}/s  "
-                        f"rows {result.rows}",
-                        flush=True,
+    ours_command = [str(BIN / "atrocity-kg"), "serve", "--port", str(ours_port)]
+    ours_url = f"http://127.0.0.1:{ours_port}/sparql"
+    ox_url = f"http://127.0.0.1:{ox_port}/query"
+    peer_command = [
+        sys.executable,
+        str(REPO / "bench" / "peer_rdflib.py"),
+        str(nquads),
+        str(peer_port),
+    ]
+    peer_url = f"http://127.0.0.1:{peer_port}/"
+    measured: dict[str, dict[str, Latency]] = {"ours": {}, "oxigraph": {}, "rdflib": {}}
+    # Ours and the Oxigraph server run side by side, their requests taken in turns: the
+    # p50 of the one is compared with the other's, measured in the same seconds.
+    with (
+        child_server(ours_command, ours_url + ask, ours_env),
+        child_server(oxigraph_serving(oxigraph_data, ox_port), ox_url + ask),
+    ):
+        for name, text in texts.items():
+            pair = side_by_side(
+                {"ours": ours_url, "oxigraph": ox_url},
+                text,
+                samples=samples,
+                clients=clients,
+                seconds=seconds,
+            )
+            for label, result in pair.items():
+                measured[label][name] = result
+                _print_latency(label, name, result)
+    pending = list(texts.items())
+    while pending:
+        # The peer goes on evaluating a query its client gave up on: after a timeout it is
+        # restarted, so that the next query is not measured beside the last one.
+        with child_server(peer_command, peer_url + ask):
+            while pending:
+                name, text = pending.pop(0)
+                try:
+                    result = measure_http(
+                        peer_url,
+                        text,
+                        samples=2,
+                        clients=clients,
+                        seconds=seconds,
+                        timeout=PEER_TIMEOUT_S,
                     )
-                    if result.timed_out:
-                        break
+                except TimedOutError:
+                    result = Latency(math.inf, math.inf, 0, 0.0, clients, timed_out=True)
+                measured["rdflib"][name] = result
+                _print_latency("rdflib", name, result)
+                if result.timed_out:
+                    break
     print()
     line("query", "direct p50", "ours p50", "oxigraph p50", "ours /s", "oxigraph /s", "rdflib /s")
     for name in texts:
@@ -241,6 +240,14 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
         "http": {k: {n: vars(v) for n, v in m.items()} for k, m in measured.items()},
     }
     remote_section(report, texts, oxigraph_data, ox_port, remote_port, ours_env, measured, quick)
+
+
+def _print_latency(label: str, name: str, result: Latency) -> None:
+    print(
+        f"  {label:<9} {name:<38} p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms  "
+        f"{result.throughput:8.1f}/s  rows {result.rows}",
+        flush=True,
+    )
 
 
 def remote_section(
