@@ -189,8 +189,13 @@ def _latency(
         throughput=throughput,
         clients=clients,
         failures=failures,
-        rows=len(json.loads(body)["results"]["bindings"]),
+        rows=_rows(json.loads(body)),
     )
+
+
+def _rows(answer: dict[str, Any]) -> int:
+    """The solutions of a SELECT's JSON answer; an ASK's answer counts as one row."""
+    return len(answer["results"]["bindings"]) if "results" in answer else 1
 
 
 def measure_http(
