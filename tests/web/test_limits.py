@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from atrocity_kg.config import Settings
 from atrocity_kg.query import sandbox
 from atrocity_kg.query.sandbox import QueryPool
+from atrocity_kg.storage import store
 from atrocity_kg.web import create_app
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED
 from atrocity_kg.web.ratelimit import RateLimit
@@ -380,3 +381,27 @@ def test_service_must_name_an_allowed_endpoint_as_an_iri(built: Settings, listen
         )
         assert httpx.get(f"{url}/sparql", params={"query": prefixed}).status_code == 400
     assert _Recorder.hits == []
+
+
+def test_a_shorter_deadline_wakes_a_watchdog_asleep_until_a_longer_one(built: Settings) -> None:
+    """Jobs that follow each other arm a worker's watchdog without waking it (it sleeps until
+    the deadline it last saw); a job whose deadline comes sooner than that must still be
+    stopped at its own. Bounded by the hang guard only: were the watchdog left asleep, the
+    endless job would run for the hour of the first."""
+    worker = sandbox._Worker(store.current_path(built.store_root), 0)
+    pool = ThreadPoolExecutor(1)
+    try:
+        assert worker.wait_ready(HANG_GUARD_S), "the worker did not start"
+        answered: list[sandbox.Message] = []
+        assert worker.run(sandbox.QueryJob(QUICK), answered.append, timeout=3600.0)
+        assert isinstance(answered[-1], sandbox.End)
+        stopped: list[sandbox.Message] = []
+        running = pool.submit(worker.run, sandbox.QueryJob(ENDLESS), stopped.append, timeout=1.0)
+        assert not running.result(timeout=HANG_GUARD_S)
+        failure = stopped[-1]
+        assert isinstance(failure, sandbox.Failure)
+        assert failure.status == 503
+        assert "time limit" in failure.message
+    finally:
+        worker.kill()  # ends a job still running, so that the thread ends too
+        pool.shutdown()

@@ -407,20 +407,28 @@ class _Worker:
         theirs.close()
         self.connection = Connection(ours.detach())
         self._deadline: float | None = None
+        self._wake_at: float | None = None
         self._retired = False
         self._armed = threading.Condition()
         threading.Thread(target=self._watch, name="atrocity-kg-watchdog", daemon=True).start()
 
     def _watch(self) -> None:
         """Kill the process when the job it runs is past its deadline, whatever the thread that
-        relays its answer is doing (waiting for it, or for a slow client)."""
+        relays its answer is doing (waiting for it, or for a slow client).
+
+        The watchdog sleeps until the deadline it last saw (``_wake_at``), then looks again: a
+        job's deadline is later than the last one's, so jobs that follow each other arm and
+        disarm it without waking it (a wake-up per query cost the query's answer a switch
+        between threads); it is woken only for a deadline earlier than its own, or to go."""
         with self._armed:
             while not self._retired:
                 if self._deadline is None:
+                    self._wake_at = None
                     self._armed.wait()
                     continue
                 remaining = self._deadline - time.monotonic()
                 if remaining > 0:
+                    self._wake_at = self._deadline
                     self._armed.wait(remaining)
                     continue
                 self._deadline = None
@@ -430,7 +438,8 @@ class _Worker:
     def _arm(self, deadline: float | None) -> None:
         with self._armed:
             self._deadline = deadline
-            self._armed.notify()
+            if deadline is not None and (self._wake_at is None or deadline < self._wake_at):
+                self._armed.notify()
 
     def wait_ready(self, timeout: float) -> bool:
         try:

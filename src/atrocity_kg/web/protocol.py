@@ -180,13 +180,18 @@ _END = object()
 
 
 class _Pipe:
-    """Chunks from the worker thread to the event loop, at most PIPE_DEPTH in flight."""
+    """Chunks from the worker thread to the event loop, at most PIPE_DEPTH in flight.
+
+    Items sent while an earlier one waits for the loop go with it: a small answer's start, chunk
+    and end wake the loop once, not three times."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._items: asyncio.Queue[object] = asyncio.Queue()
         self._room = threading.Semaphore(PIPE_DEPTH)
         self._closed = threading.Event()
+        self._pending: list[object] = []
+        self._pending_lock = threading.Lock()
 
     def send(self, item: object) -> None:
         """From the worker; blocks while the pipe is full, raises _ClosedError once it is closed."""
@@ -195,11 +200,22 @@ class _Pipe:
                 raise _ClosedError
         if self._closed.is_set():
             raise _ClosedError
+        with self._pending_lock:
+            self._pending.append(item)
+            if len(self._pending) > 1:  # a delivery is on its way to the loop: it takes this
+                return
         try:
-            self._loop.call_soon_threadsafe(self._items.put_nowait, item)
+            self._loop.call_soon_threadsafe(self._deliver)
         except RuntimeError:  # the loop is closed
             self._closed.set()
             raise _ClosedError from None
+
+    def _deliver(self) -> None:
+        """On the loop: what was sent since the last delivery, in order."""
+        with self._pending_lock:
+            items, self._pending = self._pending, []
+        for item in items:
+            self._items.put_nowait(item)
 
     async def receive(self) -> object:
         item = await self._items.get()
