@@ -237,7 +237,10 @@ class Prologue:
         )
 
 
+@lru_cache(maxsize=256)
 def prologue_for(text: str) -> Prologue:
+    """Scanned once per text, as ``keywords`` is (a scan of a catalogue query took about as
+    long as its worker's round trip)."""
     declared, used = prefixes_of(text)
     missing = sorted(used - declared)
     lines = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing if p in PREFIXES)
