@@ -183,17 +183,22 @@ def latest_release(current: GraphStore) -> tuple[ox.NamedNode, str] | None:
     return None
 
 
-def gap_findings(current: GraphStore, release: ox.NamedNode) -> list[GapFinding]:
-    """The release's findings; the release is a bound value, never pasted into the text."""
+def gap_findings(
+    current: GraphStore, release: ox.NamedNode, tool: ox.NamedNode | None = None
+) -> list[GapFinding]:
+    """The release's findings, or only those on ``tool`` (a tool's page: the release's other
+    findings were most of the page's time at 10^6 triples); bound values, never pasted into
+    the text."""
+    bound = {"release": release} if tool is None else {"release": release, "tool": tool}
     found = {}
-    for s in sparql.select(current, sparql.load("gap-findings"), {"release": release}):
-        finding, tool, outcome, direction = s["finding"], s["tool"], s["outcome"], s["direction"]
-        if finding is None or tool is None or outcome is None or direction is None:
+    for s in sparql.select(current, sparql.load("gap-findings"), bound):
+        finding, about, outcome, direction = s["finding"], s["tool"], s["outcome"], s["direction"]
+        if finding is None or about is None or outcome is None or direction is None:
             continue
         factor = s["factor"]
         found[str(sparql.text_of(finding))] = GapFinding(
             str(sparql.text_of(finding)),
-            str(sparql.text_of(tool)),
+            str(sparql.text_of(about)),
             str(sparql.text_of(outcome)),
             str(sparql.text_of(direction)),
             sparql.text_of(factor),

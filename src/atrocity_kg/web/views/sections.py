@@ -397,14 +397,12 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
 
 
 def _latest_findings(
-    store: GraphStore, known: list[Release], keep: Iterable[str], attribute: str
+    store: GraphStore, known: list[Release], factors: Iterable[str]
 ) -> list[gap_map.GapFinding]:
-    """The latest release's findings whose tool (or factor) is among ``keep``."""
-    wanted = set(keep)
+    """The latest release's findings whose factor is among ``factors``."""
+    wanted = set(factors)
     return [
-        f
-        for f in gap_map.gap_findings(store, ox.NamedNode(known[0].iri))
-        if getattr(f, attribute) in wanted
+        f for f in gap_map.gap_findings(store, ox.NamedNode(known[0].iri)) if f.factor in wanted
     ]
 
 
@@ -416,7 +414,7 @@ def tool_gap_maps(
     if not known:
         return []
     latest = known[0]
-    findings = _latest_findings(store, known, [node.value], "tool")
+    findings = gap_map.gap_findings(store, ox.NamedNode(latest.iri), tool=node)
     name = labels(node) or node.value
     overall = gap_map.GapMap(
         "tool-row-gap-map",
@@ -458,7 +456,7 @@ def factor_gap_maps(
         coded.append((row.subject.iri, cell.coded))
     if not rows:
         return []
-    findings = _latest_findings(store, known, {factor for _, factor in coded}, "factor")
+    findings = _latest_findings(store, known, {factor for _, factor in coded})
     chosen = [[f for f in findings if (f.tool, f.factor) == pair] for pair in coded]
     name = labels(node) or node.value
     tools = gap_map.GapMap(
