@@ -279,6 +279,7 @@ def page_p50_ms(url: str, samples: int, timeout: float = 120) -> float | None:
 
 
 def page_figure(p50_ms: float | None) -> str:
+    """A page's p50 as printed: in ms, or that it timed out."""
     return "timed out" if p50_ms is None else f"{p50_ms:.0f} ms"
 
 

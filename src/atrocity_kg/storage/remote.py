@@ -265,7 +265,8 @@ class RemoteStore:
             return listing.names
 
     def settle(self) -> None:
-        """Wait for a listing under way in the background, if any, to end."""
+        """Wait for a listing under way in the background, if any, to end (for the tests: a
+        server never waits for it)."""
         refresher = self._refresher
         if refresher is not None:
             refresher.join()
@@ -273,8 +274,10 @@ class RemoteStore:
     def _refresh(self) -> None:
         try:
             listing: GraphListing | None = self._listing()
-        except StoreError as error:
-            # The list in hand stays; the next request after GRAPHS_TTL tries again.
+        except Exception as error:  # a thread of its own: nobody else would see it
+            # Whatever failed, the list in hand stays and the next reading is due after
+            # GRAPHS_TTL: a failure must not leave ``_refresher`` set, which would stop the
+            # readings for good.
             log.warning("the list of graphs was not read again: %s", error)
             listing = None
         with self._graphs_lock:
