@@ -594,6 +594,10 @@ class QueryPool:
 
     async def acquire(self) -> _Worker:
         """A free worker, waiting at most ``max_wait`` seconds, and only if few others wait."""
+        if not self._waiting and not self._idle.empty():
+            # Nobody is before us: no timer to set (asyncio.wait_for costs a task per call).
+            self._running += 1
+            return self._idle.get_nowait()
         if self._idle.empty() and self._waiting >= self.max_waiting:
             raise BusyError(
                 f"too many queries are running or waiting ({self.size} running, "
