@@ -388,20 +388,27 @@ def test_a_shorter_deadline_wakes_a_watchdog_asleep_until_a_longer_one(built: Se
     the deadline it last saw); a job whose deadline comes sooner than that must still be
     stopped at its own. Bounded by the hang guard only: were the watchdog left asleep, the
     endless job would run for the hour of the first."""
-    worker = sandbox._Worker(store.current_path(built.store_root), 0)
-    pool = ThreadPoolExecutor(1)
-    try:
-        assert worker.wait_ready(HANG_GUARD_S), "the worker did not start"
-        answered: list[sandbox.Message] = []
-        assert worker.run(sandbox.QueryJob(QUICK), answered.append, timeout=3600.0)
-        assert isinstance(answered[-1], sandbox.End)
-        stopped: list[sandbox.Message] = []
-        running = pool.submit(worker.run, sandbox.QueryJob(ENDLESS), stopped.append, timeout=1.0)
-        assert not running.result(timeout=HANG_GUARD_S)
-        failure = stopped[-1]
-        assert isinstance(failure, sandbox.Failure)
-        assert failure.status == 503
-        assert "time limit" in failure.message
-    finally:
-        worker.kill()  # ends a job still running, so that the thread ends too
-        pool.shutdown()
+
+    async def scenario() -> tuple[list[sandbox.Message], list[sandbox.Message]]:
+        pool = QueryPool(
+            store.current_path(built.store_root),
+            size=1,
+            timeout=3600.0,
+            max_waiting=1,
+            max_wait=HANG_GUARD_S,
+        )
+        try:
+            await pool.started(timeout=HANG_GUARD_S)
+            answered = [message async for message in pool.answer(sandbox.QueryJob(QUICK))]
+            pool.timeout = 1.0  # the same worker, now armed for a second
+            stopped = [message async for message in pool.answer(sandbox.QueryJob(ENDLESS))]
+            return answered, stopped
+        finally:
+            pool.close()
+
+    answered, stopped = asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
+    assert isinstance(answered[-1], sandbox.End)
+    failure = stopped[-1]
+    assert isinstance(failure, sandbox.Failure)
+    assert failure.status == 503
+    assert "time limit" in failure.message

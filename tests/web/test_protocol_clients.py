@@ -10,6 +10,8 @@ import io
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,13 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from rdflib.query import ResultRow
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 
-from atrocity_kg.web import protocol
+from atrocity_kg.config import Settings
+from atrocity_kg.web import create_app, protocol
+from atrocity_kg.web.serving import Serving
 from graphdiff import assert_isomorphic
 from literals import integer
 from protocol_support import AKG, CURATED, PROLOGUE, TOOL_LABELS, TOOL_TRIPLES, TOOLS, V1, V3
-from server import HANG_GUARD_S, wait_until
+from server import HANG_GUARD_S, served, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +149,25 @@ def writers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "atrocity-kg-writer"]
 
 
+@pytest.fixture
+def streaming(store_mode: str, built: Settings, request: pytest.FixtureRequest) -> Iterator[App]:
+    """The app in this store mode with one query worker (or remote slot), served over real
+    HTTP in this process: its threads, their stacks, its memory and its counts of running
+    queries are ours to see."""
+    update: dict[str, object] = {"query_workers": 1}
+    if store_mode != "embedded":
+        update["sparql_endpoint"] = request.getfixturevalue(f"{store_mode}_endpoint")
+    app = create_app(built.model_copy(update=update))
+    with served(app) as url:
+        yield App(f"{url}/sparql", app.state.serving)
+
+
+@dataclass(frozen=True)
+class App:
+    endpoint: str
+    serving: Serving
+
+
 def test_a_large_construct_is_streamed(served_endpoint: str) -> None:
     with httpx.Client() as http:
         count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
@@ -191,44 +214,60 @@ def waiting_on_a_full_pipe(thread: threading.Thread) -> bool:
     return any(calls[at : at + 3] == held for at in range(len(calls)))
 
 
-def wait_for_the_writers_to_finish() -> None:
-    """Every writer thread done with its answer and idle, kept for the next one."""
-    assert protocol.WRITERS.wait_all_idle(HANG_GUARD_S), "a writer is still writing"
+def asleep(pid: int) -> bool:
+    """Is the process waiting for something (state S), not running?"""
+    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+
+
+def held_back(app: App) -> bool:
+    """Is the answer being written held back by the reader that does not read?
+
+    Embedded, the worker process writes it into its socket, which the server reads only as the
+    client takes the answer: a worker still on its job (the server has not read its end) and
+    asleep is waiting for room in the socket, the only thing it can wait for once it has its
+    job. Remote, a writer thread is held on the full pipe to the event loop."""
+    pool = app.serving.pool
+    if pool is not None:
+        return pool.running == 1 and all(asleep(pid) for pid in pool.processes)
+    running = writers()
+    assert running, "the writer ended: it did not wait for the reader"
+    return any(waiting_on_a_full_pipe(thread) for thread in running)
+
+
+HUGE = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
+"""474 cubed rows: far more than the row limit lets through, and than memory would hold."""
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux's /proc")
-def test_a_slow_reader_holds_the_writer_back_and_leaving_stops_it(served_endpoint: str) -> None:
-    """An answer far larger than memory (474 cubed rows): the writer waits for the reader
-    instead of filling memory, and stops when the reader goes away. The server runs in this
-    process, so its threads, their stacks and its memory are ours to see: the test waits until
-    the writer is held on the full pipe (unbounded, it never would be, and would grow the
-    memory by over 100 MB in two seconds), then measures."""
-    query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
-    with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
+def test_a_slow_reader_holds_the_answer_back_and_leaving_lets_it_go(streaming: App) -> None:
+    """The answer is written only as fast as the reader reads: held back (see ``held_back``;
+    a server reading it whole would never be), without the server's memory growing; once the
+    reader leaves, its query's worker (or remote slot) is free again, and the same worker
+    answers the next query."""
+    workers = streaming.serving.pool.processes if streaming.serving.pool else []
+    with httpx.stream("GET", streaming.endpoint, params={"query": HUGE}) as response:
         chunks = response.iter_raw()
         assert next(chunks).startswith(b'{"head":{"vars":["a","b","c"]}')
         before = resident_megabytes()
-
-        def held_back() -> bool:
-            running = writers()
-            assert running, "the writer ended: it did not wait for the reader"
-            return any(waiting_on_a_full_pipe(thread) for thread in running)
-
-        wait_until(held_back, "the writer was never held back by the full pipe")
+        wait_until(lambda: held_back(streaming), "the answer was never held back by the reader")
         assert resident_megabytes() - before < 50
-    wait_for_the_writers_to_finish()
+    wait_until(lambda: streaming.serving.running == 0, "the query was not let go")
+    answer = httpx.get(streaming.endpoint, params={"query": "ASK {}"})
+    assert answer.status_code == 200, answer.text
+    if streaming.serving.pool is not None:
+        assert streaming.serving.pool.processes == workers, "the worker was not reused"
 
 
 def test_a_reader_leaving_is_no_failure_and_leaves_no_results_behind(
-    served_endpoint: str, caplog: pytest.LogCaptureFixture
+    streaming: App, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A client that leaves mid-answer is not a failed query: nothing is logged with its
     exception, whose traceback would keep the writer's frames and the pyoxigraph results in
     them alive until whoever holds the record drops them, on a thread pyoxigraph refuses."""
-    query = PROLOGUE + "SELECT * WHERE { ?a a akg:Study . ?b a akg:Study . ?c a akg:Study }"
-    with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
+    with httpx.stream("GET", streaming.endpoint, params={"query": HUGE}) as response:
         assert next(response.iter_raw()).startswith(b'{"head":')
-    wait_for_the_writers_to_finish()
+    wait_until(lambda: streaming.serving.running == 0, "the query was not let go")
+    assert protocol.WRITERS.wait_all_idle(HANG_GUARD_S), "a writer is still writing"
     kept = [
         record
         for record in caplog.records

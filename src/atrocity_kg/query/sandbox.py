@@ -6,9 +6,9 @@ read-only on disk, shared with the other processes through the page cache; or it
 copy with ``store_in_memory``); if it is not finished when its time is up, the process is killed
 (SIGKILL) and a fresh one takes its place, while the other workers go on answering.
 
-A query's answer travels as messages (small frozen dataclasses, pickled across the pipe), the
-same whether it was produced in a worker process or in the calling thread (for a remote store,
-which enforces its own limits):
+A query's answer travels as messages (small frozen dataclasses, pickled across a socket pair
+and read by the server's event loop: ``QueryPool.answer``), the same whether it was produced in a
+worker process or in a thread (for a remote store, which enforces its own limits):
 
 - ``Start`` (the media type, the row limit and whether the answer was cut at it), then
   ``Chunk`` pieces, then ``End``;
@@ -27,16 +27,17 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -329,23 +330,81 @@ def _memory_release() -> Callable[[], object]:
     return lambda: trim(0)
 
 
-def _worker_main(connection: Connection, build: str, in_memory: bool = False) -> None:
+# A message between the server and a worker: its pickle's length (8 bytes, network order), then
+# the pickle. Jobs go one way, batches of messages the other.
+_LENGTH = struct.Struct("!Q")
+
+
+def _frame(item: object) -> bytes:
+    data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    """``size`` bytes from a blocking socket; None if it closes first."""
+    data = bytearray()
+    while len(data) < size:
+        piece = connection.recv(size - len(data))
+        if not piece:
+            return None
+        data += piece
+    return bytes(data)
+
+
+def _read_frame(connection: socket.socket) -> object | None:
+    """The next message from a blocking socket; None once it is closed."""
+    header = _read_exactly(connection, _LENGTH.size)
+    if header is None:
+        return None
+    data = _read_exactly(connection, _LENGTH.unpack(header)[0])
+    # The server's own pickles, over a socket pair only it and its worker hold.
+    return None if data is None else pickle.loads(data)  # noqa: S301
+
+
+class FrameReader:
+    """The messages of a stream (the server's end of a worker's socket), read on the event loop.
+
+    A read cancelled halfway (its client gone) loses nothing: each read takes its bytes only
+    once they are all there, and a length read before the cancelled read is kept for the next,
+    so the next message read is the one that was being read."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        self._length: int | None = None
+
+    async def next(self) -> object | None:
+        """The next message; None once the stream has ended (the worker stopped, or died)."""
+        try:
+            if self._length is None:
+                self._length = _LENGTH.unpack(await self._reader.readexactly(_LENGTH.size))[0]
+            data = await self._reader.readexactly(self._length)
+        except (asyncio.IncompleteReadError, OSError):
+            return None
+        self._length = None
+        message: object = pickle.loads(data)  # noqa: S301 (our worker's, over our socket pair)
+        return message
+
+
+def _worker_main(connection: socket.socket, build: str, in_memory: bool = False) -> None:
     """A worker: open the build (read-only on disk, or copied into memory), say so, then answer
-    jobs until the pipe closes.
+    jobs until the socket closes.
 
     A job's messages go back in batches: a small answer (start, its one chunk, end) crosses the
-    pipe as one message, so the parent wakes once per query, not once per message."""
+    socket as one message, so the server wakes once per query, not once per message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
     from atrocity_kg.storage.store import open_build
 
     store = open_build(Path(build), in_memory=in_memory)
     release_memory = _memory_release()
-    connection.send([Ready()])
+    connection.sendall(_frame([Ready()]))
     while True:
         try:
-            job = connection.recv()
-        except (EOFError, OSError):
+            job = _read_frame(connection)
+        except OSError:
             return
+        if job is None:
+            return
+        assert isinstance(job, QueryJob)
         batch: list[Message] = []
         size = 0
 
@@ -355,7 +414,7 @@ def _worker_main(connection: Connection, build: str, in_memory: bool = False) ->
             if isinstance(message, Chunk):
                 size += len(message.data)
             if size >= CHUNK_SIZE or isinstance(message, End | Failure):
-                connection.send(batch)
+                connection.sendall(_frame(batch))
                 batch, size = [], 0
 
         answer(store, job, emit)
@@ -387,7 +446,11 @@ def worker_processes(parent: int) -> set[int]:
 
 class _Worker:
     """One worker process (``python -m atrocity_kg.query.sandbox``, a fresh interpreter: nothing
-    of the server's threads or state comes along) and the parent's end of a socket pair to it."""
+    of the server's threads or state comes along) and the server's end of a socket pair to it.
+
+    The server's event loop talks to the worker itself (``exchange``): no thread stands between
+    a request and its worker, so a query's answer wakes the loop once, straight from the
+    worker. Only the start (``wait_ready``, in a thread) reads the socket blocking."""
 
     def __init__(self, build: Path, generation: int, *, in_memory: bool = False) -> None:
         ours, theirs = socket.socketpair()
@@ -405,7 +468,9 @@ class _Worker:
             stdin=subprocess.DEVNULL,
         )
         theirs.close()
-        self.connection = Connection(ours.detach())
+        self._socket = ours
+        self._writer: asyncio.StreamWriter | None = None
+        self._frames: FrameReader | None = None
         self._deadline: float | None = None
         self._wake_at: float | None = None
         self._retired = False
@@ -413,8 +478,8 @@ class _Worker:
         threading.Thread(target=self._watch, name="atrocity-kg-watchdog", daemon=True).start()
 
     def _watch(self) -> None:
-        """Kill the process when the job it runs is past its deadline, whatever the thread that
-        relays its answer is doing (waiting for it, or for a slow client).
+        """Kill the process when the job it runs is past its deadline, whatever the request
+        that reads its answer is doing (waiting for it, or for a slow client).
 
         The watchdog sleeps until the deadline it last saw (``_wake_at``), then looks again: a
         job's deadline is later than the last one's, so jobs that follow each other arm and
@@ -435,19 +500,49 @@ class _Worker:
                 with contextlib.suppress(OSError):
                     self.process.kill()
 
-    def _arm(self, deadline: float | None) -> None:
+    def arm(self, deadline: float | None) -> None:
+        """Kill the process at ``deadline`` (monotonic seconds); None: not at all."""
         with self._armed:
             self._deadline = deadline
             if deadline is not None and (self._wake_at is None or deadline < self._wake_at):
                 self._armed.notify()
 
     def wait_ready(self, timeout: float) -> bool:
+        """Wait (blocking: in a thread) until the worker has loaded its store."""
         try:
-            return self.connection.poll(timeout) and self.connection.recv() == [Ready()]
-        except (EOFError, OSError):
+            self._socket.settimeout(timeout)
+            ready = _read_frame(self._socket) == [Ready()]
+        except OSError:  # the timeout included
             return False
+        self._socket.settimeout(None)
+        return ready
+
+    async def send(self, job: QueryJob) -> bool:
+        """Give the worker a job (on the event loop, once it is ready); False if it is gone."""
+        try:
+            if self._writer is None:
+                reader, self._writer = await asyncio.open_connection(sock=self._socket)
+                self._frames = FrameReader(reader)
+            self._writer.write(_frame(job))
+            await self._writer.drain()
+        except OSError:  # it died between jobs
+            return False
+        return True
+
+    async def receive(self) -> list[Message] | None:
+        """The worker's next batch of messages; None once it is gone (stopped, or died)."""
+        assert self._frames is not None, "send a job first"
+        return cast(list[Message] | None, await self._frames.next())
+
+    def close(self) -> None:
+        """Close the server's end of the socket (on the event loop, which may hold it)."""
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            self._socket.close()
 
     def kill(self) -> None:
+        """End the process (blocking: it waits for the process to go)."""
         with self._armed:
             self._retired = True
             self._armed.notify()
@@ -455,37 +550,6 @@ class _Worker:
             self.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        self.connection.close()
-
-    def run(self, job: QueryJob, emit: Emit, timeout: float) -> bool:
-        """Send the job and pass its messages on until its end; past ``timeout`` seconds the
-        watchdog kills the process. True if the worker can take another job."""
-        deadline = time.monotonic() + timeout
-        try:
-            self.connection.send(job)
-        except OSError:  # it died between jobs
-            emit(_stopped(timeout, timed_out=False))
-            return False
-        self._arm(deadline)
-        forwarding = True
-        try:
-            while True:
-                try:
-                    batch = self.connection.recv()
-                except (EOFError, OSError):
-                    if forwarding:
-                        emit(_stopped(timeout, time.monotonic() >= deadline - 0.01))
-                    return False
-                for message in batch:
-                    if forwarding:
-                        try:
-                            emit(message)
-                        except Exception:
-                            forwarding = False  # the client is gone: drain to the end, reuse
-                    if isinstance(message, End | Failure):
-                        return True
-        finally:
-            self._arm(None)
 
 
 def _stopped(timeout: float, timed_out: bool) -> Failure:
@@ -534,6 +598,7 @@ class QueryPool:
         self._loop = asyncio.get_running_loop()
         self._closed = False
         self._workers: set[_Worker] = set()
+        self._draining: set[asyncio.Task[None]] = set()
         for _ in range(size):
             self._spawn()
 
@@ -548,6 +613,7 @@ class QueryPool:
                 if not self._closed:
                     log.error("a query worker did not start (exit code %s)", worker.process.poll())
                 worker.kill()
+                worker.close()  # not yet the event loop's: closed here
                 time.sleep(RESTART_DELAY)  # a store that cannot load now may load later
             with contextlib.suppress(RuntimeError):  # the loop is closed: the app has stopped
                 self._loop.call_soon_threadsafe(self._offer if ready else self._replace, worker)
@@ -567,6 +633,7 @@ class QueryPool:
 
     def _retire(self, worker: _Worker) -> None:
         self._workers.discard(worker)
+        worker.close()
         threading.Thread(target=worker.kill, daemon=True).start()
 
     @property
@@ -618,27 +685,61 @@ class QueryPool:
         return worker
 
     def release(self, worker: _Worker, reusable: bool) -> None:
-        """Give a worker back (from any thread); a stopped one is replaced by a fresh one."""
+        """Give a worker back (on the event loop); a stopped one is replaced by a fresh one."""
+        worker.arm(None)
+        self._running -= 1
+        if reusable:
+            self._offer(worker)
+            return
+        self._retire(worker)
+        if not self._closed and worker.generation == self._generation:
+            self._spawn()
 
-        def back() -> None:
-            self._running -= 1
-            if reusable:
-                self._offer(worker)
-                return
-            self._retire(worker)
-            if not self._closed and worker.generation == self._generation:
-                self._spawn()
-
-        with contextlib.suppress(RuntimeError):  # the loop is closed: the app has stopped
-            self._loop.call_soon_threadsafe(back)
-
-    def run(self, worker: _Worker, job: QueryJob, emit: Emit) -> None:
-        """Run the job on an acquired worker (in a thread: it blocks), then release it."""
-        reusable = False
+    async def answer(self, job: QueryJob) -> AsyncGenerator[Message, None]:
+        """Run ``job`` on a free worker and yield its answer's messages, ``Start`` to ``End``
+        (or a ``Failure``). Taking the worker comes first and may raise BusyError before any
+        message. Past the time limit the watchdog kills the worker, and the answer ends with
+        a Failure saying so. A reader that stops early (its client left) leaves the worker to
+        finish unread (``_drain``), then to take the next job."""
+        worker = await self.acquire()
+        deadline = time.monotonic() + self.timeout
+        worker.arm(deadline)
+        ended = False
         try:
-            reusable = worker.run(job, emit, self.timeout)
+            if not await worker.send(job):
+                ended = True
+                self.release(worker, reusable=False)
+                yield _stopped(self.timeout, timed_out=False)
+                return
+            while not ended:
+                batch = await worker.receive()
+                if batch is None:
+                    ended = True
+                    self.release(worker, reusable=False)
+                    yield _stopped(self.timeout, time.monotonic() >= deadline - 0.01)
+                    return
+                for message in batch:
+                    if isinstance(message, End | Failure):
+                        ended = True
+                        self.release(worker, reusable=True)
+                    yield message
         finally:
-            self.release(worker, reusable)
+            if not ended:
+                drain = self._loop.create_task(self._drain(worker))
+                self._draining.add(drain)
+                drain.add_done_callback(self._draining.discard)
+
+    async def _drain(self, worker: _Worker) -> None:
+        """Read a worker's answer to its end for nobody, then give the worker back (killed at
+        its deadline still, if the query runs on)."""
+        while True:
+            batch = await worker.receive()
+            if batch is None:
+                self.release(worker, reusable=False)
+                return
+            if any(isinstance(message, End | Failure) for message in batch):
+                self.release(worker, reusable=True)
+                return
 
     def switch_to(self, build: Path) -> None:
         """Answer from ``build`` from now on: start its workers, retire the idle old ones."""
@@ -650,8 +751,12 @@ class QueryPool:
             self._spawn()
 
     def close(self) -> None:
+        """Stop every worker (on the event loop)."""
         self._closed = True
+        for drain in list(self._draining):
+            drain.cancel()
         for worker in list(self._workers):
+            worker.close()
             worker.kill()
         self._workers.clear()
 
@@ -661,4 +766,6 @@ if __name__ == "__main__":
     # the messages it pickles name ``atrocity_kg.query.sandbox``'s classes, which the server has.
     from atrocity_kg.query.sandbox import _worker_main as worker_main
 
-    worker_main(Connection(int(sys.argv[1])), sys.argv[2], in_memory=IN_MEMORY in sys.argv[3:])
+    worker_main(
+        socket.socket(fileno=int(sys.argv[1])), sys.argv[2], in_memory=IN_MEMORY in sys.argv[3:]
+    )

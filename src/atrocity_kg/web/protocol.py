@@ -7,6 +7,11 @@ worker thread runs the query, chooses the format and writes into a bounded pipe 
 drains: memory stays at a few chunks whatever the size of the answer, and a slow client slows the
 writer down instead of filling the memory. The first chunk is awaited before the response starts,
 so that a failure found early (an unacceptable format, a failed evaluation) still gets its status.
+
+A user's query is answered the same way from its messages (``relay``), but without a thread when
+a worker process answers it: the event loop reads the worker's socket as the client takes the
+answer (``sandbox.QueryPool.answer``); ``threaded`` turns a remote store's blocking answer into
+the same messages.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -294,28 +299,42 @@ async def _rest(pipe: _Pipe, received: list[object]) -> AsyncIterator[bytes]:
         pipe.close()
 
 
-def _relay(pipe: _Pipe, produce: Callable[[Emit], None]) -> None:
-    """The worker thread for answers produced as messages (``sandbox``): each one goes down the
-    pipe as the item ``stream`` expects."""
+async def threaded(
+    produce: Callable[[Emit], None], finished: Callable[[], None] = lambda: None
+) -> AsyncGenerator[Message, None]:
+    """The messages that ``produce`` emits in a writer thread (it blocks: a remote store's
+    answer is read with a blocking client), as they come; an unexpected error in it ends them
+    with a ProtocolError raised here. ``finished`` is called on the event loop once the thread
+    is done with ``produce``, which may be after the messages are closed (a client that left
+    stops it at its next message only)."""
+    loop = asyncio.get_running_loop()
+    pipe = _Pipe(loop)
 
-    def emit(message: Message) -> None:
-        if isinstance(message, Chunk):
-            pipe.send(message.data)
-        elif isinstance(message, Start):
-            pipe.send(_Start(message.content_type, start_headers(message)))
-        elif isinstance(message, End):
-            pipe.send(_END)
-        else:
-            pipe.send(failure_error(message))
+    def work() -> None:
+        try:
+            produce(pipe.send)
+        except _ClosedError:
+            return
+        except Exception as error:
+            if not pipe.closed:
+                with contextlib.suppress(_ClosedError):
+                    pipe.send(_detached(error))
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the app has stopped
+                loop.call_soon_threadsafe(finished)
 
+    WRITERS.run(work)
     try:
-        produce(emit)
-    except _ClosedError:
-        return
-    except Exception as error:
-        if not pipe.closed:
-            with contextlib.suppress(_ClosedError):
-                pipe.send(_detached(error))
+        while True:
+            item = await pipe.receive()
+            if isinstance(item, ProtocolError):
+                raise item
+            message = cast(Message, item)
+            yield message
+            if isinstance(message, End | Failure):
+                return
+    finally:
+        pipe.close()
 
 
 async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response:
@@ -327,10 +346,63 @@ async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response
     return await _respond(lambda pipe: _work(pipe, prepare, head), head)
 
 
-async def relay(produce: Callable[[Emit], None], *, head: bool = False) -> Response:
-    """Stream an answer that ``produce`` emits as messages, from a worker thread (``produce``
-    blocks: it may wait for a worker process)."""
-    return await _respond(lambda pipe: _relay(pipe, produce), head)
+async def relay(messages: AsyncGenerator[Message, None], *, head: bool = False) -> Response:
+    """Answer with a query's messages (``sandbox``: a ``Start``, ``Chunk`` pieces, an ``End``;
+    or a ``Failure``), read on the event loop as the client takes them. A failure before the
+    start is the answer's status; after it, it cuts the body short. ``messages`` is closed
+    whatever happens, so that what produces them is let go."""
+    streamed = False
+    try:
+        start = await anext(messages)
+        if isinstance(start, Failure):
+            raise failure_error(start)
+        assert isinstance(start, Start), start
+        headers = start_headers(start)
+        if head:
+            response = Response(status_code=200, headers=headers)
+            response.headers["content-type"] = start.content_type
+            del response.headers["content-length"]  # unknown without writing the body
+            return response
+        first = await anext(messages)
+        if isinstance(first, Failure):
+            raise failure_error(first)
+        if isinstance(first, End):
+            return Response(b"", media_type=start.content_type, headers=headers)
+        assert isinstance(first, Chunk), first
+        second = await anext(messages)
+        if isinstance(second, End):
+            # The whole answer is one chunk: sent at once, with its length, not chunked.
+            return Response(first.data, media_type=start.content_type, headers=headers)
+        streamed = True
+        return StreamingResponse(
+            _body(messages, [first, second]), media_type=start.content_type, headers=headers
+        )
+    finally:
+        if not streamed:
+            await messages.aclose()
+
+
+async def _body(
+    messages: AsyncGenerator[Message, None], received: list[Message]
+) -> AsyncIterator[bytes]:
+    """A streamed answer's body: the messages already received, then the others until the
+    end. A failure after the status was sent is raised, so that the server closes the
+    connection without the final chunk and the client sees the truncation."""
+    try:
+        for message in received:
+            if isinstance(message, Failure):
+                raise failure_error(message)
+            if isinstance(message, Chunk):
+                yield message.data
+        async for message in messages:
+            if isinstance(message, Failure):
+                raise failure_error(message)
+            if isinstance(message, End):
+                return
+            assert isinstance(message, Chunk), message
+            yield message.data
+    finally:
+        await messages.aclose()
 
 
 async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:

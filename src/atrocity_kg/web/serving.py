@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,7 +18,6 @@ from atrocity_kg.query.results import Table, table_from_sparql_json
 from atrocity_kg.query.sandbox import (
     BusyError,
     Chunk,
-    Emit,
     Failure,
     Message,
     QueryJob,
@@ -29,9 +28,8 @@ from atrocity_kg.query.sandbox import (
 from atrocity_kg.storage import store
 from atrocity_kg.storage.remote import RemoteStore
 from atrocity_kg.web.headers import start_headers
-from atrocity_kg.web.protocol import ProtocolError, failure_error
+from atrocity_kg.web.protocol import ProtocolError, failure_error, threaded
 
-Produce = Callable[[Emit], None]
 SWITCH_ATTEMPTS = 3
 
 
@@ -55,6 +53,7 @@ class Serving:
         self._pool: QueryPool | None = None
         self._slots = asyncio.Semaphore(settings.query_workers)
         self._waiting = 0
+        self._remote_running = 0
         self._remote: RemoteStore | None = None
         if settings.sparql_endpoint:
             self._remote = RemoteStore(
@@ -91,6 +90,12 @@ class Serving:
         return self._pool
 
     @property
+    def running(self) -> int:
+        """How many users' queries hold a worker process (embedded) or a remote slot now, for
+        monitoring and for tests, which must know when an answer a client left is let go."""
+        return self._pool.running if self._pool is not None else self._remote_running
+
+    @property
     def build(self) -> Path | None:
         current: Path | None = self._app.state.build
         return current
@@ -123,19 +128,37 @@ class Serving:
             if self._pool is not None:
                 self._pool.switch_to(build)
 
-    async def prepare(self, job: QueryJob) -> Produce:
-        """Wait for room to run ``job``; what runs it (blocking: call it in a thread) and emits
-        its answer. Busy past the limits: 503 with Retry-After."""
+    async def answer(self, job: QueryJob) -> AsyncGenerator[Message, None]:
+        """Run ``job`` and yield its answer's messages. Waiting for room to run it comes first:
+        busy past the limits, a 503 with Retry-After is raised before any message. Embedded, a
+        worker process answers, read on the event loop; remote, the remote store, read in a
+        writer thread."""
         try:
             if self._pool is not None:
-                pool = self._pool
-                worker = await pool.acquire()
-                return lambda emit: pool.run(worker, job, emit)
-            return await self._remote_slot(job)
+                async with contextlib.aclosing(self._pool.answer(job)) as messages:
+                    async for message in messages:
+                        yield message
+                return
+            await self._remote_slot()
         except BusyError as error:
             raise ProtocolError(503, str(error), {"Retry-After": str(error.retry_after)}) from None
+        remote = self._remote
+        assert remote is not None  # no pool: the app reads a remote store
+        self._remote_running += 1
 
-    async def _remote_slot(self, job: QueryJob) -> Produce:
+        def finished() -> None:
+            self._remote_running -= 1
+            self._slots.release()
+
+        # The slot is free again when the thread is done, not when the client is.
+        answering = threaded(lambda emit: answer(remote, job, emit), finished)
+        async with contextlib.aclosing(answering) as messages:
+            async for message in messages:
+                yield message
+
+    async def _remote_slot(self) -> None:
+        """Take one of ``query_workers`` slots for a query on the remote store, waiting at most
+        ``max_queue_wait`` seconds, and only if few others wait."""
         settings = self._settings
         if self._slots.locked() and self._waiting >= settings.max_queued_queries:
             raise BusyError("too many queries are running or waiting", retry_after=1)
@@ -146,33 +169,20 @@ class Serving:
             raise BusyError("no query slot became free in time", retry_after=1) from None
         finally:
             self._waiting -= 1
-        loop = asyncio.get_running_loop()
-        remote = self._remote
-        assert remote is not None  # no pool: the app reads a remote store
-
-        def produce(emit: Emit) -> None:
-            try:
-                answer(remote, job, emit)
-            finally:
-                loop.call_soon_threadsafe(self._slots.release)
-
-        return produce
 
     async def table(self, job: QueryJob) -> tuple[Table, Mapping[str, str]]:
         """Run a SELECT job to the end and read its SPARQL JSON answer as a table, with the
         answer's headers (a cut answer says so there)."""
-        produce = await self.prepare(job)
-        messages: list[Message] = []
-        await asyncio.to_thread(produce, messages.append)
         headers: Mapping[str, str] = {}
         body = bytearray()
-        for message in messages:
-            if isinstance(message, Failure):
-                raise failure_error(message)
-            if isinstance(message, Start):
-                headers = start_headers(message)
-            elif isinstance(message, Chunk):
-                body += message.data
+        async with contextlib.aclosing(self.answer(job)) as messages:
+            async for message in messages:
+                if isinstance(message, Failure):
+                    raise failure_error(message)
+                if isinstance(message, Start):
+                    headers = start_headers(message)
+                elif isinstance(message, Chunk):
+                    body += message.data
         return table_from_sparql_json(json.loads(body)), headers
 
     def close(self) -> None:

@@ -28,8 +28,9 @@ the protocol allows: a body declaring another is refused (415) rather than decod
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -51,7 +52,7 @@ from atrocity_kg.model.negotiation import (
 )
 from atrocity_kg.query import sparql
 from atrocity_kg.query.netguard import ForbiddenDestinationError, check_destination
-from atrocity_kg.query.sandbox import Emit, Failure, Message, QueryJob
+from atrocity_kg.query.sandbox import Failure, Message, QueryJob
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web.dependencies import get_serving, get_settings
 from atrocity_kg.web.headers import VARY
@@ -445,21 +446,18 @@ async def answer(
         head=request.method == "HEAD",
         base_iri=base_iri(request),
     )
-    produce = await serving.prepare(job)
 
-    def explained(emit: Emit) -> None:
+    async def explained() -> AsyncGenerator[Message, None]:
         """Say so when a malformed query looks like an update: this service is read-only."""
+        async with contextlib.aclosing(serving.answer(job)) as messages:
+            async for message in messages:
+                if isinstance(message, Failure) and message.status == 400:
+                    message = replace(message, message=prologue.explain(message.message))
+                    if looks_like_update(text):
+                        message = replace(message, message=f"{message.message} ({READ_ONLY})")
+                yield message
 
-        def forward(message: Message) -> None:
-            if isinstance(message, Failure) and message.status == 400:
-                message = replace(message, message=prologue.explain(message.message))
-                if looks_like_update(text):
-                    message = replace(message, message=f"{message.message} ({READ_ONLY})")
-            emit(message)
-
-        produce(forward)
-
-    return await relay(explained, head=job.head)
+    return await relay(explained(), head=job.head)
 
 
 # --- the service description ------------------------------------------------------------------
