@@ -448,9 +448,10 @@ class _Worker:
     """One worker process (``python -m atrocity_kg.query.sandbox``, a fresh interpreter: nothing
     of the server's threads or state comes along) and the server's end of a socket pair to it.
 
-    The server's event loop talks to the worker itself (``exchange``): no thread stands between
-    a request and its worker, so a query's answer wakes the loop once, straight from the
-    worker. Only the start (``wait_ready``, in a thread) reads the socket blocking."""
+    The server's event loop talks to the worker itself (``connect``, ``send``, ``receive``): no
+    thread stands between a request and its worker, so a query's answer wakes the loop once,
+    straight from the worker. Only the start (``wait_ready``, in a thread) reads the socket
+    blocking."""
 
     def __init__(self, build: Path, generation: int, *, in_memory: bool = False) -> None:
         ours, theirs = socket.socketpair()
@@ -517,17 +518,22 @@ class _Worker:
         self._socket.settimeout(None)
         return ready
 
-    async def send(self, job: QueryJob) -> bool:
-        """Give the worker a job (on the event loop, once it is ready); False if it is gone."""
-        try:
-            if self._writer is None:
+    async def connect(self) -> bool:
+        """Hand the socket to the event loop, once the worker is ready (a first job does);
+        False if the worker is gone."""
+        if self._writer is None:
+            try:
                 reader, self._writer = await asyncio.open_connection(sock=self._socket)
-                self._frames = FrameReader(reader)
-            self._writer.write(_frame(job))
-            await self._writer.drain()
-        except OSError:  # it died between jobs
-            return False
+            except OSError:
+                return False
+            self._frames = FrameReader(reader)
         return True
+
+    def send(self, job: QueryJob) -> None:
+        """Give the worker a job, at once (the event loop's transport writes it out: a job is
+        small, and a worker that died between jobs is found by ``receive``)."""
+        assert self._writer is not None, "connect first"
+        self._writer.write(_frame(job))
 
     async def receive(self) -> list[Message] | None:
         """The worker's next batch of messages; None once it is gone (stopped, or died)."""
@@ -704,13 +710,15 @@ class QueryPool:
         worker = await self.acquire()
         deadline = time.monotonic() + self.timeout
         worker.arm(deadline)
-        ended = False
+        ended = sent = False
         try:
-            if not await worker.send(job):
+            if not await worker.connect():
                 ended = True
                 self.release(worker, reusable=False)
                 yield _stopped(self.timeout, timed_out=False)
                 return
+            worker.send(job)
+            sent = True
             while not ended:
                 batch = await worker.receive()
                 if batch is None:
@@ -724,7 +732,9 @@ class QueryPool:
                         self.release(worker, reusable=True)
                     yield message
         finally:
-            if not ended:
+            if not sent and not ended:  # left before the job was sent: the worker has none
+                self.release(worker, reusable=True)
+            elif not ended:
                 drain = self._loop.create_task(self._drain(worker))
                 self._draining.add(drain)
                 drain.add_done_callback(self._draining.discard)
