@@ -82,11 +82,12 @@ class DuplicateStatementWriteError(WriteRefusedError):
 
 
 class NonConformingWriteError(WriteRefusedError):
-    """The changed graphs do not conform to the shapes."""
+    """The changed graphs, or the summary counted again from them, do not conform to the
+    shapes (``what`` says which)."""
 
-    def __init__(self, report: validate.ValidationReport) -> None:
+    def __init__(self, report: validate.ValidationReport, what: str = "the write") -> None:
         self.report = report
-        super().__init__(f"the write does not conform to the shapes: {report.summary()}")
+        super().__init__(f"{what} does not conform to the shapes: {report.summary()}")
 
 
 def protection(name: str) -> str | None:
@@ -268,6 +269,10 @@ def _derive(
     """The derived graphs made again for the changes; refused when they cannot be."""
     try:
         return derive.rederive(settings, memory, changes)
+    except summary.SummaryValidationError as error:
+        raise NonConformingWriteError(
+            error.report, what=f"the summary graph <{summary.SUMMARY_GRAPH}> counted after it"
+        ) from None
     except StoreError:
         raise
     except GraphValidationError as error:
@@ -304,15 +309,6 @@ def _has_default_graph_triples(memory: ox.Store) -> bool:
     return next(iter(in_default), None) is not None
 
 
-def _rdflib_graph(memory: ox.Store, name: str) -> Graph:
-    graph = Graph()
-    graph.addN(
-        (graphs.from_ox(q.subject), graphs.from_ox(q.predicate), graphs.from_ox(q.object), graph)
-        for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(name))
-    )
-    return graph
-
-
 def _validate(
     settings: Settings, memory: ox.Store, changed: list[str]
 ) -> validate.ValidationReport:
@@ -331,15 +327,15 @@ def _validate(
     others = [n for n in chosen if n != curated_name and not derive.release_codes(n)]
     if not codes and not others and curated_name not in chosen:
         return validate.ValidationReport()
-    curated = _rdflib_graph(memory, curated_name)
-    ontology = _rdflib_graph(memory, str(graphs.ONTOLOGY_GRAPH))
-    shapes = _rdflib_graph(memory, str(graphs.SHAPES_GRAPH))
+    curated = graphs.named_graph(memory, curated_name)
+    ontology = graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH))
+    shapes = graphs.named_graph(memory, str(graphs.SHAPES_GRAPH))
     releases = {code: derive.release_graph(memory, code) for code in sorted(codes)}
     releases = {code: as_written(graph, shapes) for code, graph in releases.items() if len(graph)}
     jobs = pipeline.validation_jobs(releases, curated)
     if curated_name not in chosen:
         jobs = jobs[1:]
-    jobs += [(URIRef(name), _rdflib_graph(memory, name)) for name in others]
+    jobs += [(URIRef(name), graphs.named_graph(memory, name)) for name in others]
     cache = validate.ValidationCache(settings.validation_cache)
     return validate.validate_many(jobs, shapes, ontology, context=curated, cache=cache)
 

@@ -15,11 +15,11 @@ from rdflib import Graph, Literal, URIRef
 
 from atrocity_kg import pipeline, writes
 from atrocity_kg.config import Settings
-from atrocity_kg.curation import contributions
 from atrocity_kg.graph import catalogue, evidence, graphs, reasoning, summary
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.storage import store
+from broken_summary import BROKEN_TALLY, broken_summary
 from conftest import writable_copy
 from contribution_csv import level, vote
 from graphdiff import assert_isomorphic
@@ -76,13 +76,13 @@ def deleted(writable: Settings) -> tuple[writes.WriteOutcome, list[tuple[str, ..
 
 
 def stored(settings: Settings, name: URIRef) -> Graph:
-    return contributions.rdflib_graph(store.in_memory_copy(settings.store_root), name)
+    return graphs.named_graph(store.in_memory_copy(settings.store_root), str(name))
 
 
 def as_stored(graph: Graph) -> Graph:
     """A graph as the store gives it back (pyoxigraph keeps every integer as xsd:integer)."""
     memory = store.memory_store({graphs.CURATED_GRAPH: graph})
-    return contributions.rdflib_graph(memory, graphs.CURATED_GRAPH)
+    return graphs.named_graph(memory, str(graphs.CURATED_GRAPH))
 
 
 def test_the_write_recomputes_the_release_evidence_inferred_and_catalogue(
@@ -137,15 +137,15 @@ def test_the_derived_graphs_are_those_a_build_of_the_same_data_makes(
     for name in names:
         for code in name.removeprefix(STATEMENTS).split("-"):
             releases.setdefault(code.upper(), Graph())
-            releases[code.upper()] += contributions.rdflib_graph(memory, URIRef(name))
+            releases[code.upper()] += graphs.named_graph(memory, name)
     releases = {code: releases[code] for code in sorted(releases)}
-    ontology = contributions.rdflib_graph(memory, graphs.ONTOLOGY_GRAPH)
-    curated = contributions.rdflib_graph(memory, graphs.CURATED_GRAPH)
+    ontology = graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH))
+    curated = graphs.named_graph(memory, str(graphs.CURATED_GRAPH))
     fresh = pipeline.derived_graphs(ontology, curated, releases, {}, writable.reasoning_cache)
     for name in (evidence.evidence_graph_name("V3"), reasoning.INFERRED_GRAPH):
-        assert_isomorphic(as_stored(fresh[name]), contributions.rdflib_graph(memory, name))
+        assert_isomorphic(as_stored(fresh[name]), graphs.named_graph(memory, str(name)))
     expected = catalogue.catalogue_graph(releases, [URIRef(n) for n in names])
-    actual = contributions.rdflib_graph(memory, catalogue.CATALOGUE_GRAPH)
+    actual = graphs.named_graph(memory, str(catalogue.CATALOGUE_GRAPH))
     assert_isomorphic(as_stored(expected), actual)
 
 
@@ -205,3 +205,34 @@ def test_the_summary_graph_is_derived_and_refused_to_writers() -> None:
     reason = writes.protection(name)
     assert reason is not None
     assert "recomputed by `atrocity-kg build`" in reason
+
+
+def test_a_write_whose_summary_does_not_conform_is_refused_naming_the_node(
+    writable: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary counted again after a write is validated as the build validates it: one that
+    does not conform refuses the write, naming the node, and the store stays as it was."""
+    before = store.current_path(writable.store_root)
+    monkeypatch.setattr(summary, "summarise", broken_summary(summary.summarise))
+    tool = str(iris.tool("peace-operations"))
+    with pytest.raises(writes.NonConformingWriteError) as refused:
+        writes.update(
+            writable,
+            f"""INSERT DATA {{ GRAPH <https://example.org/refused> {{
+              <https://example.org/finding/2> <{AKG}aboutTool> <{tool}> }} }}""",
+        )
+    assert {v.focus_node for v in refused.value.report.violations} == {BROKEN_TALLY.value}
+    assert "summary" in str(refused.value)
+    assert store.current_path(writable.store_root) == before
+
+
+def test_recount_validates_the_summary_against_the_stores_own_shapes(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a contribution and an admin write call: the store's own summary, counted again,
+    conforms; a broken one is an error naming the node."""
+    memory = store.in_memory_copy(built.store_root)
+    assert summary.recount(memory).conforms
+    monkeypatch.setattr(summary, "summarise", broken_summary(summary.summarise))
+    with pytest.raises(summary.SummaryValidationError, match=BROKEN_TALLY.value):
+        summary.recount(memory)

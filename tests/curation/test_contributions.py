@@ -25,7 +25,7 @@ from atrocity_kg.cli import app
 from atrocity_kg.config import Settings
 from atrocity_kg.curation import contributions, impact
 from atrocity_kg.errors import ContributionFormatError
-from atrocity_kg.graph import draft
+from atrocity_kg.graph import draft, graphs
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.publish import export
@@ -209,8 +209,8 @@ def test_withdrawal_restores_the_store_quad_for_quad(
         meta.id
     ]
     with store.opened(writable.store_root) as opened:
-        graph = contributions.rdflib_graph(opened, draft.contribution_graph_name(meta.id))
-        release_graph = contributions.rdflib_graph(opened, draft.draft_graph_name("V4-draft"))
+        graph = graphs.named_graph(opened, str(draft.contribution_graph_name(meta.id)))
+        release_graph = graphs.named_graph(opened, str(draft.draft_graph_name("V4-draft")))
     activity = iris.contribution(meta.id)
     (finding,) = graph.subjects(RDF.type, AKG.FactorFinding)
     curator = iris.curator("Test Curator")

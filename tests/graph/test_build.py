@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF
 
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
@@ -18,6 +17,7 @@ from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.publish import export
 from atrocity_kg.storage import store
+from broken_summary import BROKEN_TALLY, broken_summary, broken_tally
 from conftest import make_home
 from literals import integer
 from release_fixture import write_release
@@ -158,47 +158,6 @@ def test_a_failure_writing_the_dumps_leaves_the_previous_store(
     assert [p.name for p in (settings.store_root / "builds").iterdir()] == [first.name]
 
 
-def _broken_summary(real: Callable[[ox.Store], list[ox.Triple]]) -> Callable[..., list[ox.Triple]]:
-    """The build's summary with one more release tally whose release is a string."""
-
-    def summarise(memory: ox.Store) -> list[ox.Triple]:
-        return [*real(memory), *_broken_tally()]
-
-    return summarise
-
-
-BROKEN_TALLY = ox.NamedNode("https://w3id.org/atrocity-kg/id/summary/release-tally/broken")
-
-
-RELEASE_COUNTS = (
-    AKG.studiesCounted,
-    AKG.findingsCounted,
-    AKG.overallEffectFindingsCounted,
-    AKG.factorFindingsCounted,
-    AKG.toolsCounted,
-    AKG.factorsCounted,
-    AKG.publishedRatingsCounted,
-    AKG.recomputedRatingsCounted,
-    AKG.matchingRatingsCounted,
-)
-
-
-def _broken_tally() -> list[ox.Triple]:
-    """A release tally whose every count is in order, and whose release is a string."""
-    return [
-        ox.Triple(BROKEN_TALLY, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(AKG.ReleaseTally))),
-        ox.Triple(BROKEN_TALLY, ox.NamedNode(str(AKG.summarisesRelease)), ox.Literal("V3")),
-        *(
-            ox.Triple(
-                BROKEN_TALLY,
-                ox.NamedNode(str(count)),
-                ox.Literal("1", datatype=ox.NamedNode(str(XSD.integer))),
-            )
-            for count in RELEASE_COUNTS
-        ),
-    ]
-
-
 def test_the_summary_check_reports_a_broken_node_by_name(built: Settings) -> None:
     """summary.check validates the summary graph against its shapes: the store's own summary
     conforms, and a tally whose release is a string is reported, naming the tally."""
@@ -206,7 +165,7 @@ def test_the_summary_check_reports_a_broken_node_by_name(built: Settings) -> Non
     memory = store.in_memory_copy(built.store_root)
     assert summary.check(memory, shapes, ontology).conforms
     graph = ox.NamedNode(str(summary.SUMMARY_GRAPH))
-    memory.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in _broken_tally())
+    memory.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in broken_tally())
     report = summary.check(memory, shapes, ontology)
     assert not report.conforms
     assert {r.focus_node for r in report.violations} == {BROKEN_TALLY.value}
@@ -223,7 +182,7 @@ def test_a_build_with_a_broken_summary_stops_naming_the_node(
     pipeline.import_ushmm(settings, write_release(tmp_path / "release"), ["V3"])
     pipeline.build_store(settings)
     first = store.current_path(settings.store_root)
-    monkeypatch.setattr(summary, "summarise", _broken_summary(summary.summarise))
+    monkeypatch.setattr(summary, "summarise", broken_summary(summary.summarise))
     with pytest.raises(GraphValidationError, match="left as it was") as stopped:
         pipeline.build_store(settings)
     assert BROKEN_TALLY.value in str(stopped.value)

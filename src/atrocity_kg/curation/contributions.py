@@ -122,19 +122,9 @@ def read_folder(folder: Path, meta: ContributionMeta, source: DraftInput) -> Con
     return read_contribution(meta, source.base, (folder, f"{meta.id}/{RECORDS_FILE}"), bibliography)
 
 
-def rdflib_graph(memory: store.GraphStore, name: URIRef) -> Graph:
-    """One named graph of a store, as an rdflib graph."""
-    graph = Graph()
-    graph.addN(
-        (graphs.from_ox(q.subject), graphs.from_ox(q.predicate), graphs.from_ox(q.object), graph)
-        for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
-    )
-    return graph
-
-
 def draft_source(memory: ox.Store) -> DraftInput:
     """What the store's latest release gives a draft, with the tools of its curated data."""
-    curated = rdflib_graph(memory, graphs.CURATED_GRAPH)
+    curated = graphs.named_graph(memory, str(graphs.CURATED_GRAPH))
     return read_draft_input(memory, build.tool_catalogue(curated))
 
 
@@ -195,7 +185,7 @@ def refresh_draft(
             "a contribution would state again what the store states already (counted twice "
             "over the default graph): " + "; ".join(twice[:5])
         )
-    ontology = rdflib_graph(memory, graphs.ONTOLOGY_GRAPH)
+    ontology = graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH))
     named[draft.INFERRED_DRAFT_GRAPH] = draft.draft_inferred(ontology, named, stated)
     outcome.timings["inferred"] = _lap(clock)
     for name, graph in named.items():
@@ -226,9 +216,9 @@ def validate_contributions(
         jobs.append((name, job))
     report = validate.validate_many(
         jobs,
-        rdflib_graph(memory, graphs.SHAPES_GRAPH),
-        rdflib_graph(memory, graphs.ONTOLOGY_GRAPH),
-        context=rdflib_graph(memory, graphs.CURATED_GRAPH),
+        graphs.named_graph(memory, str(graphs.SHAPES_GRAPH)),
+        graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH)),
+        context=graphs.named_graph(memory, str(graphs.CURATED_GRAPH)),
         cache=cache,
     )
     # The nodes the contributions only point to (a factor, a study of a release) are typed
@@ -309,7 +299,7 @@ def contribute(
         outcome = refresh_draft(memory, [*existing, new], source, cache)
         outcome.notes = notes
         clock = time.perf_counter()
-        summary.refresh(memory)
+        outcome.report.extend(summary.recount(memory, cache))
         timings["summary"] = _lap(clock)
         target = folder / meta.id
         _write_folder(folder, meta, submission)
@@ -368,7 +358,7 @@ def withdraw(settings: Settings, contribution_id: str) -> WriteOutcome:
         try:
             outcome = refresh_from_folder(memory, folder, cache)
             clock = time.perf_counter()
-            summary.refresh(memory)
+            outcome.report.extend(summary.recount(memory, cache))
             timings["summary"] = _lap(clock)
             clock = time.perf_counter()
             built = store.write_store(root, memory, before_swap=pipeline.write_build_dumps)

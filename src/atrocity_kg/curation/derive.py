@@ -113,7 +113,7 @@ def release_graph(memory: ox.Store, code: str) -> Graph:
     graph = bind_prefixes(Graph())
     for name, codes in statement_graphs(memory).items():
         if code in codes:
-            graph += contributions.rdflib_graph(memory, URIRef(name))
+            graph += graphs.named_graph(memory, name)
     return graph
 
 
@@ -127,7 +127,7 @@ def rederive(settings: Settings, memory: ox.Store, changes: dict[str, GraphChang
     curated = str(graphs.CURATED_GRAPH) in changes
     if not changed_releases and not curated:
         if _in_ontology_terms(changes):
-            _timed(derivation, "summary", partial(_resummarise, memory, derivation))
+            _timed(derivation, "summary", partial(_resummarise, settings, memory, derivation))
         return derivation
     present = statement_graphs(memory)
     if changed_releases:
@@ -138,7 +138,7 @@ def rederive(settings: Settings, memory: ox.Store, changes: dict[str, GraphChang
     _timed(derivation, "inferred", partial(_reinfer, settings, memory, present, derivation))
     if draft_needed(settings, memory):
         _timed(derivation, "draft", partial(_redraft, settings, memory, derivation))
-    _timed(derivation, "summary", partial(_resummarise, memory, derivation))
+    _timed(derivation, "summary", partial(_resummarise, settings, memory, derivation))
     return derivation
 
 
@@ -268,7 +268,7 @@ def _reassess(
     if tools is None or not memory.contains_named_graph(ox.NamedNode(str(name))):
         _put(memory, name, evidence.assess_release(code, release_graph(memory, code)), derivation)
         return
-    kept = contributions.rdflib_graph(memory, name)
+    kept = graphs.named_graph(memory, str(name))
     for tool in tools:
         for node in list(kept.subjects(AKG.aboutTool, URIRef(tool))):
             kept.remove((node, None, None))
@@ -281,8 +281,8 @@ def _reinfer(
 ) -> None:
     """The inferred graph over the ontology, the curated data, the releases and their evidence,
     as ``reasoning.infer`` makes it in a build."""
-    ontology = contributions.rdflib_graph(memory, graphs.ONTOLOGY_GRAPH)
-    curated = contributions.rdflib_graph(memory, graphs.CURATED_GRAPH)
+    ontology = graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH))
+    curated = graphs.named_graph(memory, str(graphs.CURATED_GRAPH))
     releases = _slices(memory, present, _REASONER_READS)
     hermit = reasoning.hermit_stage(
         ontology, curated, releases, derivation.timings, settings.reasoning_cache
@@ -333,10 +333,12 @@ def _in_ontology_terms(changes: dict[str, GraphChange]) -> bool:
     )
 
 
-def _resummarise(memory: ox.Store, derivation: Derivation) -> None:
+def _resummarise(settings: Settings, memory: ox.Store, derivation: Derivation) -> None:
     """The summary over everything, the graphs made again above included (it reads the whole
-    store, as in a build: a fraction of a second at the real data's size)."""
-    summary.refresh(memory)
+    store, as in a build: a fraction of a second at the real data's size), validated as the
+    build validates it (a summary that changed: a few seconds at the real data's size)."""
+    cache = validate.ValidationCache(settings.validation_cache)
+    derivation.report.extend(summary.recount(memory, cache))
     derivation.recomputed.append(str(summary.SUMMARY_GRAPH))
 
 

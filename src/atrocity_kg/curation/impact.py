@@ -19,7 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from atrocity_kg.config import Settings
-from atrocity_kg.curation.contributions import Submission, rdflib_graph, validate_contributions
+from atrocity_kg.curation.contributions import Submission, validate_contributions
 from atrocity_kg.curation.source import read_draft_input, read_findings
 from atrocity_kg.errors import ContributionFormatError, SourceLocation
 from atrocity_kg.graph import build, draft, evidence, graphs, validate
@@ -149,7 +149,7 @@ def preview(
     clock = time.perf_counter()
     meta = submission.meta(now)
     with store.opened(settings.store_root) as opened:
-        tools = build.tool_catalogue(rdflib_graph(opened, graphs.CURATED_GRAPH))
+        tools = build.tool_catalogue(graphs.named_graph(opened, str(graphs.CURATED_GRAPH)))
         source = read_draft_input(opened, tools)
         timings["read store"] = _lap(clock)
         clock = time.perf_counter()

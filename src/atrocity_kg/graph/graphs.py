@@ -16,6 +16,7 @@ from atrocity_kg.ingest.releases import is_release_code, sort_codes
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import bind_prefixes
 from atrocity_kg.storage import durable
+from atrocity_kg.storage.store import GraphStore
 
 ONTOLOGY_GRAPH = iris.graph("ontology")
 CURATED_GRAPH = iris.graph("curated")
@@ -58,6 +59,16 @@ def from_ox(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
         datatype = term.datatype.value
         return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
     raise ValueError("RDF-star triples are not used in this project")
+
+
+def named_graph(memory: GraphStore, name: str) -> Graph:
+    """One named graph of a store, as an rdflib graph (for the validator and the reasoner)."""
+    graph = Graph()
+    graph.addN(
+        (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), graph)
+        for q in memory.quads_for_pattern(None, None, None, ox.NamedNode(name))
+    )
+    return graph
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

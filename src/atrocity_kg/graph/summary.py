@@ -24,7 +24,8 @@ its named graphs, each statement once), and the rewritten queries look it up:
 
 The graph is derived: made by the build after everything else (the draft release included),
 then validated against its shapes (``check``: a violation stops the build, naming the node), made
-again after each admin write (``curation.derive``), and refused to writers (``writes``).
+again and validated after each admin write and contribution (``recount``: a violation refuses
+it), and refused to writers (``writes``).
 ``bench/scale.py`` runs the same ``refresh`` on its larger graphs.
 """
 
@@ -37,8 +38,8 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 from rdflib import Graph
 
-from atrocity_kg.errors import StoreError
-from atrocity_kg.graph import validate
+from atrocity_kg.errors import GraphValidationError, StoreError
+from atrocity_kg.graph import graphs, validate
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG, sparql_prologue
 from atrocity_kg.query import sparql
@@ -259,6 +260,37 @@ def refresh(memory: ox.Store) -> int:
     triples = summarise(memory)
     memory.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     return len(set(triples))
+
+
+class SummaryValidationError(GraphValidationError):
+    """The summary counted again does not conform to its shapes (``report`` says where)."""
+
+    def __init__(self, report: validate.ValidationReport) -> None:
+        self.report = report
+        first = report.violations[0] if report.violations else None
+        super().__init__(
+            f"the summary graph does not conform to its shapes: {report.summary()}"
+            + (f"; first: {first}" if first is not None else "")
+        )
+
+
+def recount(
+    memory: ox.Store, cache: validate.ValidationCache | None = None
+) -> validate.ValidationReport:
+    """Make the summary again (``refresh``) and validate it (``check``) against the store's own
+    shapes and ontology, as the build does with the ones it loaded: an admin write or a
+    contribution lands only with a summary that conforms. The report (warnings and infos), or
+    SummaryValidationError naming the first violation."""
+    refresh(memory)
+    report = check(
+        memory,
+        graphs.named_graph(memory, str(graphs.SHAPES_GRAPH)),
+        graphs.named_graph(memory, str(graphs.ONTOLOGY_GRAPH)),
+        cache,
+    )
+    if not report.conforms:
+        raise SummaryValidationError(report)
+    return report
 
 
 def check(
