@@ -30,7 +30,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from fastapi.routing import APIRoute
 
 from atrocity_kg.model.negotiation import Format
-from atrocity_kg.query.sandbox import Chunk, ChunkWriter, Emit, End, Failure, Message, Start
+from atrocity_kg.query.sandbox import ChunkWriter, Emit, End, Failure, Message, Start
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web import failures
 from atrocity_kg.web.headers import VARY, failure_headers, start_headers
@@ -278,28 +278,27 @@ def _work(pipe: _Pipe, prepare: Callable[[], Plan], head: bool) -> None:
         return
 
 
-async def _rest(pipe: _Pipe, received: list[object]) -> AsyncIterator[bytes]:
-    """The body: the chunks already received, then the others until the end.
+Piece = _Start | bytes
+"""What an answer is made of on the event loop: a ``_Start``, then the body's bytes. A failure
+is raised as a ProtocolError: before the start, it is the answer's status; after it, it cuts the
+body short."""
 
-    An error after the status was sent can only cut the response short: it is raised, so that
-    the server closes the connection without the final chunk and the client sees the truncation.
-    """
+
+async def _in_thread(work: Callable[[_Pipe], None]) -> AsyncGenerator[object, None]:
+    """Run ``work`` in a writer thread (from the first item asked for); what it sends down its
+    pipe, until ``_END``; a detached error is raised."""
+    pipe = _Pipe(asyncio.get_running_loop())
+    WRITERS.run(lambda: work(pipe))
     try:
-        for item in received:
-            if isinstance(item, BaseException):
+        while (item := await pipe.receive()) is not _END:
+            if isinstance(item, ProtocolError):
                 raise item
-            yield cast(bytes, item)
-        item = await pipe.receive()
-        while item is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield cast(bytes, item)
-            item = await pipe.receive()
+            yield item
     finally:
         pipe.close()
 
 
-async def threaded(
+def threaded(
     produce: Callable[[Emit], None], finished: Callable[[], None] = lambda: None
 ) -> AsyncGenerator[Message, None]:
     """The messages that ``produce`` emits in a writer thread (it blocks: a remote store's
@@ -308,11 +307,11 @@ async def threaded(
     is done with ``produce``, which may be after the messages are closed (a client that left
     stops it at its next message only)."""
     loop = asyncio.get_running_loop()
-    pipe = _Pipe(loop)
 
-    def work() -> None:
+    def work(pipe: _Pipe) -> None:
         try:
             produce(pipe.send)
+            pipe.send(_END)
         except _ClosedError:
             return
         except Exception as error:
@@ -323,18 +322,7 @@ async def threaded(
             with contextlib.suppress(RuntimeError):  # the loop is closed: the app has stopped
                 loop.call_soon_threadsafe(finished)
 
-    WRITERS.run(work)
-    try:
-        while True:
-            item = await pipe.receive()
-            if isinstance(item, ProtocolError):
-                raise item
-            message = cast(Message, item)
-            yield message
-            if isinstance(message, End | Failure):
-                return
-    finally:
-        pipe.close()
+    return cast(AsyncGenerator[Message, None], _in_thread(work))
 
 
 async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response:
@@ -343,97 +331,70 @@ async def stream(prepare: Callable[[], Plan], *, head: bool = False) -> Response
     ``prepare`` may raise ProtocolError (or any error) before writing: that becomes the answer.
     For HEAD, only ``prepare`` runs and the answer carries the headers without a body.
     """
-    return await _respond(lambda pipe: _work(pipe, prepare, head), head)
+    pieces = cast(AsyncGenerator[Piece, None], _in_thread(lambda pipe: _work(pipe, prepare, head)))
+    return await _respond(pieces, head)
 
 
 async def relay(messages: AsyncGenerator[Message, None], *, head: bool = False) -> Response:
     """Answer with a query's messages (``sandbox``: a ``Start``, ``Chunk`` pieces, an ``End``;
-    or a ``Failure``), read on the event loop as the client takes them. A failure before the
-    start is the answer's status; after it, it cuts the body short. ``messages`` is closed
+    or a ``Failure``), read on the event loop as the client takes them. ``messages`` is closed
     whatever happens, so that what produces them is let go."""
-    streamed = False
-    try:
-        start = await anext(messages)
-        if isinstance(start, Failure):
-            raise failure_error(start)
-        assert isinstance(start, Start), start
-        headers = start_headers(start)
-        if head:
-            response = Response(status_code=200, headers=headers)
-            response.headers["content-type"] = start.content_type
-            del response.headers["content-length"]  # unknown without writing the body
-            return response
-        first = await anext(messages)
-        if isinstance(first, Failure):
-            raise failure_error(first)
-        if isinstance(first, End):
-            return Response(b"", media_type=start.content_type, headers=headers)
-        assert isinstance(first, Chunk), first
-        second = await anext(messages)
-        if isinstance(second, End):
-            # The whole answer is one chunk: sent at once, with its length, not chunked.
-            return Response(first.data, media_type=start.content_type, headers=headers)
-        streamed = True
-        return StreamingResponse(
-            _body(messages, [first, second]), media_type=start.content_type, headers=headers
-        )
-    finally:
-        if not streamed:
-            await messages.aclose()
+    return await _respond(_pieces(messages), head)
 
 
-async def _body(
-    messages: AsyncGenerator[Message, None], received: list[Message]
-) -> AsyncIterator[bytes]:
-    """A streamed answer's body: the messages already received, then the others until the
-    end. A failure after the status was sent is raised, so that the server closes the
-    connection without the final chunk and the client sees the truncation."""
-    try:
-        for message in received:
-            if isinstance(message, Failure):
-                raise failure_error(message)
-            if isinstance(message, Chunk):
-                yield message.data
+async def _pieces(messages: AsyncGenerator[Message, None]) -> AsyncGenerator[Piece, None]:
+    async with contextlib.aclosing(messages):
         async for message in messages:
             if isinstance(message, Failure):
                 raise failure_error(message)
             if isinstance(message, End):
                 return
-            assert isinstance(message, Chunk), message
-            yield message.data
-    finally:
-        await messages.aclose()
+            if isinstance(message, Start):
+                yield _Start(message.content_type, start_headers(message))
+            else:
+                yield message.data
 
 
-async def _respond(target: Callable[[_Pipe], None], head: bool) -> Response:
-    """Start ``target`` writing into a pipe in a thread; answer with what comes out of it."""
-    pipe = _Pipe(asyncio.get_running_loop())
-    WRITERS.run(lambda: target(pipe))
+async def _respond(pieces: AsyncGenerator[Piece, None], head: bool) -> Response:
+    """The response to an answer's pieces: its headers only for HEAD; a body of at most one
+    chunk sent whole, with its length; a longer one streamed as the client takes it."""
+    streamed = False
     try:
-        start = await pipe.receive()
-        if isinstance(start, ProtocolError):
-            raise start
-        assert isinstance(start, _Start)
+        start = await anext(pieces)
+        assert isinstance(start, _Start), start
+        headers = dict(start.headers)
         if head:
-            response = Response(status_code=200, headers=dict(start.headers))
+            response = Response(status_code=200, headers=headers)
             response.headers["content-type"] = start.content_type
             del response.headers["content-length"]  # unknown without writing the body
             return response
-        first = await pipe.receive()
-        if isinstance(first, ProtocolError):
-            raise first
-        if first is _END:
-            return Response(b"", media_type=start.content_type, headers=dict(start.headers))
-        second = await pipe.receive()
-        if second is _END:
+        first = await anext(pieces, None)
+        if first is None:
+            return Response(b"", media_type=start.content_type, headers=headers)
+        assert isinstance(first, bytes), first
+        second = await anext(pieces, None)
+        if second is None:
             # The whole answer is one chunk: sent at once, with its length, not chunked.
-            pipe.close()
-            return Response(
-                cast(bytes, first), media_type=start.content_type, headers=dict(start.headers)
-            )
-    except BaseException:
-        pipe.close()
-        raise
-    return StreamingResponse(
-        _rest(pipe, [first, second]), media_type=start.content_type, headers=dict(start.headers)
-    )
+            return Response(first, media_type=start.content_type, headers=headers)
+        streamed = True
+        return StreamingResponse(
+            _body(pieces, [first, second]), media_type=start.content_type, headers=headers
+        )
+    finally:
+        if not streamed:
+            await pieces.aclose()
+
+
+async def _body(pieces: AsyncGenerator[Piece, None], received: list[Piece]) -> AsyncIterator[bytes]:
+    """A streamed body: the chunks already received, then the others until the end. An error
+    after the status was sent is raised, so that the server closes the connection without the
+    final chunk and the client sees the truncation."""
+    try:
+        for piece in received:
+            assert isinstance(piece, bytes), piece
+            yield piece
+        async for piece in pieces:
+            assert isinstance(piece, bytes), piece
+            yield piece
+    finally:
+        await pieces.aclose()
