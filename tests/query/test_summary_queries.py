@@ -8,13 +8,13 @@ still match the findings, with the release (and tool) compared after the match
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+import scaled
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import summary
 from atrocity_kg.model import iris
@@ -28,9 +28,6 @@ RELEASES = [str(iris.release(code)) for code in ("V1", "V2", "V3")]
 TOOLS = ("peace-operations", "mediation", "targeted-sanctions")
 NOT_FROM_SUMMARY = {"adverse-consequence-studies", "studies-behind-tool-factor"}
 """Rewritten without the summary: the same pattern, matched in another order."""
-
-sys.path.insert(0, str(REPO / "bench"))
-import scale  # noqa: E402  (bench/scale.py: the larger graphs)
 
 Rows = Counter[tuple[str | None, ...]]
 
@@ -114,18 +111,7 @@ def test_the_stored_summary_is_the_summary_of_the_store(real: ox.Store) -> None:
 @pytest.fixture(scope="module")
 def larger(real: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     """The real store's quads in bench/scale.py's copies (k = 2), the summary counted anew."""
-    dumped = real.dump(format=ox.RdfFormat.N_QUADS)
-    assert dumped is not None
-    text = dumped.decode("utf-8")
-    once, copied = scale.split(text.splitlines(keepends=True))
-    assert not any(str(summary.SUMMARY_GRAPH) in line for line in once + copied)
-    path = tmp_path_factory.mktemp("scale") / "copies.nq"
-    scale.write_copies(once, copied, 2, path)
-    memory = ox.Store()
-    memory.load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    assert len(memory) > len(real)
-    assert summary.refresh(memory) > 0
-    return memory
+    return scaled.copies_of(real, tmp_path_factory.mktemp("scale"))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -5,7 +5,7 @@ grows with the data. The build counts once what they need, over the whole store 
 its named graphs, each statement once), and the rewritten queries look it up:
 
 - tallies, each a SPARQL CONSTRUCT (``query/sparql/summary-*-tallies.rq``): studies and findings
-  per release (``akg:ReleaseTally``); studies per tool and release, by outcome
+  per release (``akg:ReleaseTally``); studies per tool and release, by outcome group
   (``akg:ToolTally``); findings per tool, release, kind, outcome and direction
   (``akg:FindingTally``); studies per tool, release and analysis method
   (``akg:MethodTally``); tools and factor findings per factor and release (``akg:FactorTally``);

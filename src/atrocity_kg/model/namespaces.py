@@ -144,6 +144,8 @@ class AKG(DefinedNamespace):
     massAtrocityLesserCount: URIRef
     massAtrocityNoOrMixedCount: URIRef
     massAtrocityStudiesCounted: URIRef
+    closelyRelatedStudiesCounted: URIRef
+    adverseConsequenceStudiesCounted: URIRef
     matchesPublished: URIRef
     matchingRatingsCounted: URIRef
     noOrMixedCount: URIRef

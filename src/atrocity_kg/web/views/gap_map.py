@@ -1,14 +1,18 @@
 """The evidence gap map: findings counted per row (a tool, or a tool's factor) and outcome, the
 share in favour as a shade and the count as a circle's area, drawn by ``gap_map.html``.
 
-The home page draws one row per reviewed tool; a tool's page draws its overall effect and its
-factors. In: a store and the latest release. Out: a ``GapMap`` ready for the template.
+The home page draws one row per reviewed tool and a tool's page the tool's row, both from the
+summary's finding tallies (``gap_tallies``); a factor's page draws a row per tool listing the
+factor, from the findings (``gap_findings``: which factor a finding is coded on matters there).
+In: a store and the latest release. Out: a ``GapMap`` ready for the template.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
 import pyoxigraph as ox
 
@@ -44,15 +48,38 @@ REVIEWED_TOOLS_QUERY = (
 )
 
 
+class Counted(Protocol):
+    """What a map's cell adds up: findings on an outcome in a direction."""
+
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def findings(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class GapFinding:
-    """One finding as the map counts it."""
+    """One finding as the map counts it (a factor's map: which factor it is coded on matters)."""
 
     iri: str
     tool: str
     outcome: str
     direction: str
     factor: str | None
+    findings: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class GapTally:
+    """A tool's findings on one outcome in one direction, as the summary counted them (the home
+    page's and a tool's maps: read from the tallies, they do not grow with the findings)."""
+
+    tool: str
+    outcome: str
+    direction: str
+    findings: int
 
 
 @dataclass(frozen=True)
@@ -168,7 +195,7 @@ def outcome_iris() -> list[str]:
     return [str(iris.concept("outcome", name)) for name in GAP_OUTCOMES]
 
 
-def favourable(finding: GapFinding, inverted: bool = False) -> bool:
+def favourable(finding: Counted, inverted: bool = False) -> bool:
     """In favour of the row: for a factor shown as its opposite, lesser effectiveness is."""
     if inverted:
         return finding.direction == LESSER
@@ -206,7 +233,30 @@ def gap_findings(
     return sorted(found.values(), key=lambda f: f.iri)
 
 
-def fill_map(gap: GapMap, findings_of: list[list[GapFinding]]) -> GapMap:
+def gap_tallies(
+    current: GraphStore, release: ox.NamedNode, tool: ox.NamedNode | None = None
+) -> list[GapTally]:
+    """The release's findings per tool, outcome and direction, or only those on ``tool``, from
+    the summary's finding tallies."""
+    bound = {"release": release} if tool is None else {"release": release, "tool": tool}
+    tallies = []
+    for s in sparql.select(current, sparql.load("gap-tallies"), bound):
+        about, outcome, direction = s["tool"], s["outcome"], s["direction"]
+        findings = sparql.text_of(s["findings"])
+        if about is None or outcome is None or direction is None or findings is None:
+            continue
+        tallies.append(
+            GapTally(
+                str(sparql.text_of(about)),
+                str(sparql.text_of(outcome)),
+                str(sparql.text_of(direction)),
+                int(findings),
+            )
+        )
+    return tallies
+
+
+def fill_map(gap: GapMap, findings_of: Sequence[Sequence[Counted]]) -> GapMap:
     """Count each row's findings per outcome and lay the cells out."""
     columns = {iri: i for i, iri in enumerate(outcome_iris())}
     counts: dict[tuple[int, int], list[int]] = {}
@@ -216,8 +266,8 @@ def fill_map(gap: GapMap, findings_of: list[list[GapFinding]]) -> GapMap:
             if column is None:
                 continue
             tally = counts.setdefault((r, column), [0, 0])
-            tally[0] += 1
-            tally[1] += favourable(finding, row.inverted)
+            tally[0] += finding.findings
+            tally[1] += finding.findings if favourable(finding, row.inverted) else 0
     largest = max((n for n, _ in counts.values()), default=0)
     gap.cells = [
         GapCell(
@@ -249,7 +299,7 @@ def tools_gap_map(current: GraphStore) -> GapMap | None:
         GapRow(label, "/id/" + iri.split("/id/", 1)[1], iri)
         for iri, label in sorted(tools.items(), key=lambda item: item[1].lower())
     ]
-    findings = gap_findings(current, release)
+    findings = gap_tallies(current, release)
     gap = GapMap(
         "gap-map",
         f"Findings per tool and outcome, release {code}",

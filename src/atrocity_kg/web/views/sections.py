@@ -7,7 +7,6 @@ queries of ``query/sparql/page-*.rq`` with the thing as a bound value.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -323,15 +322,18 @@ def _study_lines(
 ) -> list[StudyLine]:
     releases: dict[str, set[str]] = {}
     tools: dict[str, set[str]] = {}
+    outcomes: dict[str, set[str]] = {}
     for row in rows:
         study, release = row["study"], row["release"]
         if study is None or release is None:
             continue
         releases.setdefault(study.value, set()).add(codes.get(release.value, release.value))
-        tool = row.get("tool")
+        tool, outcome = row.get("tool"), row.get("outcome")
         tools.setdefault(study.value, set())
         if tool is not None:
             tools[study.value].add(tool.value)
+        if outcome is not None:
+            outcomes.setdefault(study.value, set()).add(outcome.value.rsplit("/", 1)[-1])
     labels.prefetch([*releases, *(tool for found in tools.values() for tool in found)])
     issued = literals_of(store, (ox.NamedNode(study) for study in releases), [ISSUED])
     lines = []
@@ -346,6 +348,7 @@ def _study_lines(
                     labels.term(ox.NamedNode(t))
                     for t in sorted(tools[study], key=lambda t: labels(ox.NamedNode(t)) or t)
                 ),
+                tuple(sorted(outcomes.get(study, ()))),
             )
         )
     return sorted(lines, key=lambda line: (line.year, line.study.text.lower()), reverse=True)
@@ -376,12 +379,9 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
         for row in evidence
         if row.cells and row.cells[-1] is not None and row.cells[-1].level_key == STRONG
     ]
-    studies = [
-        dataclasses.replace(line, outcomes=summary.study_outcomes.get(line.study.iri or "", ()))
-        for line in _study_lines(
-            store, labels, select(store, "page-tool-studies", thing=node), codes
-        )
-    ]
+    study_rows = select(store, "page-tool-studies", thing=node)
+    studies = _study_lines(store, labels, study_rows, codes)
+    summary.outcome_options = tool_page.outcome_options(labels, study_rows)
     return Section(
         "tool",
         codes=tuple(release.code for release in reversed(known)),
@@ -414,7 +414,7 @@ def tool_gap_maps(
     if not known:
         return []
     latest = known[0]
-    findings = gap_map.gap_findings(store, ox.NamedNode(latest.iri), tool=node)
+    findings = gap_map.gap_tallies(store, ox.NamedNode(latest.iri), tool=node)
     name = labels(node) or node.value
     overall = gap_map.GapMap(
         "tool-row-gap-map",

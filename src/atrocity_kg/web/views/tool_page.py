@@ -1,8 +1,10 @@
 """The top of a tool's page: what the review says about the tool, read from the graph.
 
 The review's own page for a tool opens with the number of studies split by outcome, a verdict on
-the overall effect and the strategies the tool can support; this module computes the same from
-the findings and justifications (``query/sparql/page-tool-*.rq``), and the practitioners' views
+the overall effect and the strategies the tool can support; this module reads the same from the
+summary graph's tallies (studies per release and outcome group, overall-effect findings per
+outcome and direction: counted once by the build, so a page does not count every finding of the
+tool) and the justifications (``query/sparql/page-tool-*.rq``), and the practitioners' views
 from their recomputed levels. Every sentence is made by a rule over counts (``verdict``), never
 written per tool, so it changes with the data.
 
@@ -11,7 +13,7 @@ In: a store and a tool's IRI. Out: plain data (``Summary``) for ``sections.html`
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +37,7 @@ GROUPS = (
     (CLOSELY_RELATED, "closely-related", "closely related outcomes"),
     (ADVERSE, "adverse", "adverse consequences"),
 )
+GROUP_IRIS = frozenset(iri for iri, _, _ in GROUPS)
 DIRECTIONS = (
     (str(iris.concept("direction", "decreases")), "decreases", "decreased"),
     (str(iris.concept("direction", "increases")), "increases", "increased"),
@@ -111,7 +114,6 @@ class Summary:
     verdicts: list[Verdict] = field(default_factory=list)
     practitioners: list[PractitionerView] = field(default_factory=list)
     interviewed: str = ""
-    study_outcomes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     outcome_options: list[tuple[str, str]] = field(default_factory=list)
     strong: list[Term] = field(default_factory=list)
 
@@ -147,13 +149,6 @@ def verdict(counts: tuple[int, ...]) -> str:
     return f"a mix of findings ({spelled})"
 
 
-def _group(row: dict[str, Any]) -> str | None:
-    for value in (row["outcome"], row["group"]):
-        if value is not None and value.value in {iri for iri, _, _ in GROUPS}:
-            return str(value.value)
-    return None
-
-
 def strategies(
     store: GraphStore, labels: Labels, node: ox.NamedNode, codes: dict[str, str]
 ) -> list[StrategyLine]:
@@ -181,57 +176,61 @@ def strategies(
     return sorted(lines, key=lambda line: (line.inferred_only, line.strategy.iri or ""))
 
 
-def _counts(findings: set[tuple[str, str]]) -> tuple[int, ...]:
-    return tuple(
-        sum(1 for _, direction in findings if direction == iri) for iri, _, _ in DIRECTIONS
-    )
+def _integer(value: Any) -> int:
+    text = sparql.text_of(value)
+    return int(text) if text is not None else 0
+
+
+def outcome_counts(
+    store: GraphStore, node: ox.NamedNode, known: list[Release]
+) -> list[OutcomeCounts]:
+    """Studies per release, in total and per outcome group, oldest release first: read from the
+    summary's tool tallies, so a page does not count every finding of the tool."""
+    tallies = {
+        sparql.text_of(row["release"]): row
+        for row in sparql.select(store, sparql.load("page-tool-study-tallies"), {"thing": node})
+    }
+    counts = []
+    for release in reversed(known):
+        row = tallies.get(release.iri)
+        if row is None or not _integer(row["studies"]):
+            continue
+        groups = tuple(
+            _integer(row[name]) for name in ("massAtrocities", "closelyRelated", "adverse")
+        )
+        counts.append(OutcomeCounts(release.code, _integer(row["studies"]), groups))
+    return counts
 
 
 def findings_summary(
     store: GraphStore, labels: Labels, node: ox.NamedNode, known: list[Release], summary: Summary
 ) -> None:
     """Studies per release and outcome group; the latest release's overall-effect findings per
-    group (the headline) and per outcome, each in words."""
-    studies: dict[str, set[str]] = defaultdict(set)
-    by_group: dict[tuple[str, str], set[str]] = defaultdict(set)
-    outcomes_of: dict[str, set[str]] = defaultdict(set)
-    outcomes: set[str] = set()
-    latest = known[0].iri if known else ""
-    overall_group: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    overall_outcome: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for row in sparql.select(store, sparql.load("page-tool-findings"), {"thing": node}):
-        names = ("study", "release", "outcome", "finding", "direction")
-        nodes = [row[name] for name in names if isinstance(row[name], ox.NamedNode)]
-        if len(nodes) != len(names):
-            continue
-        study, release, outcome, finding, direction = (
-            node for node in nodes if isinstance(node, ox.NamedNode)
-        )
-        group = _group(row)
-        studies[release.value].add(study.value)
-        outcomes_of[study.value].add(outcome.value.rsplit("/", 1)[-1])
-        outcomes.add(outcome.value)
-        if group is not None:
-            by_group[(release.value, group)].add(study.value)
-        if release.value == latest and sparql.text_of(row["kind"]) == OVERALL:
-            if group is not None:
-                overall_group[group].add((finding.value, direction.value))
-            overall_outcome[outcome.value].add((finding.value, direction.value))
-    summary.outcome_counts = [
-        OutcomeCounts(
-            release.code,
-            len(studies[release.iri]),
-            tuple(len(by_group[(release.iri, iri)]) for iri, _, _ in GROUPS),
-        )
-        for release in reversed(known)
-        if studies[release.iri]
-    ]
+    group (the headline) and per outcome, each in words: all read from the summary's tallies."""
+    summary.outcome_counts = outcome_counts(store, node, known)
+    by_group: dict[str, Counter[str]] = defaultdict(Counter)
+    by_outcome: dict[str, Counter[str]] = defaultdict(Counter)
+    if known:
+        bound = {
+            "thing": node,
+            "release": ox.NamedNode(known[0].iri),
+            "closelyRelated": ox.NamedNode(CLOSELY_RELATED),
+        }
+        for row in sparql.select(store, sparql.load("page-tool-overall-tallies"), bound):
+            outcome, direction = sparql.text_of(row["outcome"]), sparql.text_of(row["direction"])
+            if outcome is None or direction is None:
+                continue
+            findings = _integer(row["findings"])
+            by_outcome[outcome][direction] += findings
+            group = sparql.text_of(row["group"]) or outcome
+            if group in GROUP_IRIS:
+                by_group[group][direction] += findings
     summary.headline = [
-        Verdict(key, name, _counts(overall_group[iri]), verdict(_counts(overall_group[iri])))
+        Verdict(key, name, _counts(by_group[iri]), verdict(_counts(by_group[iri])))
         for iri, key, name in GROUPS
-        if iri != ADVERSE or overall_group[iri]
+        if iri != ADVERSE or by_group[iri]
     ]
-    labels.prefetch(overall_outcome)
+    labels.prefetch(by_outcome)
     summary.verdicts = sorted(
         (
             Verdict(
@@ -240,13 +239,23 @@ def findings_summary(
                 _counts(found),
                 verdict(_counts(found)),
             )
-            for outcome, found in overall_outcome.items()
+            for outcome, found in by_outcome.items()
         ),
         key=lambda v: -v.total,
     )
-    summary.study_outcomes = {study: tuple(sorted(found)) for study, found in outcomes_of.items()}
+
+
+def _counts(directions: Counter[str]) -> tuple[int, ...]:
+    """Findings per direction, in the order of ``DIRECTIONS``."""
+    return tuple(directions[iri] for iri, _, _ in DIRECTIONS)
+
+
+def outcome_options(labels: Labels, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The outcomes the tool's studies report findings on, as the list's filter offers them:
+    (key, label), by key."""
+    outcomes = {row["outcome"].value for row in rows if isinstance(row["outcome"], ox.NamedNode)}
     labels.prefetch(outcomes)
-    summary.outcome_options = sorted(
+    return sorted(
         (outcome.rsplit("/", 1)[-1], labels(ox.NamedNode(outcome)) or compact(outcome))
         for outcome in outcomes
     )
