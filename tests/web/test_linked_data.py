@@ -14,14 +14,17 @@ from html import unescape
 from typing import TYPE_CHECKING
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from atrocity_kg import pipeline
+from atrocity_kg.config import Settings
 from atrocity_kg.graph import graphs
 from atrocity_kg.model.namespaces import AKG
+from atrocity_kg.storage import store
 from atrocity_kg.web.views import resource, terms
 from browser import chromium, new_page
 from conftest import make_home
@@ -268,6 +271,32 @@ def test_pages_of_each_kind(client: TestClient, things: dict[str, str]) -> None:
 
     assessment = page(client, things["assessment"]).text
     assert "akg:evidenceLevel" in assessment
+
+
+def test_links_pointing_here_are_counted_up_to_a_cap(
+    client: httpx.Client, built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release is linked from each of its findings (millions in a large graph): its page
+    counts the links exactly up to resource.INCOMING_COUNT_CAP, then says "more than"."""
+    release = ID + "release/v3"
+    with store.opened(built.store_root) as opened:
+        linking = {
+            (quad.predicate.value, quad.subject.value)
+            for quad in opened.quads_for_pattern(None, None, ox.NamedNode(release), None)
+            if isinstance(quad.subject, ox.NamedNode)
+        }
+    cap = resource.INCOMING_CAP
+    assert cap < 1_000 < len(linking) <= resource.INCOMING_COUNT_CAP
+    counted = page(client, release).text
+    assert (
+        f'id="incoming-count">{len(linking)} links to this; the first {cap} are listed' in counted
+    )
+
+    monkeypatch.setattr(resource, "INCOMING_COUNT_CAP", 1_000)
+    capped = page(client, release).text
+    assert 'id="incoming-count">More than 1,000 links to this (not all counted); ' in capped
+    assert f"{cap} of them are listed." in capped
+    assert capped.split('id="incoming"', 1)[1].split("</table>", 1)[0].count("<tr>") == cap + 1
 
 
 def test_thing_only_in_an_older_release_says_so(client: TestClient) -> None:

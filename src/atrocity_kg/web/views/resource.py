@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from atrocity_kg.graph import catalogue, evidence
 from atrocity_kg.model import iris
 from atrocity_kg.model.namespaces import AKG as NS
+from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web import rendering
 from atrocity_kg.web.views.sections import Section, section
@@ -48,6 +49,11 @@ from atrocity_kg.web.views.terms import (
 INCOMING_CAP = 20
 """Links pointing here listed on a page (a tool has thousands: its findings and ratings, which
 the page's own section sums up; the rest are a SPARQL query away)."""
+INCOMING_COUNT_CAP = 10_000
+"""Links pointing here counted on a page, at most (the real data's most linked thing, a
+release, has fewer than 5,000): a release or a concept is linked from every finding, millions in
+a large graph, and counting them all took most of a release's page time at 10^7 triples. Past
+the cap a page says "more than"."""
 # Our class -> the schema.org type of the page's embedded JSON-LD.
 SCHEMA_TYPES = {
     AKG + "Study": "ScholarlyArticle",
@@ -108,6 +114,9 @@ class Resource:
     inferred_types: dict[str, str] = field(default_factory=dict)
     """The types only the reasoner's graph holds, each with the link to why (the ontology's
     term for a class the thing is stated to have)."""
+    incoming_more: bool = False
+    """More links point here than ``incoming_count`` (``INCOMING_COUNT_CAP``), which were not
+    counted."""
 
     @property
     def not_current(self) -> bool:
@@ -178,13 +187,22 @@ def why_inferred(node: ox.NamedNode, predicate: str, value: ox.NamedNode | None)
     return ontology_anchor(predicate)
 
 
+def incoming_links(store: GraphStore, node: ox.NamedNode) -> set[tuple[str, str]]:
+    """The (property, subject) pairs linking to ``node`` from an IRI, at most one more than
+    ``INCOMING_COUNT_CAP``: read with a LIMIT, so a thing linked from millions costs no more
+    than one linked from ten thousand."""
+    query = sparql.load("page-incoming") + f"LIMIT {INCOMING_COUNT_CAP + 1}\n"
+    pairs = (
+        (sparql.text_of(row["property"]), sparql.text_of(row["subject"]))
+        for row in sparql.select(store, query, {"thing": node})
+    )
+    return {(p, s) for p, s in pairs if p is not None and s is not None}
+
+
 def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) -> Resource:
     labels = Labels(store)
     quads = list(store.quads_for_pattern(node, None, None, None))
-    pointing: set[tuple[str, str]] = set()
-    for quad in store.quads_for_pattern(None, None, node, None):
-        if isinstance(quad.subject, ox.NamedNode):
-            pointing.add((quad.predicate.value, quad.subject.value))
+    pointing = incoming_links(store, node)
     shown_pointing = sorted(pointing, key=lambda pair: (compact(pair[0]), pair[1]))[:INCOMING_CAP]
     labels.prefetch([quad.object for quad in quads] + [s for _, s in shown_pointing])
     grouped: dict[str, dict[str, Term]] = {}
@@ -266,7 +284,8 @@ def resource(store: GraphStore, node: ox.NamedNode, path: str, base_url: str) ->
         types=types,
         rows=rows,
         incoming=incoming,
-        incoming_count=len(pointing),
+        incoming_count=min(len(pointing), INCOMING_COUNT_CAP),
+        incoming_more=len(pointing) > INCOMING_COUNT_CAP,
         graphs=graphs,
         latest=latest,
         former_releases=former,
