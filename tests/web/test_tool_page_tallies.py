@@ -1,6 +1,6 @@
 """A tool's page and the home page read their counts from the summary graph's tallies; counted
-again here from every finding (tests/web/aggregate/page-tool-findings.rq, the query the tool's
-page counted from before, and gap-findings.rq), they are the same: on the real data and on a
+again here from every finding (tests/web/aggregate/page-tool-findings.rq and gap-findings.rq,
+the queries they counted from before), they are the same: on the real data and on a
 larger graph made as bench/scale.py makes it, for every reviewed tool."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from atrocity_kg.storage import store
 from atrocity_kg.web.views import gap_map, sections, tool_page
 from atrocity_kg.web.views.terms import Labels, Release, releases
 
-AGGREGATE = Path(__file__).resolve().parent / "aggregate" / "page-tool-findings.rq"
+AGGREGATE = Path(__file__).resolve().parent / "aggregate"
 OVERALL = tool_page.OVERALL
 Cells = dict[tuple[int, int], tuple[int, int]]
 
@@ -37,6 +37,25 @@ def larger(real: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store
 def graph(request: pytest.FixtureRequest) -> ox.Store:
     found: ox.Store = request.getfixturevalue(request.param)
     return found
+
+
+def aggregate(name: str) -> str:
+    return (AGGREGATE / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def findings_of(
+    graph: ox.Store, release: ox.NamedNode, tool: ox.NamedNode | None = None
+) -> list[gap_map.GapFinding]:
+    """The release's findings (on ``tool``), each once, as the maps counted them before."""
+    bound = {"release": release} if tool is None else {"release": release, "tool": tool}
+    found = {}
+    for row in sparql.select(graph, aggregate("gap-findings"), bound):
+        finding, about, outcome, direction = (
+            str(sparql.text_of(row[name])) for name in ("finding", "tool", "outcome", "direction")
+        )
+        factor = sparql.text_of(row["factor"])
+        found[finding] = gap_map.GapFinding(finding, about, outcome, direction, factor)
+    return list(found.values())
 
 
 def reviewed_tools(graph: ox.Store) -> list[ox.NamedNode]:
@@ -63,7 +82,7 @@ def counted_from_findings(
     overall_group: dict[str, set[tuple[str, str]]] = defaultdict(set)
     overall_outcome: dict[str, set[tuple[str, str]]] = defaultdict(set)
     latest = known[0].iri
-    for row in sparql.select(graph, AGGREGATE.read_text(encoding="utf-8"), {"thing": tool}):
+    for row in sparql.select(graph, aggregate("page-tool-findings"), {"thing": tool}):
         study, release, outcome, finding, direction, kind = (
             str(sparql.text_of(row[name]))
             for name in ("study", "release", "outcome", "finding", "direction", "kind")
@@ -146,7 +165,7 @@ def test_a_tool_page_counts_from_the_tallies_what_it_counted_from_the_findings(
                     f"{tool.value} {part}:\n  findings {value}\n  tallies {actual[part]}"
                 )
         rows = [gap_map.GapRow("tool", None, tool.value)]
-        from_findings = tool_map(rows, list(gap_map.gap_findings(graph, latest, tool=tool)))
+        from_findings = tool_map(rows, list(findings_of(graph, latest, tool)))
         from_tallies = tool_map(rows, list(gap_map.gap_tallies(graph, latest, tool=tool)))
         if from_findings != from_tallies:
             differing.append(f"{tool.value} map:\n  {from_findings}\n  {from_tallies}")
@@ -164,8 +183,22 @@ def test_the_home_page_map_counts_from_the_tallies_what_it_counted_from_the_find
     assert drawn is not None
     latest = gap_map.latest_release(graph)
     assert latest is not None
-    findings = gap_map.gap_findings(graph, latest[0])
+    findings = findings_of(graph, latest[0])
     again = gap_map.GapMap("m", "", "", "Tool", drawn.rows)
     gap_map.fill_map(again, [[f for f in findings if f.tool == row.key] for row in drawn.rows])
     assert cells(drawn) == cells(again)
     assert sum(n for n, _ in cells(drawn).values()) == len(findings) > 0
+
+
+def test_a_factor_map_finds_from_the_factor_the_findings_it_found_among_the_release(
+    graph: ox.Store,
+) -> None:
+    latest = gap_map.latest_release(graph)
+    assert latest is not None
+    findings = findings_of(graph, latest[0])
+    factors = sorted({f.factor for f in findings if f.factor is not None})
+    assert len(factors) > 100
+    pairs = [factors[i : i + 2] for i in range(0, len(factors), 2)]
+    for chosen in pairs:
+        expected = sorted((f for f in findings if f.factor in chosen), key=lambda f: f.iri)
+        assert gap_map.factor_findings(graph, latest[0], chosen) == expected, chosen

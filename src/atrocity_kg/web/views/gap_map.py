@@ -3,14 +3,15 @@ share in favour as a shade and the count as a circle's area, drawn by ``gap_map.
 
 The home page draws one row per reviewed tool and a tool's page the tool's row, both from the
 summary's finding tallies (``gap_tallies``); a factor's page draws a row per tool listing the
-factor, from the findings (``gap_findings``: which factor a finding is coded on matters there).
+factor, from the factor's findings (``factor_findings``: which factor a finding is coded on
+matters there).
 In: a store and the latest release. Out: a ``GapMap`` ready for the template.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -210,26 +211,22 @@ def latest_release(current: GraphStore) -> tuple[ox.NamedNode, str] | None:
     return None
 
 
-def gap_findings(
-    current: GraphStore, release: ox.NamedNode, tool: ox.NamedNode | None = None
+def factor_findings(
+    current: GraphStore, release: ox.NamedNode, factors: Iterable[str]
 ) -> list[GapFinding]:
-    """The release's findings, or only those on ``tool`` (a tool's page: the release's other
-    findings were most of the page's time at 10^6 triples); bound values, never pasted into
-    the text."""
-    bound = {"release": release} if tool is None else {"release": release, "tool": tool}
+    """The release's findings coded on any of ``factors`` (a factor's page: its own and its
+    opposite's), found from the factors, not among the release's findings; bound values, never
+    pasted into the text."""
     found = {}
-    for s in sparql.select(current, sparql.load("gap-findings"), bound):
-        finding, about, outcome, direction = s["finding"], s["tool"], s["outcome"], s["direction"]
-        if finding is None or about is None or outcome is None or direction is None:
-            continue
-        factor = s["factor"]
-        found[str(sparql.text_of(finding))] = GapFinding(
-            str(sparql.text_of(finding)),
-            str(sparql.text_of(about)),
-            str(sparql.text_of(outcome)),
-            str(sparql.text_of(direction)),
-            sparql.text_of(factor),
-        )
+    for factor in sorted(set(factors)):
+        bound = {"release": release, "factor": ox.NamedNode(factor)}
+        for s in sparql.select(current, sparql.load("gap-factor-findings"), bound):
+            finding, about, outcome, direction = (
+                sparql.text_of(s[name]) for name in ("finding", "tool", "outcome", "direction")
+            )
+            if finding is None or about is None or outcome is None or direction is None:
+                continue
+            found[finding] = GapFinding(finding, about, outcome, direction, factor)
     return sorted(found.values(), key=lambda f: f.iri)
 
 
@@ -238,12 +235,13 @@ def gap_tallies(
 ) -> list[GapTally]:
     """The release's findings per tool, outcome and direction, or only those on ``tool``, from
     the summary's finding tallies."""
-    bound = {"release": release} if tool is None else {"release": release, "tool": tool}
     tallies = []
-    for s in sparql.select(current, sparql.load("gap-tallies"), bound):
+    for s in sparql.select(current, sparql.load("gap-tallies"), {"release": release}):
         about, outcome, direction = s["tool"], s["outcome"], s["direction"]
         findings = sparql.text_of(s["findings"])
         if about is None or outcome is None or direction is None or findings is None:
+            continue
+        if tool is not None and about != tool:
             continue
         tallies.append(
             GapTally(

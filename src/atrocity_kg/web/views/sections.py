@@ -371,8 +371,11 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
     mechanisms.sort(key=lambda m: (m.strategy.text, m.mechanism.text))
     rows = _evidence_rows(store, labels, known, "shown", tool=node)
     # The table: factors with a level in the latest release; those listed only before, a line.
-    evidence = [row for row in rows if row.cells[-1:] != (None,) or any(row.practitioners[-1:])]
-    earlier = [row for row in rows if row not in evidence]
+    evidence: list[EvidenceRow] = []
+    earlier: list[EvidenceRow] = []
+    for line in rows:
+        in_latest = line.cells[-1:] != (None,) or any(line.practitioners[-1:])
+        (evidence if in_latest else earlier).append(line)
     summary = tool_page.summary(store, labels, node, known)
     summary.strong = [
         row.subject
@@ -400,10 +403,7 @@ def _latest_findings(
     store: GraphStore, known: list[Release], factors: Iterable[str]
 ) -> list[gap_map.GapFinding]:
     """The latest release's findings whose factor is among ``factors``."""
-    wanted = set(factors)
-    return [
-        f for f in gap_map.gap_findings(store, ox.NamedNode(known[0].iri)) if f.factor in wanted
-    ]
+    return gap_map.factor_findings(store, ox.NamedNode(known[0].iri), factors)
 
 
 def tool_gap_maps(
