@@ -225,7 +225,7 @@ def _studies(
 ) -> tuple[tuple[int, int], list[StudyChange]]:
     per_release: dict[str, set[str]] = {earlier.iri: set(), later.iri: set()}
     for row in sparql.select(
-        store, sparql.load("page-tool-studies"), {"thing": ox.NamedNode(tool.iri)}
+        store, sparql.load("tool-study-releases"), {"thing": ox.NamedNode(tool.iri)}
     ):
         study, release = sparql.text_of(row["study"]), sparql.text_of(row["release"])
         if study and release in per_release:
