@@ -252,9 +252,12 @@ SCALE_PAGES = (
     "/page/tool/peace-operations",
     "/page/release/v3",
     "/compare/releases?tool=peace-operations&from=V2&to=V3",
+    "/page/factor/large-force",
+    "/",
 )
 """Pages timed on the scaled graphs, embedded (bench/workers.py) and on Virtuoso
-(bench/virtuoso.py): the ones that read the most queries."""
+(bench/virtuoso.py): the ones that read the most queries (a factor's page and the home page
+draw evidence gap maps too)."""
 SCALE_PAGE_SAMPLES = 3
 SLOW_PAGE_S = 10.0
 
