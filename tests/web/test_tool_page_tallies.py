@@ -13,13 +13,14 @@ import pytest
 
 import scaled
 from atrocity_kg.config import Settings
+from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.query import sparql
 from atrocity_kg.storage import store
 from atrocity_kg.web.views import gap_map, sections, tool_page
 from atrocity_kg.web.views.terms import Labels, Release, releases
 
 AGGREGATE = Path(__file__).resolve().parent / "aggregate"
-OVERALL = tool_page.OVERALL
+OVERALL = str(AKG.OverallEffectFinding)
 Cells = dict[tuple[int, int], tuple[int, int]]
 
 

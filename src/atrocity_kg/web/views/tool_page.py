@@ -20,7 +20,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from atrocity_kg.model import iris
-from atrocity_kg.model.namespaces import AKG as NS
 from atrocity_kg.query import sparql
 from atrocity_kg.storage.store import GraphStore
 from atrocity_kg.web.views.terms import Labels, Release, Term, compact, local_href
@@ -29,7 +28,6 @@ MASS_ATROCITIES = str(iris.concept("outcome", "mass-atrocities"))
 CLOSELY_RELATED = str(iris.concept("outcome", "closely-related-outcome"))
 ADVERSE = str(iris.concept("outcome", "adverse-consequences"))
 PRACTITIONERS = str(iris.concept("evidence basis", "practitioner-interviews"))
-OVERALL = str(NS.OverallEffectFinding)
 # The outcome groups the review counts studies by, in its order: a closely related outcome
 # (conflict, violence against civilians, human rights violations) is skos:broader the group.
 GROUPS = (
