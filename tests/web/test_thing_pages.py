@@ -595,6 +595,47 @@ def test_tool_page_says_what_the_review_says(
 TOOL_CODE = "Peace operations_tool"
 
 
+def table_rows(table: str) -> list[str]:
+    """The rows of a table's body, each up to its end."""
+    return [row.split("</tr>", 1)[0] for row in table.split("<tbody>", 1)[1].split("<tr>")[1:]]
+
+
+def test_a_tool_page_lists_the_strongest_factors_and_newest_studies_up_to_a_cap(
+    client: httpx.Client, shared_release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10^7 triples a tool has thousands of factor rows and studies: its page lists the
+    first sections.LIST_CAP of each, in the page's own order, and says how many there are."""
+    whole = get_html(client, "/page/tool/peace-operations")
+    rows = table_rows(part(whole, "evidence", "</table>"))
+    studies = part(whole, "studies-list", "</ul>").split("<li ")[1:]
+    indexes = {
+        r["Index.Number"]
+        for code in RELEASE_FOLDERS
+        for r in release_rows(shared_release, code)
+        if r["Tool"] == TOOL_CODE
+    }
+    assert len(studies) == len(indexes) > 10
+    assert len(rows) > 10
+    assert 'id="evidence-cap"' not in whole
+    assert 'id="studies-cap"' not in whole
+
+    monkeypatch.setattr(sections, "LIST_CAP", 10)
+    capped = get_html(client, "/page/tool/peace-operations")
+    capped_rows = table_rows(part(capped, "evidence", "</table>"))
+    capped_studies = part(capped, "studies-list", "</ul>").split("<li ")[1:]
+    assert capped_rows == rows[:10]
+    assert [s.split("</li>")[0] for s in capped_studies] == [
+        s.split("</li>")[0] for s in studies[:10]
+    ]
+    said = re.sub(r"\s+", " ", unescape(part(capped, "evidence-cap", "</p>")))
+    assert said.startswith(
+        f">{len(rows)} factors have a level in the latest release; the strongest 10"
+    )
+    summary = part(capped, "studies", "</summary>").split("<summary>", 1)[1]
+    assert summary == f"{len(studies)} studies, the newest 10 listed"
+    assert 'href="#downloads"' in part(capped, "studies-cap", "</p>")
+
+
 def test_factor_page_findings_and_see_also(client: TestClient, shared_release: Path) -> None:
     """'Use of troops' (few findings) and 'High quantity of troops' point at each other, and the
     factor's findings are listed per release with their direction."""
