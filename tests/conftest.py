@@ -13,15 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
 
+import scaled
 import session_build
 from atrocity_kg import pipeline
 from atrocity_kg.config import Settings
 from atrocity_kg.graph import graphs
-from atrocity_kg.storage import push
+from atrocity_kg.storage import push, store
 from atrocity_kg.web import create_app
 from server import HANG_GUARD_S
 
@@ -394,3 +396,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(home=REPO, store_dir=store_dir, cache_dir=None, **TEST_LIMITS)
     pipeline.build_store(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def real_copy(built: Settings) -> ox.Store:
+    """The built store copied into memory, for tests that compare queries on it (read only)."""
+    return store.in_memory_copy(built.store_root)
+
+
+@pytest.fixture(scope="session")
+def larger_copy(real_copy: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    """The real store's quads in bench/scale.py's copies (k = 2), the summary counted anew: a
+    larger graph shaped like the real one (tests/scaled.py), read only."""
+    return scaled.copies_of(real_copy, tmp_path_factory.mktemp("scale"))

@@ -14,12 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-import scaled
-from atrocity_kg.config import Settings
 from atrocity_kg.graph import summary
 from atrocity_kg.model import iris
 from atrocity_kg.query import queries
-from atrocity_kg.storage import store
 
 REPO = Path(__file__).resolve().parents[2]
 AGGREGATE = REPO / "tests" / "queries" / "aggregate"
@@ -86,20 +83,17 @@ def test_each_aggregate_form_is_a_catalogue_query_reading_the_summary() -> None:
         assert head.parameters == catalogue[name].parameters, name
 
 
-@pytest.fixture(scope="module")
-def real(built: Settings) -> ox.Store:
-    return store.in_memory_copy(built.store_root)
-
-
 @pytest.mark.parametrize("name", NAMES)
-def test_on_the_real_data_the_summary_gives_the_aggregate_rows(real: ox.Store, name: str) -> None:
+def test_on_the_real_data_the_summary_gives_the_aggregate_rows(
+    real_copy: ox.Store, name: str
+) -> None:
     pairs = [(earlier, later) for earlier in RELEASES for later in RELEASES]
-    compare(real, name, pairs)
+    compare(real_copy, name, pairs)
 
 
-def test_the_stored_summary_is_the_summary_of_the_store(real: ox.Store) -> None:
+def test_the_stored_summary_is_the_summary_of_the_store(real_copy: ox.Store) -> None:
     memory = ox.Store()
-    memory.extend(real)
+    memory.extend(real_copy)
     graph = ox.NamedNode(str(summary.SUMMARY_GRAPH))
     kept = {quad.triple for quad in memory.quads_for_pattern(None, None, None, graph)}
     memory.remove_graph(graph)
@@ -108,15 +102,9 @@ def test_the_stored_summary_is_the_summary_of_the_store(real: ox.Store) -> None:
     assert kept
 
 
-@pytest.fixture(scope="module")
-def larger(real: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
-    """The real store's quads in bench/scale.py's copies (k = 2), the summary counted anew."""
-    return scaled.copies_of(real, tmp_path_factory.mktemp("scale"))
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_on_a_larger_graph_the_summary_gives_the_aggregate_rows(
-    larger: ox.Store, name: str
+    larger_copy: ox.Store, name: str
 ) -> None:
     v1, v2, v3 = RELEASES
-    compare(larger, name, [(v2, v3), (v1, v3), (v3, v2), (v3, v3)])
+    compare(larger_copy, name, [(v2, v3), (v1, v3), (v3, v2), (v3, v3)])

@@ -11,11 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-import scaled
-from atrocity_kg.config import Settings
 from atrocity_kg.model.namespaces import AKG
 from atrocity_kg.query import sparql
-from atrocity_kg.storage import store
 from atrocity_kg.web.views import gap_map, sections, tool_page
 from atrocity_kg.web.views.terms import Labels, Release, releases
 
@@ -24,17 +21,7 @@ OVERALL = str(AKG.OverallEffectFinding)
 Cells = dict[tuple[int, int], tuple[int, int]]
 
 
-@pytest.fixture(scope="module")
-def real(built: Settings) -> ox.Store:
-    return store.in_memory_copy(built.store_root)
-
-
-@pytest.fixture(scope="module")
-def larger(real: ox.Store, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
-    return scaled.copies_of(real, tmp_path_factory.mktemp("scale"))
-
-
-@pytest.fixture(params=["real", "larger"])
+@pytest.fixture(params=["real_copy", "larger_copy"], ids=["real", "larger"])
 def graph(request: pytest.FixtureRequest) -> ox.Store:
     found: ox.Store = request.getfixturevalue(request.param)
     return found

@@ -237,20 +237,13 @@ def gap_tallies(
     the summary's finding tallies."""
     tallies = []
     for s in sparql.select(current, sparql.load("gap-tallies"), {"release": release}):
-        about, outcome, direction = s["tool"], s["outcome"], s["direction"]
-        findings = sparql.text_of(s["findings"])
+        about, outcome, direction, findings = (
+            sparql.text_of(s[name]) for name in ("tool", "outcome", "direction", "findings")
+        )
         if about is None or outcome is None or direction is None or findings is None:
             continue
-        if tool is not None and about != tool:
-            continue
-        tallies.append(
-            GapTally(
-                str(sparql.text_of(about)),
-                str(sparql.text_of(outcome)),
-                str(sparql.text_of(direction)),
-                int(findings),
-            )
-        )
+        if tool is None or about == tool.value:
+            tallies.append(GapTally(about, outcome, direction, int(findings)))
     return tallies
 
 

@@ -411,13 +411,6 @@ def tool_section(store: GraphStore, node: ox.NamedNode, known: list[Release]) ->
     )
 
 
-def _latest_findings(
-    store: GraphStore, known: list[Release], factors: Iterable[str]
-) -> list[gap_map.GapFinding]:
-    """The latest release's findings whose factor is among ``factors``."""
-    return gap_map.factor_findings(store, ox.NamedNode(known[0].iri), factors)
-
-
 def tool_gap_maps(
     store: GraphStore, node: ox.NamedNode, known: list[Release], labels: Labels
 ) -> list[gap_map.GapMap]:
@@ -468,7 +461,9 @@ def factor_gap_maps(
         coded.append((row.subject.iri, cell.coded))
     if not rows:
         return []
-    findings = _latest_findings(store, known, {factor for _, factor in coded})
+    findings = gap_map.factor_findings(
+        store, ox.NamedNode(latest.iri), {factor for _, factor in coded}
+    )
     chosen = [[f for f in findings if (f.tool, f.factor) == pair] for pair in coded]
     name = labels(node) or node.value
     tools = gap_map.GapMap(
