@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         "(some queries faster on a small graph; memory is then the graph times 1 + "
         "query_workers). Off: each reads the build on disk, shared through the page cache",
     )
+    cache_max_age: int = Field(
+        default=0,
+        ge=0,
+        description="seconds a cache may keep an answer of the build without asking again "
+        "(Cache-Control max-age). 0: it asks each time (no-cache), which its ETag makes a 304 "
+        "until a write changes the build",
+    )
     max_queued_queries: int = Field(
         default=128,
         ge=0,

@@ -181,6 +181,36 @@ def test_insert_data_lands_in_a_new_build_and_is_served(
     assert (admin_settings.store_root / "current" / "dumps").is_dir()
 
 
+def test_a_write_changes_the_validators_of_what_it_changed_and_of_the_rest(
+    admin_base: str,
+) -> None:
+    """Every answer's ETag names the build (web.caching): a cache that revalidates after a write
+    gets the new answer, for a question the write changed and for one it did not."""
+    graph = f"{EX}validated"
+    asked = {"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"}
+    accept = {"Accept": "application/sparql-results+json"}
+    before = httpx.get(f"{admin_base}/sparql", params=asked, headers=accept)
+    page = httpx.get(f"{admin_base}/", headers={"Accept": "text/html"})
+    assert before.json()["boolean"] is False
+    tag, page_tag = before.headers["etag"], page.headers["etag"]
+    held = httpx.get(f"{admin_base}/sparql", params=asked, headers={**accept, "If-None-Match": tag})
+    assert held.status_code == 304
+    response = update(admin_base, f"INSERT DATA {{ GRAPH <{graph}> {{ <{EX}v> <{EX}p> 1 }} }}")
+    assert response.status_code == 204, response.text
+    after = httpx.get(
+        f"{admin_base}/sparql",
+        params=asked,
+        headers={**accept, "If-None-Match": tag},
+        timeout=HANG_GUARD_S,
+    )
+    assert after.status_code == 200
+    assert after.json()["boolean"] is True
+    assert after.headers["etag"] != tag
+    home = httpx.get(f"{admin_base}/", headers={"Accept": "text/html", "If-None-Match": page_tag})
+    assert home.status_code == 200
+    assert home.headers["etag"] != page_tag
+
+
 def test_an_update_sent_as_a_form_lands(admin_base: str) -> None:
     graph = f"{EX}form"
     response = httpx.post(

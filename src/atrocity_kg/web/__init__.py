@@ -5,7 +5,7 @@ app. ``routes/`` answer requests, ``views/`` make what pages show, ``templates/`
 (one Jinja environment, ``rendering``); the plumbing beside them is shared by every route:
 ``protocol`` (streamed answers, the store of a request), ``serving`` (the build being served and
 its query workers), ``dependencies`` (typed), ``headers``, ``answers`` (OpenAPI), error pages,
-failures and the rate limit.
+failures, the rate limit and the validators of answers for HTTP caches (``caching``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atrocity_kg import __version__
 from atrocity_kg.config import Settings
-from atrocity_kg.web import error_pages
+from atrocity_kg.web import caching, error_pages
+from atrocity_kg.web.caching import ConditionalGet
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED, SecurityHeaders
 from atrocity_kg.web.protocol import ProtocolError
 from atrocity_kg.web.ratelimit import RateLimit
@@ -88,6 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(contributions.admin_router)
         app.include_router(contributions.curator_router)
     pages.mount_static(app, settings)
+    # Innermost: a 304 is still counted by the rate limit and gets the CORS and security headers.
+    app.add_middleware(
+        ConditionalGet,
+        fingerprint=caching.code_fingerprint(settings),
+        max_age=settings.cache_max_age,
+    )
     if settings.rate_limit_per_minute:
         app.add_middleware(
             RateLimit,

@@ -1,0 +1,174 @@
+"""Validators for HTTP caches: an ``ETag`` on every answer that only the served build decides,
+and ``304 Not Modified`` for a client (or a shared cache in front of the server) that already
+holds it.
+
+What a page, a dump's listing or a query's answer says depends on four things only: the build
+being served, the code and settings serving it, the URL, and the ``Accept`` header that chose
+its form. The validator is a digest of the four, computed before the request reaches its route,
+so a request holding the current one is answered at once, without evaluating anything. Every
+write makes a new build (``serving.Serving.switch_to``), so every validator changes with it; the
+validator is read before the route opens its store, so an answer is never tagged with a build
+newer than the one it was read from.
+
+Left untagged: writes and POSTs; answers other than 200; a remote store's (it changes without
+this server knowing); the contributions and admin pages (they read more than the build); the
+answers of a query that asks for the time, a random number or a fresh identifier (``NOW``,
+``RAND``, ``UUID``, ``STRUUID``, ``BNODE``) or another service (``SERVICE``); and answers that
+set their own (the dump files, the charts, the static files).
+
+Validators are weak (``W/``): an answer is the same graph or the same solutions, not always the
+same bytes (a blank node's label, the order of an unordered SELECT). ``Cache-Control`` says
+``no-cache`` by default (store it, but ask before each use, which costs a 304); an operator whose
+shared cache may serve an answer for a while after a write sets ``cache_max_age``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from atrocity_kg import __version__
+from atrocity_kg.config import Settings
+from atrocity_kg.web.headers import VARY
+
+CACHED_PREFIXES = (
+    "/sparql",
+    "/page/",
+    "/data/",
+    "/compare",
+    "/queries",
+    "/dataset",
+    "/ontology",
+    "/.well-known/void",
+    "/download/",
+    "/dumps/",
+    "/graph-store",
+    "/quality",
+)
+"""The paths whose answers only the build decides (with ``/``, the home page)."""
+VOLATILE_KEYWORDS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE"})
+"""Words that make a query's answer change from one evaluation to the next."""
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def code_fingerprint(settings: Settings) -> str:
+    """A digest of what serves the build: the package's files (code, templates, queries), the
+    catalogue's queries, the version and the settings (their secrets masked). Two servers of the
+    same code and settings give the same validators, so a shared cache in front of several
+    replicas holds one copy of each answer."""
+    digest = hashlib.sha256(__version__.encode())
+    digest.update(settings.model_dump_json().encode())
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package, settings.queries_dir):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_control(max_age: int) -> str:
+    """The Cache-Control of a tagged answer."""
+    return f"public, max-age={max_age}" if max_age > 0 else "public, no-cache"
+
+
+def cacheable_path(path: str) -> bool:
+    return path == "/" or path.startswith(CACHED_PREFIXES)
+
+
+def volatile_query(scope: Scope) -> bool:
+    """Does a GET of /sparql carry a query whose answer changes from run to run?"""
+    if scope["path"] != "/sparql":
+        return False
+    from atrocity_kg.web.routes.sparql import keywords  # the endpoint's own scan of a query
+
+    raw = scope.get("query_string", b"").decode("latin-1")
+    texts = parse_qs(raw, keep_blank_values=True).get("query", [])
+    return any(keywords(text) & VOLATILE_KEYWORDS for text in texts)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def matches(if_none_match: str, tag: str) -> bool:
+    """Does an If-None-Match header hold ``tag`` (compared weakly, as RFC 9110 says for it)?"""
+    wanted = tag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == wanted:
+            return True
+    return False
+
+
+class ConditionalGet:
+    """Tags build-decided answers and answers a request that holds the tag with 304. The build
+    is the app's (``app.state.build``, set by ``serving``; None for a remote store)."""
+
+    def __init__(self, app: ASGIApp, *, fingerprint: str, max_age: int) -> None:
+        self.app = app
+        self._fingerprint = fingerprint.encode()
+        self._cache_control = cache_control(max_age).encode()
+
+    def _tag(self, scope: Scope) -> str | None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in SAFE_METHODS
+            or not cacheable_path(scope["path"])
+        ):
+            return None
+        state = getattr(scope.get("app"), "state", None)
+        build: Path | None = getattr(state, "build", None)
+        if build is None or volatile_query(scope):
+            return None
+        digest = hashlib.sha256(self._fingerprint)
+        for part in (
+            build.name.encode(),
+            scope["path"].encode(),
+            scope.get("query_string", b""),
+            _header(scope, b"accept"),
+        ):
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return f'W/"{digest.hexdigest()[:40]}"'
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tag = self._tag(scope)
+        if tag is None:
+            await self.app(scope, receive, send)
+            return
+        held = _header(scope, b"if-none-match").decode("latin-1")
+        if held and matches(held, tag):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [
+                        (b"etag", tag.encode()),
+                        (b"cache-control", self._cache_control),
+                        *((k.lower().encode(), v.encode()) for k, v in VARY.items()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                if b"etag" not in names:
+                    headers.append((b"etag", tag.encode()))
+                    if b"cache-control" not in names:
+                        headers.append((b"cache-control", self._cache_control))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, tagged)

@@ -1,0 +1,184 @@
+"""Validators for HTTP caches (``web.caching``): an answer only the build decides carries a weak
+ETag, and a request holding it is answered 304 without being evaluated; anything else (another
+form, a volatile query, a POST, a remote store, a page that reads more than the build) is not
+tagged. That a write changes every validator is in test_admin.py, where writes are made."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from atrocity_kg.config import Settings
+from atrocity_kg.web import caching
+from conftest import in_process
+
+JSON = "application/sparql-results+json"
+HTML = "text/html"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?study a akg:Study }"
+
+
+def sparql(text: str) -> str:
+    return "/sparql?query=" + quote(text)
+
+
+TAGGED = [
+    (sparql(COUNT), JSON),
+    ("/sparql", "text/turtle"),  # the service description
+    ("/", HTML),
+    ("/page/tool/peace-operations", HTML),
+    ("/data/tool/peace-operations", "text/turtle"),
+    ("/page/release/v3", HTML),
+    ("/queries/tool-study-counts", "text/csv"),
+    ("/compare/releases?from=V2&to=V3", HTML),
+    ("/dataset", HTML),
+    ("/quality", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("path", "accept"), TAGGED)
+def test_an_answer_of_the_build_is_tagged_and_revalidated_with_a_304(
+    embedded_client: TestClient, path: str, accept: str
+) -> None:
+    first = embedded_client.get(path, headers={"Accept": accept})
+    assert first.status_code == 200, first.text
+    tag = first.headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{40}"', tag), tag
+    assert first.headers["cache-control"] == "public, no-cache"
+    again = embedded_client.get(path, headers={"Accept": accept, "If-None-Match": tag})
+    assert again.status_code == 304, again.text
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+    assert again.headers["cache-control"] == "public, no-cache"
+    assert "Accept" in again.headers["vary"]
+    # Compared weakly, in a list, as caches send it.
+    listed = f'"other", {tag.removeprefix("W/")}'
+    held = embedded_client.get(path, headers={"Accept": accept, "If-None-Match": listed})
+    assert held.status_code == 304
+
+
+def test_head_has_the_validator_of_get(embedded_client: TestClient) -> None:
+    path = sparql(COUNT)
+    tag = embedded_client.get(path, headers={"Accept": JSON}).headers["etag"]
+    head = embedded_client.head(path, headers={"Accept": JSON})
+    assert head.status_code == 200
+    assert head.headers["etag"] == tag
+    held = embedded_client.head(path, headers={"Accept": JSON, "If-None-Match": tag})
+    assert held.status_code == 304
+
+
+def test_another_form_of_the_same_answer_has_another_validator(
+    embedded_client: TestClient,
+) -> None:
+    as_json = embedded_client.get(sparql(COUNT), headers={"Accept": JSON})
+    as_csv = embedded_client.get(
+        sparql(COUNT), headers={"Accept": "text/csv", "If-None-Match": as_json.headers["etag"]}
+    )
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.headers["etag"] != as_json.headers["etag"]
+
+
+def test_a_stale_validator_gets_the_whole_answer(embedded_client: TestClient) -> None:
+    answer = embedded_client.get(sparql(COUNT), headers={"Accept": JSON, "If-None-Match": 'W/"0"'})
+    assert answer.status_code == 200
+    assert answer.json()["results"]["bindings"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT (NOW() AS ?t) WHERE {}",
+        "SELECT (rand() AS ?r) WHERE {}",
+        "SELECT (UUID() AS ?u) WHERE {}",
+        "SELECT (STRUUID() AS ?u) WHERE {}",
+        "SELECT (BNODE() AS ?b) WHERE {}",
+        "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    ],
+)
+def test_a_query_whose_answer_changes_from_run_to_run_is_not_tagged(
+    embedded_client: TestClient, text: str
+) -> None:
+    answer = embedded_client.get(sparql(text), headers={"Accept": JSON})
+    assert "etag" not in answer.headers, answer.text
+    assert answer.headers.get("cache-control") is None
+
+
+def test_a_variable_or_a_string_named_like_a_function_is_no_volatile_query(
+    embedded_client: TestClient,
+) -> None:
+    text = 'SELECT ?now WHERE { VALUES ?now { "NOW() RAND()" } }'
+    answer = embedded_client.get(sparql(text), headers={"Accept": JSON})
+    assert answer.status_code == 200
+    assert "etag" in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/sparql"),
+        ("GET", "/contributions"),
+        ("GET", "/page/tool/no-such-tool"),
+        ("GET", "/sparql?query=SELEKT"),
+    ],
+)
+def test_writes_errors_and_pages_reading_more_than_the_build_are_not_tagged(
+    embedded_client: TestClient, method: str, path: str
+) -> None:
+    if method == "POST":
+        answer = embedded_client.post(
+            path, content=COUNT, headers={"Content-Type": "application/sparql-query"}
+        )
+        assert answer.status_code == 200
+    else:
+        answer = embedded_client.get(path, headers={"Accept": HTML})
+    assert "etag" not in answer.headers
+
+
+def test_a_remote_store_answer_is_not_tagged(remote_client: TestClient) -> None:
+    """The remote store changes without this server knowing: nothing to validate against."""
+    answer = remote_client.get(sparql(COUNT), headers={"Accept": JSON})
+    assert answer.status_code == 200
+    assert "etag" not in answer.headers
+    page = remote_client.get("/page/tool/peace-operations", headers={"Accept": HTML})
+    assert page.status_code == 200
+    assert "etag" not in page.headers
+
+
+@pytest.fixture(scope="module")
+def kept_a_minute(built: Settings) -> Iterator[TestClient]:
+    with in_process(built.model_copy(update={"cache_max_age": 60})) as test_client:
+        yield test_client
+
+
+def test_an_operator_lets_caches_keep_answers_for_a_while(kept_a_minute: TestClient) -> None:
+    answer = kept_a_minute.get(sparql(COUNT), headers={"Accept": JSON})
+    assert answer.headers["cache-control"] == "public, max-age=60"
+
+
+def test_replicas_of_the_same_code_and_settings_share_validators(built: Settings) -> None:
+    """A shared cache in front of several servers holds one copy per answer; another row limit
+    makes other answers, so other validators."""
+    same = built.model_copy()
+    assert caching.code_fingerprint(same) == caching.code_fingerprint(built)
+    other = built.model_copy(update={"max_result_rows": built.max_result_rows + 1})
+    assert caching.code_fingerprint(other) != caching.code_fingerprint(built)
+
+
+@pytest.mark.parametrize(
+    ("header", "held"),
+    [
+        ('W/"a"', True),
+        ('"a"', True),
+        ('"b", W/"a"', True),
+        ("*", True),
+        ('W/"b"', False),
+        ('W/"ab"', False),
+        ("", False),
+    ],
+)
+def test_if_none_match_is_compared_weakly(header: str, held: bool) -> None:
+    assert caching.matches(header, 'W/"a"') is held
