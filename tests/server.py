@@ -280,3 +280,78 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+NGINX = shutil.which("nginx") or next(
+    (path for path in ("/usr/sbin/nginx",) if Path(path).is_file()), None
+)
+"""Debian's nginx, a real shared cache in front of the app (tests/web/test_caching.py)."""
+CACHE_STATUS = "X-Cache-Status"
+"""The header nginx adds here: HIT, MISS, EXPIRED, REVALIDATED ... ($upstream_cache_status)."""
+
+_NGINX_CONF = """\
+daemon off;
+master_process off;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    proxy_cache_path {folder}/cache keys_zone=answers:1m;
+    server {{
+        listen 127.0.0.1:{port};
+        proxy_http_version 1.1;
+        proxy_cache answers;
+        proxy_cache_revalidate on;
+        add_header {status} $upstream_cache_status always;
+        location / {{
+            proxy_pass {upstream};
+        }}
+        # The same answers, kept one second whatever the app says: once that second is over,
+        # nginx asks the app again with the ETag it holds.
+        location /expiring/ {{
+            proxy_pass {upstream}/;
+            proxy_ignore_headers Cache-Control Expires;
+            proxy_cache_valid 200 1s;
+        }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx_cache(upstream: str) -> Iterator[str]:
+    """nginx caching what ``upstream`` answers, on a free loopback port (tried again if another
+    process takes it first, as for Oxigraph's server); yields its base URL."""
+    assert NGINX is not None, "nginx is not installed (apt-get install nginx-light)"
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for _ in range(BIND_ATTEMPTS):
+            port = _unused_port()
+            conf = folder / "nginx.conf"
+            conf.write_text(
+                _NGINX_CONF.format(folder=folder, port=port, upstream=upstream, status=CACHE_STATUS)
+            )
+            process = subprocess.Popen(
+                [NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "error.log")],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            base = f"http://127.0.0.1:{port}"
+            wait_until(answering(process, f"{base}/sparql"), "nginx did not answer")
+            if process.poll() is None:
+                break
+            error = (folder / "error.log").read_text(errors="replace")
+            assert "Address already in use" in error, f"nginx exited: {error[-2000:]}"
+        else:
+            raise AssertionError(f"nginx found no free port in {BIND_ATTEMPTS} attempts")
+        try:
+            yield base
+        finally:
+            _stop(process)

@@ -5,10 +5,13 @@ tagged. That a write changes every validator is in test_admin.py, where writes a
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -182,3 +185,51 @@ def test_replicas_of_the_same_code_and_settings_share_validators(built: Settings
 )
 def test_if_none_match_is_compared_weakly(header: str, held: bool) -> None:
     assert caching.matches(header, 'W/"a"') is held
+
+
+# --- a real shared cache in front (Debian's nginx) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(built: Settings) -> Iterator[str]:
+    """The app over real HTTP, letting caches keep its answers an hour, behind nginx."""
+    from server import NGINX, nginx_cache, serving
+
+    if NGINX is None:
+        missing = "nginx is not installed (apt-get install nginx-light)"
+        if os.environ.get("REQUIRE_NGINX"):  # CI, which installs it (.ci/run)
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with serving(built.model_copy(update={"cache_max_age": 3600})) as app, nginx_cache(app) as url:
+        yield url
+
+
+def test_a_shared_cache_answers_again_from_what_it_holds(behind_nginx: str) -> None:
+    from server import CACHE_STATUS
+
+    asked = {"query": COUNT + " # asked through nginx"}
+    first = httpx.get(f"{behind_nginx}/sparql", params=asked, headers={"Accept": JSON})
+    again = httpx.get(f"{behind_nginx}/sparql", params=asked, headers={"Accept": JSON})
+    assert first.headers[CACHE_STATUS] == "MISS"
+    assert again.headers[CACHE_STATUS] == "HIT"
+    assert again.json() == first.json()
+    # Another form is another answer (Vary: Accept), not the one the cache holds.
+    as_csv = httpx.get(f"{behind_nginx}/sparql", params=asked, headers={"Accept": "text/csv"})
+    assert as_csv.headers[CACHE_STATUS] == "MISS"
+    assert as_csv.headers["content-type"].startswith("text/csv")
+
+
+def test_a_shared_cache_revalidates_an_expired_answer_with_a_304(behind_nginx: str) -> None:
+    """nginx keeps /expiring/ answers one second, counted in whole seconds of its clock (so up
+    to two); past that (waited for: a lower bound, not a race), it asks the app with the ETag it
+    holds, and the app says 304."""
+    from server import CACHE_STATUS
+
+    path = f"{behind_nginx}/expiring/page/tool/peace-operations"
+    first = httpx.get(path, headers={"Accept": HTML})
+    assert first.headers[CACHE_STATUS] == "MISS"
+    time.sleep(2.5)
+    later = httpx.get(path, headers={"Accept": HTML})
+    assert later.status_code == 200
+    assert later.headers[CACHE_STATUS] == "REVALIDATED"
+    assert later.text == first.text
