@@ -233,3 +233,19 @@ def test_a_shared_cache_revalidates_an_expired_answer_with_a_304(behind_nginx: s
     assert later.status_code == 200
     assert later.headers[CACHE_STATUS] == "REVALIDATED"
     assert later.text == first.text
+
+
+def test_the_same_path_on_another_host_has_another_validator(embedded_client: TestClient) -> None:
+    """The service description names the endpoint by the URL it was asked at."""
+    here = embedded_client.get("/sparql", headers={"Accept": "text/turtle"})
+    there = embedded_client.get(
+        "/sparql",
+        headers={
+            "Accept": "text/turtle",
+            "Host": "mirror.example",
+            "If-None-Match": here.headers["etag"],
+        },
+    )
+    assert there.status_code == 200
+    assert "mirror.example" in there.text
+    assert there.headers["etag"] != here.headers["etag"]

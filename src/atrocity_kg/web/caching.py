@@ -3,9 +3,10 @@ and ``304 Not Modified`` for a client (or a shared cache in front of the server)
 holds it.
 
 What a page, a dump's listing or a query's answer says depends on four things only: the build
-being served, the code and settings serving it, the URL, and the ``Accept`` header that chose
-its form. The validator is a digest of the four, computed before the request reaches its route,
-so a request holding the current one is answered at once, without evaluating anything. Every
+being served, the code and settings serving it, the URL (with its host: a service description
+names the endpoint's), and the ``Accept`` header that chose its form. The validator is a digest
+of the four, computed before the request reaches its route, so a request holding the current
+one is answered at once, without evaluating anything. Every
 write makes a new build (``serving.Serving.switch_to``), so every validator changes with it; the
 validator is read before the route opens its store, so an answer is never tagged with a build
 newer than the one it was read from.
@@ -132,6 +133,9 @@ class ConditionalGet:
         digest = hashlib.sha256(self._fingerprint)
         for part in (
             build.name.encode(),
+            # The whole URL: a service description or a relative IRI names the endpoint by it.
+            scope.get("scheme", "http").encode(),
+            _header(scope, b"host"),
             scope["path"].encode(),
             scope.get("query_string", b""),
             _header(scope, b"accept"),
