@@ -163,10 +163,13 @@ def test_an_operator_lets_caches_keep_answers_for_a_while(kept_a_minute: TestCli
 
 
 def test_replicas_of_the_same_code_and_settings_share_validators(built: Settings) -> None:
-    """A shared cache in front of several servers holds one copy per answer; another row limit
-    makes other answers, so other validators."""
-    same = built.model_copy()
-    assert caching.code_fingerprint(same) == caching.code_fingerprint(built)
+    """A shared cache in front of several servers holds one copy per answer, wherever they are
+    installed; another row limit makes other answers, so other validators."""
+    elsewhere = built.model_copy(
+        update={"store_dir": built.store_root.parent / "replica", "port": 8123, "query_workers": 7}
+    )
+    assert caching.code_fingerprint(elsewhere) == caching.code_fingerprint(built)
+    assert not caching.UNSHAPING_SETTINGS - set(Settings.model_fields)
     other = built.model_copy(update={"max_result_rows": built.max_result_rows + 1})
     assert caching.code_fingerprint(other) != caching.code_fingerprint(built)
 

@@ -55,13 +55,37 @@ VOLATILE_KEYWORDS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVI
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
+UNSHAPING_SETTINGS = frozenset(
+    {
+        "home",
+        "store_dir",
+        "cache_dir",
+        "contributions_dir",
+        "host",
+        "port",
+        "access_log",
+        "query_workers",
+        "store_in_memory",
+        "remote_timeout",
+        "max_queued_queries",
+        "max_queue_wait",
+        "rate_limit_per_minute",
+        "rate_limit_burst",
+        "curator",
+    }
+)
+"""Settings that change where and how fast answers are made, never what a 200 answer says: left
+out of the fingerprint, so that replicas installed in other folders or on other ports share
+validators. A setting not named here counts (a new one included)."""
+
+
 def code_fingerprint(settings: Settings) -> str:
     """A digest of what serves the build: the package's files (code, templates, queries), the
-    catalogue's queries, the version and the settings (their secrets masked). Two servers of the
-    same code and settings give the same validators, so a shared cache in front of several
-    replicas holds one copy of each answer."""
+    catalogue's queries, the version and the settings that shape answers (secrets masked). Two
+    servers of the same code and settings give the same validators, so a shared cache in front
+    of several replicas holds one copy of each answer."""
     digest = hashlib.sha256(__version__.encode())
-    digest.update(settings.model_dump_json().encode())
+    digest.update(settings.model_dump_json(exclude=set(UNSHAPING_SETTINGS)).encode())
     package = Path(__file__).resolve().parents[1]
     for folder in (package, settings.queries_dir):
         if not folder.is_dir():
