@@ -9,6 +9,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -252,3 +253,27 @@ def test_the_same_path_on_another_host_has_another_validator(embedded_client: Te
     assert there.status_code == 200
     assert "mirror.example" in there.text
     assert there.headers["etag"] != here.headers["etag"]
+
+
+def test_an_answer_made_while_the_build_changed_is_not_tagged(tmp_path: Path) -> None:
+    """A write may switch builds between the validator and the answer: the answer may then be
+    the new build's, and the old build's validator must not vouch for it."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def switching(request: Request) -> PlainTextResponse:
+        if request.query_params.get("switch"):
+            request.app.state.build = tmp_path / "later-build"
+        return PlainTextResponse(str(request.app.state.build))
+
+    app = Starlette(routes=[Route("/page/{thing}", switching)])
+    app.state.build = tmp_path / "a-build"
+    app.add_middleware(caching.ConditionalGet, fingerprint="code", max_age=0)
+    with TestClient(app) as test_client:
+        assert "etag" in test_client.get("/page/steady").headers
+        switched = test_client.get("/page/switched?switch=1")
+        assert switched.status_code == 200
+        assert "etag" not in switched.headers
+        assert "etag" in test_client.get("/page/steady").headers  # on the later build now

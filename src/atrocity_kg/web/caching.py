@@ -7,9 +7,8 @@ being served, the code and settings serving it, the URL (with its host: a servic
 names the endpoint's), and the ``Accept`` header that chose its form. The validator is a digest
 of the four, computed before the request reaches its route, so a request holding the current
 one is answered at once, without evaluating anything. Every
-write makes a new build (``serving.Serving.switch_to``), so every validator changes with it; the
-validator is read before the route opens its store, so an answer is never tagged with a build
-newer than the one it was read from.
+write makes a new build (``serving.Serving.switch_to``), so every validator changes with it. An
+answer made while the served build changed is left untagged: it may have been read from either.
 
 Left untagged: writes and POSTs; answers other than 200; a remote store's (it changes without
 this server knowing); the contributions and admin pages (they read more than the build); the
@@ -117,6 +116,14 @@ def volatile_query(scope: Scope) -> bool:
     return any(keywords(text) & VOLATILE_KEYWORDS for text in texts)
 
 
+def served_build(scope: Scope) -> Path | None:
+    """The build the app serves now (``app.state.build``, set by ``serving``; None for a remote
+    store)."""
+    state = getattr(scope.get("app"), "state", None)
+    build: Path | None = getattr(state, "build", None)
+    return build
+
+
 def _header(scope: Scope, name: bytes) -> bytes:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -135,24 +142,21 @@ def matches(if_none_match: str, tag: str) -> bool:
 
 
 class ConditionalGet:
-    """Tags build-decided answers and answers a request that holds the tag with 304. The build
-    is the app's (``app.state.build``, set by ``serving``; None for a remote store)."""
+    """Tags build-decided answers and answers a request that holds the tag with 304."""
 
     def __init__(self, app: ASGIApp, *, fingerprint: str, max_age: int) -> None:
         self.app = app
         self._fingerprint = fingerprint.encode()
         self._cache_control = cache_control(max_age).encode()
 
-    def _tag(self, scope: Scope) -> str | None:
+    def _tag(self, scope: Scope, build: Path | None) -> str | None:
         if (
-            scope["type"] != "http"
+            build is None
+            or scope["type"] != "http"
             or scope["method"] not in SAFE_METHODS
             or not cacheable_path(scope["path"])
+            or volatile_query(scope)
         ):
-            return None
-        state = getattr(scope.get("app"), "state", None)
-        build: Path | None = getattr(state, "build", None)
-        if build is None or volatile_query(scope):
             return None
         digest = hashlib.sha256(self._fingerprint)
         for part in (
@@ -168,7 +172,8 @@ class ConditionalGet:
         return f'W/"{digest.hexdigest()[:40]}"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tag = self._tag(scope)
+        build = served_build(scope)
+        tag = self._tag(scope, build)
         if tag is None:
             await self.app(scope, receive, send)
             return
@@ -189,7 +194,12 @@ class ConditionalGet:
             return
 
         async def tagged(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 200
+                # A write switched builds while this answer was made: it may be either's.
+                and served_build(scope) == build
+            ):
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
                 if b"etag" not in names:
