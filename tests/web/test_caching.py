@@ -147,9 +147,31 @@ def test_a_remote_store_answer_is_not_tagged(remote_client: TestClient) -> None:
     answer = remote_client.get(sparql(COUNT), headers={"Accept": JSON})
     assert answer.status_code == 200
     assert "etag" not in answer.headers
+    assert "cache-control" not in answer.headers
     page = remote_client.get("/page/tool/peace-operations", headers={"Accept": HTML})
     assert page.status_code == 200
     assert "etag" not in page.headers
+
+
+@pytest.fixture(scope="module")
+def remote_kept_a_minute(built: Settings, remote_endpoint: str) -> Iterator[TestClient]:
+    update = {"sparql_endpoint": remote_endpoint, "cache_max_age": 60}
+    with in_process(built.model_copy(update=update)) as test_client:
+        yield test_client
+
+
+def test_an_operator_gives_a_remote_store_answers_a_lifetime(
+    remote_kept_a_minute: TestClient,
+) -> None:
+    """No validator, but caches may keep the answer as long as the operator says."""
+    answer = remote_kept_a_minute.get(sparql(COUNT), headers={"Accept": JSON})
+    assert answer.status_code == 200
+    assert "etag" not in answer.headers
+    assert answer.headers["cache-control"] == "public, max-age=60"
+    volatile = remote_kept_a_minute.get(sparql("SELECT (NOW() AS ?t) {}"), headers={"Accept": JSON})
+    assert "cache-control" not in volatile.headers
+    held = remote_kept_a_minute.get(sparql(COUNT), headers={"Accept": JSON, "If-None-Match": "*"})
+    assert held.status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ write makes a new build (``serving.Serving.switch_to``), so every validator chan
 answer made while the served build changed is left untagged: it may have been read from either.
 
 Left untagged: writes and POSTs; answers other than 200; a remote store's (it changes without
-this server knowing); the contributions and admin pages (they read more than the build); the
+this server knowing: they get only the lifetime ``cache_max_age`` gives, if any, as Wikidata's
+query service does); the contributions and admin pages (they read more than the build); the
 answers of a query that asks for the time, a random number or a fresh identifier (``NOW``,
 ``RAND``, ``UUID``, ``STRUUID``, ``BNODE``) or another service (``SERVICE``); and answers that
 set their own (the dump files, the charts, the static files).
@@ -147,17 +148,10 @@ class ConditionalGet:
     def __init__(self, app: ASGIApp, *, fingerprint: str, max_age: int) -> None:
         self.app = app
         self._fingerprint = fingerprint.encode()
+        self._max_age = max_age
         self._cache_control = cache_control(max_age).encode()
 
-    def _tag(self, scope: Scope, build: Path | None) -> str | None:
-        if (
-            build is None
-            or scope["type"] != "http"
-            or scope["method"] not in SAFE_METHODS
-            or not cacheable_path(scope["path"])
-            or volatile_query(scope)
-        ):
-            return None
+    def _tag(self, scope: Scope, build: Path) -> str:
         digest = hashlib.sha256(self._fingerprint)
         for part in (
             build.name.encode(),
@@ -172,11 +166,23 @@ class ConditionalGet:
         return f'W/"{digest.hexdigest()[:40]}"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        build = served_build(scope)
-        tag = self._tag(scope, build)
-        if tag is None:
+        if not (
+            scope["type"] == "http"
+            and scope["method"] in SAFE_METHODS
+            and cacheable_path(scope["path"])
+            and not volatile_query(scope)
+        ):
             await self.app(scope, receive, send)
             return
+        build = served_build(scope)
+        if build is None:
+            # A remote store: no validator, but a lifetime if the operator gave one.
+            if self._max_age:
+                await self.app(scope, receive, self._sending(scope, send, None, None))
+            else:
+                await self.app(scope, receive, send)
+            return
+        tag = self._tag(scope, build)
         held = _header(scope, b"if-none-match").decode("latin-1")
         if held and matches(held, tag):
             await send(
@@ -192,21 +198,23 @@ class ConditionalGet:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        await self.app(scope, receive, self._sending(scope, send, tag, build))
 
-        async def tagged(message: Message) -> None:
-            if (
-                message["type"] == "http.response.start"
-                and message["status"] == 200
-                # A write switched builds while this answer was made: it may be either's.
-                and served_build(scope) == build
-            ):
+    def _sending(self, scope: Scope, send: Send, tag: str | None, build: Path | None) -> Send:
+        """``send``, adding to a 200 answer ``tag`` and Cache-Control where it set neither; with
+        no tag (a remote store), Cache-Control only. The tag is left out if the build served is
+        no longer ``build``, the one it names: the answer may be either build's."""
+
+        async def headed(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
-                if b"etag" not in names:
-                    headers.append((b"etag", tag.encode()))
+                if tag is None or (b"etag" not in names and served_build(scope) == build):
+                    if tag is not None:
+                        headers.append((b"etag", tag.encode()))
                     if b"cache-control" not in names:
                         headers.append((b"cache-control", self._cache_control))
                     message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, tagged)
+        return headed
