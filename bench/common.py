@@ -266,7 +266,13 @@ def page_p50_ms(url: str, samples: int, timeout: float = 120) -> float | None:
     """The median time of up to ``samples`` sequential GETs of a page, each read whole, in ms;
     one GET that takes over SLOW_PAGE_S is the only sample (a page that slow is measured, not
     averaged); None if a GET does not answer within ``timeout`` seconds."""
+    return page_timing(url, samples, timeout)[0]
+
+
+def page_timing(url: str, samples: int, timeout: float = 120) -> tuple[float | None, str | None]:
+    """``page_p50_ms``, and the ETag the page came with (None: it had none)."""
     durations = []
+    etag = None
     with httpx.Client(timeout=timeout) as client:
         for _ in range(samples):
             start = time.perf_counter()
@@ -274,10 +280,31 @@ def page_p50_ms(url: str, samples: int, timeout: float = 120) -> float | None:
                 response = client.get(url)
                 _ = response.content
             except httpx.TimeoutException:
-                return None
+                return None, None
             durations.append(time.perf_counter() - start)
+            etag = response.headers.get("etag")
             if durations[-1] > SLOW_PAGE_S:
                 break
+    return percentile(durations, 0.5) * 1000, etag
+
+
+REVALIDATION_SAMPLES = 9
+
+
+def revalidation_p50_ms(url: str, etag: str | None, timeout: float = 120) -> float | None:
+    """The median time of GETs of a page sending back its ``etag`` (If-None-Match), in ms:
+    what a cache in front pays to learn that what it holds is current. None without an ETag,
+    or if an answer is not the 304 it should be."""
+    if etag is None:
+        return None
+    durations = []
+    with httpx.Client(timeout=timeout) as client:
+        for _ in range(REVALIDATION_SAMPLES):
+            start = time.perf_counter()
+            response = client.get(url, headers={"If-None-Match": etag})
+            durations.append(time.perf_counter() - start)
+            if response.status_code != 304:
+                return None
     return percentile(durations, 0.5) * 1000
 
 

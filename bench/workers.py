@@ -5,8 +5,9 @@ the current build of a store root, starts ``atrocity-kg serve`` on it (its own p
 default two query workers), times the start until /sparql first answers, runs every catalogue
 query once through /sparql, and reads the resident set (VmRSS, and its peak VmHWM) of the server
 and of each query worker from /proc; then it times a few pages (common.SCALE_PAGES, the median of
-a few GETs). With ``in_memory`` the server copies the build into memory in itself and in every
-worker (``store_in_memory``), for comparison.
+a few GETs), and each again sent with its ETag, answered 304 (what a cache in front pays).
+With ``in_memory`` the server copies the build into memory in itself and in every worker
+(``store_in_memory``), for comparison.
 
 Run alone (by bench/suite.py too, in its scale section):
   python bench/workers.py [--scales 1e5,1e6,1e7] [--modes disk,memory]
@@ -42,7 +43,8 @@ from common import (
     heading,
     line,
     page_figure,
-    page_p50_ms,
+    page_timing,
+    revalidation_p50_ms,
     server_env,
 )
 
@@ -108,7 +110,10 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
         workers = {pid: status_megabytes(pid) for pid in workers_of(server.pid)}
         app = status_megabytes(server.pid)
         base = url.removesuffix("/sparql")
-        pages = {path: page_p50_ms(base + path, SCALE_PAGE_SAMPLES) for path in SCALE_PAGES}
+        pages, revalidated = {}, {}
+        for path in SCALE_PAGES:
+            pages[path], etag = page_timing(base + path, SCALE_PAGE_SAMPLES)
+            revalidated[path] = revalidation_p50_ms(base + path, etag)
     return {
         "mode": "memory" if in_memory else "disk",
         "startup_s": startup,
@@ -119,6 +124,7 @@ def measure(folder: Path, root: Path, *, in_memory: bool) -> dict[str, Any]:
         "worker_peak_mb": [figures["VmHWM"] for figures in workers.values()],
         "queries_s": queries_s,
         "page_p50_ms": pages,
+        "page_revalidated_ms": revalidated,
         "failed": failed,
     }
 
@@ -136,6 +142,11 @@ def print_measure(label: str, figures: dict[str, Any]) -> None:
     )
     pages = "; ".join(f"{path} {page_figure(p50)}" for path, p50 in figures["page_p50_ms"].items())
     print(f"  pages (p50): {pages}", flush=True)
+    again = "; ".join(
+        f"{path} {'no 304' if p50 is None else f'{p50:.1f} ms'}"
+        for path, p50 in figures["page_revalidated_ms"].items()
+    )
+    print(f"  the same pages revalidated with their ETag (304, p50): {again}", flush=True)
     for failure in figures["failed"]:
         print(f"  ! {failure}", flush=True)
 
