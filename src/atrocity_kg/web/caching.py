@@ -137,6 +137,22 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return b""
 
 
+def _varying_by_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with Accept in their Vary: a tagged answer's validator depends on it, and a
+    304 must say what the 200 says (RFC 9110, section 15.4.5)."""
+    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
+    named = [
+        part.strip()
+        for name, value in headers
+        if name.lower() == b"vary"
+        for part in value.split(b",")
+        if part.strip()
+    ]
+    if not any(part.lower() == b"accept" for part in named):
+        named.insert(0, b"Accept")
+    return [*kept, (b"vary", b", ".join(named))]
+
+
 def matches(if_none_match: str, tag: str) -> bool:
     """Does an If-None-Match header hold ``tag`` (compared weakly, as RFC 9110 says for it)?"""
     wanted = tag.removeprefix("W/")
@@ -216,6 +232,7 @@ class ConditionalGet:
                 names = {name.lower() for name, _ in headers}
                 if tag is None or (b"etag" not in names and served_build(scope) == build):
                     if tag is not None:
+                        headers = _varying_by_accept(headers)
                         headers.append((b"etag", tag.encode()))
                     if b"cache-control" not in names:
                         headers.append((b"cache-control", self._cache_control))
