@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from atrocity_kg import __version__
 from atrocity_kg.config import Settings
 from atrocity_kg.web.headers import VARY
+from atrocity_kg.web.routes.sparql import keywords  # the endpoint's own scan of a query
 
 CACHED_PREFIXES = (
     "/sparql",
@@ -116,8 +117,6 @@ def volatile_query(scope: Scope) -> bool:
 def _volatile(query_string: bytes) -> bool:
     """Read once per URL, as the endpoint scans a query once per text: the same questions come
     again and again, and reading a catalogue query's URL took some 60 microseconds."""
-    from atrocity_kg.web.routes.sparql import keywords  # the endpoint's own scan of a query
-
     texts = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("query", [])
     return any(keywords(text) & VOLATILE_KEYWORDS for text in texts)
 
