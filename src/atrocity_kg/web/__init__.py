@@ -22,7 +22,7 @@ from atrocity_kg import __version__
 from atrocity_kg.config import Settings
 from atrocity_kg.web import caching, error_pages
 from atrocity_kg.web.caching import ConditionalGet
-from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED, SecurityHeaders
+from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED, HeadAsGet, SecurityHeaders
 from atrocity_kg.web.protocol import ProtocolError
 from atrocity_kg.web.ratelimit import RateLimit
 from atrocity_kg.web.routes import (
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fingerprint=caching.code_fingerprint(settings),
         max_age=settings.cache_max_age,
     )
+    app.add_middleware(HeadAsGet)
     if settings.rate_limit_per_minute:
         app.add_middleware(
             RateLimit,

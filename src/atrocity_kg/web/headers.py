@@ -105,3 +105,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """HEAD wherever GET is: a route that answers HEAD itself (``/sparql``, the linked data)
+    keeps its own answer; for the others (the home page, the catalogue, the dumps' listing ...),
+    where the router would say 405, the request is made again as a GET, whose headers are sent
+    (uvicorn sends no body for a HEAD request). Link checkers and ``curl -I`` ask this way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        refused = False
+
+        async def unless_refused(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                refused = True
+            if not refused:
+                await send(message)
+
+        await self.app(scope, receive, unless_refused)
+        if refused:
+            await self.app({**scope, "method": "GET"}, receive, send)
