@@ -282,9 +282,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-NGINX = shutil.which("nginx") or next(
-    (path for path in ("/usr/sbin/nginx",) if Path(path).is_file()), None
-)
+NGINX = shutil.which("nginx", path="/usr/sbin:/usr/bin")
 """Debian's nginx, a real shared cache in front of the app (tests/web/test_caching.py)."""
 CACHE_STATUS = "X-Cache-Status"
 """The header nginx adds here: HIT, MISS, EXPIRED, REVALIDATED ... ($upstream_cache_status)."""

@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atrocity_kg import __version__
@@ -129,27 +130,12 @@ def served_build(scope: Scope) -> Path | None:
     return build
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return b""
-
-
-def _varying_by_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` with Accept in their Vary: a tagged answer's validator depends on it, and a
-    304 must say what the 200 says (RFC 9110, section 15.4.5)."""
-    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
-    named = [
-        part.strip()
-        for name, value in headers
-        if name.lower() == b"vary"
-        for part in value.split(b",")
-        if part.strip()
-    ]
-    if not any(part.lower() == b"accept" for part in named):
-        named.insert(0, b"Accept")
-    return [*kept, (b"vary", b", ".join(named))]
+def _vary_by_accept(headers: MutableHeaders) -> None:
+    """Name Accept in the answer's Vary: a tagged answer's validator depends on it, and a 304
+    must say what the 200 says (RFC 9110, section 15.4.5)."""
+    named = [part.strip().lower() for part in headers.get("vary", "").split(",")]
+    if "accept" not in named:
+        headers.add_vary_header("Accept")
 
 
 def matches(if_none_match: str, tag: str) -> bool:
@@ -169,18 +155,18 @@ class ConditionalGet:
         self.app = app
         self._fingerprint = fingerprint.encode()
         self._max_age = max_age
-        self._cache_control = cache_control(max_age).encode()
+        self._cache_control = cache_control(max_age)
 
-    def _tag(self, scope: Scope, build: Path) -> str:
+    def _tag(self, scope: Scope, headers: Headers, build: Path) -> str:
         digest = hashlib.sha256(self._fingerprint)
         for part in (
             build.name.encode(),
             # The whole URL: a service description or a relative IRI names the endpoint by it.
             scope.get("scheme", "http").encode(),
-            _header(scope, b"host"),
+            headers.get("host", "").encode("latin-1"),
             scope["path"].encode(),
             scope.get("query_string", b""),
-            _header(scope, b"accept"),
+            headers.get("accept", "").encode("latin-1"),
         ):
             digest.update(len(part).to_bytes(8, "big") + part)
         return f'W/"{digest.hexdigest()[:40]}"'
@@ -202,8 +188,9 @@ class ConditionalGet:
             else:
                 await self.app(scope, receive, send)
             return
-        tag = self._tag(scope, build)
-        held = _header(scope, b"if-none-match").decode("latin-1")
+        asked = Headers(scope=scope)
+        tag = self._tag(scope, asked, build)
+        held = asked.get("if-none-match", "")
         if held and matches(held, tag):
             await send(
                 {
@@ -211,7 +198,7 @@ class ConditionalGet:
                     "status": 304,
                     "headers": [
                         (b"etag", tag.encode()),
-                        (b"cache-control", self._cache_control),
+                        (b"cache-control", self._cache_control.encode()),
                         *((k.lower().encode(), v.encode()) for k, v in VARY.items()),
                     ],
                 }
@@ -227,15 +214,14 @@ class ConditionalGet:
 
         async def headed(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = list(message.get("headers", ()))
-                names = {name.lower() for name, _ in headers}
-                if tag is None or (b"etag" not in names and served_build(scope) == build):
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                if tag is None or ("etag" not in headers and served_build(scope) == build):
                     if tag is not None:
-                        headers = _varying_by_accept(headers)
-                        headers.append((b"etag", tag.encode()))
-                    if b"cache-control" not in names:
-                        headers.append((b"cache-control", self._cache_control))
-                    message["headers"] = headers
+                        _vary_by_accept(headers)
+                        headers["etag"] = tag
+                    if "cache-control" not in headers:
+                        headers["cache-control"] = self._cache_control
             await send(message)
 
         return headed
