@@ -1,6 +1,6 @@
 """Serving the app for real: uvicorn on a loopback port of the system's choosing, in a thread,
-for HTTP clients; Oxigraph's server and Virtuoso in processes (the benchmark starts its
-Virtuoso here too); and what tests wait with.
+for HTTP clients; a pool of query workers on its own; Oxigraph's server and Virtuoso in
+processes (the benchmark starts its Virtuoso here too); and what tests wait with.
 
 No test here may depend on how fast a loaded machine is (CI runs on two shared cores): a test
 waits for an event it can observe, and HANG_GUARD_S only turns a hang into a failure.
@@ -15,8 +15,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from atrocity_kg.config import Settings
+from atrocity_kg.query.sandbox import QueryPool
+from atrocity_kg.storage import store
 from atrocity_kg.web import create_app
 
 HANG_GUARD_S = 300.0
@@ -72,6 +74,24 @@ def serving(settings: Settings) -> Iterator[str]:
     """The app made from ``settings``, served (see ``served``)."""
     with served(create_app(settings)) as url:
         yield url
+
+
+@asynccontextmanager
+async def query_pool(settings: Settings, *, size: int, timeout: float) -> AsyncIterator[QueryPool]:
+    """A pool of ``size`` query workers on the current build of ``settings``' store, every worker
+    started (on the running event loop; closed after)."""
+    pool = QueryPool(
+        store.current_path(settings.store_root),
+        size=size,
+        timeout=timeout,
+        max_waiting=size,
+        max_wait=HANG_GUARD_S,
+    )
+    try:
+        await pool.started(timeout=HANG_GUARD_S)
+        yield pool
+    finally:
+        pool.close()
 
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -6,23 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from atrocity_kg.config import Settings
-from atrocity_kg.query.sandbox import QueryPool
-from atrocity_kg.storage import store
-
-START_S = 300.0
+from server import HANG_GUARD_S, query_pool
 
 
 def test_the_worker_that_answered_last_takes_the_next_query(built: Settings) -> None:
     async def scenario() -> None:
-        pool = QueryPool(
-            store.current_path(built.store_root),
-            size=2,
-            timeout=60.0,
-            max_waiting=2,
-            max_wait=START_S,
-        )
-        try:
-            await pool.started(timeout=START_S)
+        async with query_pool(built, size=2, timeout=60.0) as pool:
             first, second = await pool.acquire(), await pool.acquire()
             assert first is not second, "two queries at once take two workers"
             pool.release(first, reusable=True)
@@ -31,7 +20,5 @@ def test_the_worker_that_answered_last_takes_the_next_query(built: Settings) -> 
                 taken = await pool.acquire()
                 assert taken is second, "the worker that answered last should answer next"
                 pool.release(taken, reusable=True)
-        finally:
-            pool.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), START_S))
+    asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))

@@ -28,11 +28,10 @@ from starlette.types import Message, Receive, Scope, Send
 from atrocity_kg.config import Settings
 from atrocity_kg.query import sandbox
 from atrocity_kg.query.sandbox import QueryPool
-from atrocity_kg.storage import store
 from atrocity_kg.web import create_app
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED
 from atrocity_kg.web.ratelimit import RateLimit
-from server import HANG_GUARD_S, served, serving, wait_until
+from server import HANG_GUARD_S, query_pool, served, serving, wait_until
 
 pytestmark = pytest.mark.slow  # real servers with real limits, timeouts and worker processes
 
@@ -390,21 +389,11 @@ def test_a_shorter_deadline_wakes_a_watchdog_asleep_until_a_longer_one(built: Se
     endless job would run for the hour of the first."""
 
     async def scenario() -> tuple[list[sandbox.Message], list[sandbox.Message]]:
-        pool = QueryPool(
-            store.current_path(built.store_root),
-            size=1,
-            timeout=3600.0,
-            max_waiting=1,
-            max_wait=HANG_GUARD_S,
-        )
-        try:
-            await pool.started(timeout=HANG_GUARD_S)
+        async with query_pool(built, size=1, timeout=3600.0) as pool:
             answered = [message async for message in pool.answer(sandbox.QueryJob(QUICK))]
             pool.timeout = 1.0  # the same worker, now armed for a second
             stopped = [message async for message in pool.answer(sandbox.QueryJob(ENDLESS))]
             return answered, stopped
-        finally:
-            pool.close()
 
     answered, stopped = asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
     assert isinstance(answered[-1], sandbox.End)
