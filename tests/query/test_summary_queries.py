@@ -108,3 +108,45 @@ def test_on_a_larger_graph_the_summary_gives_the_aggregate_rows(
 ) -> None:
     v1, v2, v3 = RELEASES
     compare(larger_copy, name, [(v2, v3), (v1, v3), (v3, v2), (v3, v3)])
+
+
+def test_each_change_between_two_releases_is_in_the_comparison_of_those_two(
+    real_copy: ox.Store,
+) -> None:
+    """The release queries start from the comparison (akg:ReleaseComparison): a change it did not
+    comprise, or comprised under other releases, would be lost to them or shown for the wrong
+    pair, with their rows still matching the aggregate forms' on the pairs tried above."""
+    prologue = (
+        "PREFIX akg: <https://w3id.org/atrocity-kg/ontology#>\n"
+        f"PREFIX summary: <{summary.SUMMARY_GRAPH}>\n"
+    )
+
+    def solutions(text: str) -> list[ox.QuerySolution]:
+        answer = real_copy.query(prologue + text)
+        assert isinstance(answer, ox.QuerySolutions)
+        return list(answer)
+
+    changes = """
+        SELECT ?change ?from ?to ?comparison WHERE { GRAPH summary: {
+          ?change akg:comparedFrom ?from ; akg:comparedTo ?to .
+          FILTER NOT EXISTS { ?change a akg:ReleaseComparison }
+          OPTIONAL {
+            ?comparison akg:comprises ?change ; akg:comparedFrom ?from ; akg:comparedTo ?to .
+          }
+        } }"""
+    found = solutions(changes)
+    kinds = """
+        SELECT DISTINCT ?kind WHERE { GRAPH summary: {
+          ?comparison akg:comprises ?change . ?change a ?kind } }"""
+    not_comprised = [row["change"] for row in found if row["comparison"] is None]
+    assert not_comprised == [], f"changes in no comparison of their releases: {not_comprised[:5]}"
+    per_change = Counter(row["change"] for row in found)
+    assert max(per_change.values()) == 1, "a change is in several comparisons"
+    comprised = "SELECT * WHERE { GRAPH summary: { ?comparison akg:comprises ?c } }"
+    assert len(solutions(comprised)) == len(found)
+    assert {str(row["kind"]).rsplit("#", 1)[1].rstrip(">") for row in solutions(kinds)} == {
+        "StudyComparison",
+        "FactorPresenceChange",
+        "LevelChange",
+        "PublishedRatingChange",
+    }

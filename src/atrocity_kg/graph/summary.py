@@ -20,7 +20,9 @@ its named graphs, each statement once), and the rewritten queries look it up:
   lost (``akg:StudyComparison``), the factors that appeared or vanished
   (``akg:FactorPresenceChange``), the levels that changed (``akg:LevelChange``); and, as a
   CONSTRUCT too, the published ratings that appeared, vanished or changed
-  (``akg:PublishedRatingChange``).
+  (``akg:PublishedRatingChange``); and for every two releases compared, a node comprising all
+  of these between them (``akg:ReleaseComparison``), where a question about two releases
+  starts.
 
 The graph is derived: made by the build after everything else (the draft release included),
 then validated against its shapes (``check``: a violation stops the build, naming the node), made
@@ -240,6 +242,30 @@ def level_changes(ratings: list[Rating]) -> Iterator[ox.Triple]:
                         yield ox.Triple(node, _p(AKG.findingsTo), after[4])
 
 
+def release_comparisons(triples: list[ox.Triple]) -> Iterator[ox.Triple]:
+    """One node per two releases compared, comprising every summary node between them: a
+    question about two releases starts from it and reads that pair's few changes, instead of
+    matching the two releases on the changes of every pair (hundreds each)."""
+    compared: dict[ox.NamedNode, dict[str, ox.NamedNode]] = defaultdict(dict)
+    ends = {_p(AKG.comparedFrom).value: "from", _p(AKG.comparedTo).value: "to"}
+    for triple in triples:
+        end = ends.get(triple.predicate.value)
+        subject, release = triple.subject, triple.object
+        if end and isinstance(subject, ox.NamedNode) and isinstance(release, ox.NamedNode):
+            compared[subject][end] = release
+    made: set[ox.NamedNode] = set()
+    for node, pair in sorted(compared.items(), key=lambda item: item[0].value):
+        if len(pair) != 2:
+            continue  # one release only: no pair to file it under
+        comparison = _node("release-comparison", pair["from"], pair["to"])
+        if comparison not in made:
+            made.add(comparison)
+            yield ox.Triple(comparison, _RDF_TYPE, _p(AKG.ReleaseComparison))
+            yield ox.Triple(comparison, _p(AKG.comparedFrom), pair["from"])
+            yield ox.Triple(comparison, _p(AKG.comparedTo), pair["to"])
+        yield ox.Triple(comparison, _p(AKG.comprises), node)
+
+
 def summarise(memory: ox.Store) -> list[ox.Triple]:
     """The summary of the store as it is (its summary graph, if any, left out: it holds none of
     what is counted)."""
@@ -249,6 +275,7 @@ def summarise(memory: ox.Store) -> list[ox.Triple]:
     ratings = _ratings(memory)  # one pass over the ratings for both comparisons
     triples.extend(factor_changes(ratings))
     triples.extend(level_changes(ratings))
+    triples.extend(list(release_comparisons(triples)))
     return triples
 
 

@@ -56,6 +56,7 @@ class AKG(DefinedNamespace):
     QualityIssueKind: URIRef
     RecomputedAssessment: URIRef
     Release: URIRef
+    ReleaseComparison: URIRef
     ReleaseTally: URIRef
     ResearchAssessment: URIRef
     ReviewedTool: URIRef
@@ -76,6 +77,7 @@ class AKG(DefinedNamespace):
     advancesStrategy: URIRef
     comparedFrom: URIRef
     comparedTo: URIRef
+    comprises: URIRef
     contributesTo: URIRef
     direction: URIRef
     empiricalBasis: URIRef
