@@ -23,6 +23,7 @@ from rdflib.query import ResultRow
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 from atrocity_kg.config import Settings
+from atrocity_kg.query import sandbox
 from atrocity_kg.web import create_app, protocol
 from atrocity_kg.web.serving import Serving
 from graphdiff import assert_isomorphic
@@ -191,6 +192,18 @@ def test_a_large_construct_is_streamed(served_endpoint: str) -> None:
             lines += chunk.count(b"\n")
     assert chunks > 10
     assert lines == size
+
+
+def test_an_answer_of_several_chunks_under_the_bound_comes_whole(served_endpoint: str) -> None:
+    """Larger than a worker's chunk, smaller than the bound: sent with its length, not chunked."""
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 2000"
+    with httpx.stream("GET", served_endpoint, params={"query": query}) as response:
+        assert response.status_code == 200
+        body = response.read()
+    assert sandbox.CHUNK_SIZE < len(body) <= protocol.WHOLE_ANSWER_BYTES, len(body)
+    assert "transfer-encoding" not in response.headers
+    assert int(response.headers["content-length"]) == len(body)
+    assert len(response.json()["results"]["bindings"]) == 2000
 
 
 def resident_megabytes() -> float:

@@ -4,9 +4,10 @@ answers serialised in a worker thread and streamed to the client chunk by chunk.
 pyoxigraph's lazy results (QuerySolutions, QueryTriples, quad iterators) may not leave the thread
 that made them, and its serialisers write a whole answer to a file-like object in one call. So a
 worker thread runs the query, chooses the format and writes into a bounded pipe that the response
-drains: memory stays at a few chunks whatever the size of the answer, and a slow client slows the
-writer down instead of filling the memory. The first chunk is awaited before the response starts,
-so that a failure found early (an unacceptable format, a failed evaluation) still gets its status.
+drains: memory stays at a few chunks past ``WHOLE_ANSWER_BYTES`` whatever the size of the answer,
+and a slow client slows the writer down instead of filling the memory. The first chunk is
+awaited before the response starts, so that a failure found early (an unacceptable format, a
+failed evaluation) still gets its status.
 
 A user's query is answered the same way from its messages (``relay``), but without a thread when
 a worker process answers it: the event loop reads the worker's socket as the client takes the
@@ -38,6 +39,11 @@ from atrocity_kg.web.headers import VARY, failure_headers, start_headers
 log = logging.getLogger(__name__)
 
 PIPE_DEPTH = 8
+WHOLE_ANSWER_BYTES = 1024 * 1024
+"""An answer up to this size is sent whole, with its length, once it is all there; a longer one
+is streamed, so the server holds at most this much of any answer. A stream costs the server a
+task that watches for the client leaving, and a frame per piece (docs/operations.md). Up to
+this size the first byte waits for the last: the time the worker takes to write a megabyte."""
 WRITER_IDLE_SECONDS = 60.0
 
 
@@ -356,8 +362,9 @@ async def _pieces(messages: AsyncGenerator[Message, None]) -> AsyncGenerator[Pie
 
 
 async def _respond(pieces: AsyncGenerator[Piece, None], head: bool) -> Response:
-    """The response to an answer's pieces: its headers only for HEAD; a body of at most one
-    chunk sent whole, with its length; a longer one streamed as the client takes it."""
+    """The response to an answer's pieces: its headers only for HEAD; a body of at most
+    ``WHOLE_ANSWER_BYTES`` sent whole, with its length; a longer one streamed as the client
+    takes it."""
     streamed = False
     try:
         start = await anext(pieces)
@@ -368,31 +375,33 @@ async def _respond(pieces: AsyncGenerator[Piece, None], head: bool) -> Response:
             response.headers["content-type"] = start.content_type
             del response.headers["content-length"]  # unknown without writing the body
             return response
-        first = await anext(pieces, None)
-        if first is None:
-            return Response(b"", media_type=start.content_type, headers=headers)
-        assert isinstance(first, bytes), first
-        second = await anext(pieces, None)
-        if second is None:
-            # The whole answer is one chunk: sent at once, with its length, not chunked.
-            return Response(first, media_type=start.content_type, headers=headers)
+        received: list[bytes] = []
+        size = 0
+        while size <= WHOLE_ANSWER_BYTES:
+            piece = await anext(pieces, None)
+            if piece is None:
+                # The whole answer is here: sent at once, with its length, not chunked.
+                body = b"".join(received)
+                return Response(body, media_type=start.content_type, headers=headers)
+            assert isinstance(piece, bytes), piece
+            received.append(piece)
+            size += len(piece)
         streamed = True
         return StreamingResponse(
-            _body(pieces, [first, second]), media_type=start.content_type, headers=headers
+            _body(pieces, received), media_type=start.content_type, headers=headers
         )
     finally:
         if not streamed:
             await pieces.aclose()
 
 
-async def _body(pieces: AsyncGenerator[Piece, None], received: list[Piece]) -> AsyncIterator[bytes]:
+async def _body(pieces: AsyncGenerator[Piece, None], received: list[bytes]) -> AsyncIterator[bytes]:
     """A streamed body: the chunks already received, then the others until the end. An error
     after the status was sent is raised, so that the server closes the connection without the
     final chunk and the client sees the truncation."""
     try:
-        for piece in received:
-            assert isinstance(piece, bytes), piece
-            yield piece
+        for chunk in received:
+            yield chunk
         async for piece in pieces:
             assert isinstance(piece, bytes), piece
             yield piece
