@@ -10,10 +10,10 @@ import pytest
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
-from atrocity_kg.query.sandbox import Chunk, End, Message, Start
+from atrocity_kg.query.sandbox import CHUNK_SIZE, Chunk, End, Message, Start
 from atrocity_kg.web.protocol import WHOLE_ANSWER_BYTES, relay
 
-PIECE = 64 * 1024
+PIECE = CHUNK_SIZE
 
 
 def pieces_of(size: int) -> list[bytes]:

@@ -41,9 +41,10 @@ log = logging.getLogger(__name__)
 PIPE_DEPTH = 8
 WHOLE_ANSWER_BYTES = 1024 * 1024
 """An answer up to this size is sent whole, with its length, once it is all there; a longer one
-is streamed, so the server holds at most this much of any answer. A stream costs the server a
-task that watches for the client leaving, and a frame per piece (docs/operations.md). Up to
-this size the first byte waits for the last: the time the worker takes to write a megabyte."""
+is streamed, so the server holds at most this much of any answer, and one chunk more. A stream
+costs the server a task that watches for the client leaving, and a frame per piece
+(docs/operations.md). Up to this size the first byte waits for the last: the time the worker
+takes to write a megabyte."""
 WRITER_IDLE_SECONDS = 60.0
 
 
