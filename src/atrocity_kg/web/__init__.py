@@ -23,7 +23,7 @@ from atrocity_kg.config import Settings
 from atrocity_kg.web import caching, error_pages
 from atrocity_kg.web.caching import ConditionalGet
 from atrocity_kg.web.headers import ROW_LIMIT, TRUNCATED, HeadAsGet, SecurityHeaders
-from atrocity_kg.web.protocol import ProtocolError
+from atrocity_kg.web.protocol import ProtocolError, serve_plainly
 from atrocity_kg.web.ratelimit import RateLimit
 from atrocity_kg.web.routes import (
     admin,
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, error_pages.http_error)
     app.add_exception_handler(RequestValidationError, error_pages.validation_error)
     app.add_exception_handler(Exception, error_pages.unexpected_error)
+    serve_plainly(app, sparql.router)  # the protocol's hot path, described by FastAPI's routes
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(downloads.router)

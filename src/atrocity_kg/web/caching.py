@@ -26,9 +26,7 @@ shared cache may serve an answer for a while after a write sets ``cache_max_age`
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +34,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from atrocity_kg import __version__
 from atrocity_kg.config import Settings
 from atrocity_kg.web.headers import VARY
-from atrocity_kg.web.routes.sparql import keywords  # the endpoint's own scan of a query
+from atrocity_kg.web.routes.sparql import (  # the endpoint's own readers of a query
+    keywords,
+    query_string_parameters,
+)
 
 CACHED_PREFIXES = (
     "/sparql",
@@ -110,15 +111,11 @@ def cacheable_path(path: str) -> bool:
 
 
 def volatile_query(scope: Scope) -> bool:
-    """Does a GET of /sparql carry a query whose answer changes from run to run?"""
-    return scope["path"] == "/sparql" and _volatile(scope.get("query_string", b""))
-
-
-@lru_cache(maxsize=256)
-def _volatile(query_string: bytes) -> bool:
-    """Read once per URL, as the endpoint scans a query once per text: the same questions come
-    again and again, and reading a catalogue query's URL took some 60 microseconds."""
-    texts = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("query", [])
+    """Does a GET of /sparql carry a query whose answer changes from run to run? (Its URL and
+    its words are read once per text, by the endpoint's own readers.)"""
+    if scope["path"] != "/sparql":
+        return False
+    texts = query_string_parameters(scope.get("query_string", b"")).get("query", ())
     return any(keywords(text) & VOLATILE_KEYWORDS for text in texts)
 
 
