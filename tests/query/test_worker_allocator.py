@@ -1,4 +1,4 @@
-"""The query workers' allocator settings (query.sandbox.ALLOCATOR_TUNABLES): added to what the
+"""The query workers' allocator settings (query.allocator.ALLOCATOR_TUNABLES): added to what the
 operator gave in GLIBC_TUNABLES, never in its place; names glibc knows, with values it takes;
 and in the environment of the worker processes a pool starts."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from atrocity_kg.config import Settings
-from atrocity_kg.query.sandbox import ALLOCATOR_TUNABLES, worker_environment
+from atrocity_kg.query.allocator import ALLOCATOR_TUNABLES, worker_environment
 from server import HANG_GUARD_S, query_pool
 
 OURS = ":".join(f"{name}={value}" for name, value in ALLOCATOR_TUNABLES.items())

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import pickle
+import select
 import signal
 import socket
 import struct
@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -53,6 +53,11 @@ from atrocity_kg.model.negotiation import (
     NotAcceptableError,
     UnknownFormatError,
     negotiate,
+)
+from atrocity_kg.query.allocator import (
+    RELEASE_AFTER_IDLE_SECONDS,
+    memory_release,
+    worker_environment,
 )
 
 if TYPE_CHECKING:
@@ -320,17 +325,6 @@ def _failure(error: Exception) -> str:
 # --- the worker process -----------------------------------------------------------------------
 
 
-def _memory_release() -> Callable[[], object]:
-    """What hands back to the system the memory a finished query freed: glibc's ``malloc_trim``
-    (the allocator keeps freed memory otherwise, so an idle worker would stay as large as its
-    largest query made it); nothing where there is no glibc."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: trim(0)
-
-
 # A message between the server and a worker: its pickle's length (8 bytes, network order), then
 # the pickle. Jobs go one way, batches of messages the other.
 _LENGTH = struct.Struct("!Q")
@@ -362,6 +356,18 @@ def _read_frame(connection: socket.socket) -> object | None:
     return None if data is None else pickle.loads(data)  # noqa: S301
 
 
+def _next_job(
+    connection: socket.socket, idle_seconds: float, when_idle: Callable[[], object]
+) -> object | None:
+    """The next message from a blocking socket, as ``_read_frame``; if none has begun to come
+    within ``idle_seconds``, ``when_idle`` is called first, once, and the wait goes on."""
+    waiting = select.poll()
+    waiting.register(connection, select.POLLIN)
+    if not waiting.poll(int(idle_seconds * 1000)):
+        when_idle()
+    return _read_frame(connection)
+
+
 class FrameReader:
     """The messages of a stream (the server's end of a worker's socket), read on the event loop.
 
@@ -388,7 +394,7 @@ class FrameReader:
 
 def _worker_main(connection: socket.socket, build: str, in_memory: bool = False) -> None:
     """A worker: open the build (read-only on disk, or copied into memory), say so, then answer
-    jobs until the socket closes.
+    jobs until the socket closes, handing freed memory back when idle (``allocator``).
 
     A job's messages go back in batches: a small answer (start, its one chunk, end) crosses the
     socket as one message, so the server wakes once per query, not once per message."""
@@ -396,11 +402,11 @@ def _worker_main(connection: socket.socket, build: str, in_memory: bool = False)
     from atrocity_kg.storage.store import open_build
 
     store = open_build(Path(build), in_memory=in_memory)
-    release_memory = _memory_release()
+    release = memory_release()
     connection.sendall(_frame([Ready()]))
     while True:
         try:
-            job = _read_frame(connection)
+            job = _next_job(connection, RELEASE_AFTER_IDLE_SECONDS, release.when_idle)
         except OSError:
             return
         if job is None:
@@ -419,24 +425,7 @@ def _worker_main(connection: socket.socket, build: str, in_memory: bool = False)
                 batch, size = [], 0
 
         answer(store, job, emit)
-        release_memory()  # after the answer is sent: the client does not wait for it
-
-
-ALLOCATOR_TUNABLES = {"glibc.malloc.tcache_count": "200"}
-"""glibc's allocator settings for the workers (``GLIBC_TUNABLES``; other C libraries ignore it).
-A query frees and takes back thousands of small blocks (the store's iterators, decoded terms);
-glibc keeps 7 freed blocks of each size for reuse by default, and sends the rest through its
-slower shared lists. Keeping 200 made the catalogue's queries 8-12 % faster in pyoxigraph
-(docs/operations.md), for at most about 7 MB held: 200 blocks of each of its 64 sizes."""
-
-
-def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """A worker's environment: ``environ`` with ``ALLOCATOR_TUNABLES`` added to
-    ``GLIBC_TUNABLES``, except those the operator set there."""
-    given = [item for item in environ.get("GLIBC_TUNABLES", "").split(":") if item]
-    named = {item.split("=", 1)[0] for item in given}
-    added = [f"{name}={value}" for name, value in ALLOCATOR_TUNABLES.items() if name not in named]
-    return {**environ, "GLIBC_TUNABLES": ":".join(given + added)} if added else dict(environ)
+        release.after_query()  # after the answer is sent: the client does not wait for it
 
 
 WORKER_MODULE = "atrocity_kg.query.sandbox"
