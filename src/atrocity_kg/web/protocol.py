@@ -155,8 +155,8 @@ class PlainErrorRoute(APIRoute):
 
 def serve_plainly(app: FastAPI, router: APIRouter) -> None:
     """Serve ``router``'s routes through plain Starlette routes to the same functions, put in
-    front of FastAPI's: the protocol's requests skip FastAPI's dependency machinery, a quarter
-    of the server's own time on a small query (docs/operations.md), while FastAPI's routes
+    front of FastAPI's: the protocol's requests skip FastAPI's dependency machinery, a tenth to
+    a quarter of the app's own time on a small query (docs/operations.md), while FastAPI's routes
     stay to describe them in the API's description. Each function must take the request alone,
     as nothing here solves parameters; a ProtocolError is answered as ``PlainErrorRoute`` does.
     Call it before ``app.include_router(router)``: routes are matched in order."""
