@@ -141,16 +141,23 @@ class PlainErrorRoute(APIRoute):
     def answer(self, request: Request, error: ProtocolError) -> Response:
         return PlainTextResponse(error.message + "\n", error.status, headers=error.headers)
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def get_route_handler(self) -> Handler:
+        return _answering_errors(self, super().get_route_handler())
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ProtocolError as error:
-                return self.answer(request, error)
 
-        return route
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _answering_errors(route: PlainErrorRoute, handler: Handler) -> Handler:
+    """``handler``, with a ProtocolError raised anywhere in it answered by ``route.answer``."""
+
+    async def answered(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ProtocolError as error:
+            return route.answer(request, error)
+
+    return answered
 
 
 def serve_plainly(app: FastAPI, router: APIRouter) -> None:
@@ -167,23 +174,11 @@ def serve_plainly(app: FastAPI, router: APIRouter) -> None:
             raise TypeError(f"{route.name} takes {parameters}: a plain route passes the request")
         app.add_route(
             route.path,
-            _plain(route),
+            _answering_errors(route, cast(Handler, route.endpoint)),
             methods=sorted(route.methods or ()),
             name=route.name,
             include_in_schema=False,
         )
-
-
-def _plain(route: PlainErrorRoute) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-    endpoint = cast(Callable[[Request], Coroutine[Any, Any, Response]], route.endpoint)
-
-    async def plain(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except ProtocolError as error:
-            return route.answer(request, error)
-
-    return plain
 
 
 async def read_body(request: Request, limit: int) -> bytes:
