@@ -74,11 +74,16 @@ def free_port() -> int:
 
 @contextmanager
 def child_server(
-    command: Sequence[str], ready_url: str, env: dict[str, str] | None = None, wait: float = 600
+    command: Sequence[str],
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    wait: float = 600,
+    log_path: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server as a child process (its own process group) and wait until ``ready_url``
-    answers 200; stop the whole group afterwards."""
-    log = open(os.devnull, "wb")  # noqa: SIM115 (closed below)
+    answers 200; stop the whole group afterwards. What it writes goes to ``log_path``, kept
+    for a look after the run, or nowhere."""
+    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         list(command),
         stdout=log,

@@ -28,6 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    REPO,
     catalogue_texts,
     child_server,
     free_port,
@@ -43,6 +44,9 @@ CLIENTS = 50
 SECONDS = 60.0
 QUICK_SECONDS = 15.0
 REQUEST_TIMEOUT_S = 120.0
+SERVER_LOG = REPO / "var" / "bench" / "load-server.log"
+"""What the server wrote during the last load run (its warnings and errors: no access log)."""
+LOG_LINES_SHOWN = 20
 SPARQL_JSON = "application/sparql-results+json"
 
 
@@ -75,6 +79,7 @@ class LoadResult:
     figures: dict[str, Figures]
     errors_by_cause: dict[str, int] = field(default_factory=dict)
     first_errors: list[str] = field(default_factory=list)
+    server_log: str = ""
 
     @property
     def errors(self) -> int:
@@ -87,6 +92,7 @@ class LoadResult:
             "figures": {kind: asdict(f) for kind, f in self.figures.items()},
             "errors_by_cause": self.errors_by_cause,
             "first_errors": self.first_errors,
+            "server_log": self.server_log,
         }
 
 
@@ -188,7 +194,8 @@ def run_load(store_root: Path, *, clients: int = CLIENTS, seconds: float = SECON
     ]
     env = server_env(store_root)
     base = f"http://127.0.0.1:{port}"
-    with child_server(command, f"{base}/sparql?query=ASK%7B%7D", env):
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with child_server(command, f"{base}/sparql?query=ASK%7B%7D", env, log_path=SERVER_LOG):
         log, elapsed = asyncio.run(_drive(base, clients, seconds))
     figures = {
         kind: _figures(latencies, log.failed_by_kind[kind], elapsed)
@@ -196,7 +203,9 @@ def run_load(store_root: Path, *, clients: int = CLIENTS, seconds: float = SECON
     }
     every = [latency for latencies in log.latencies.values() for latency in latencies]
     figures["all"] = _figures(every, sum(log.failures.values()), elapsed)
-    return LoadResult(clients, elapsed, figures, dict(log.failures), log.first_errors)
+    return LoadResult(
+        clients, elapsed, figures, dict(log.failures), log.first_errors, str(SERVER_LOG)
+    )
 
 
 def print_result(result: LoadResult) -> None:
@@ -208,6 +217,11 @@ def print_result(result: LoadResult) -> None:
         print(f"  errors by cause: {causes}")
         for error in result.first_errors:
             print(f"  e.g. {error}")
+        # What the server said meanwhile: a client that lost its connection sees only that.
+        written = Path(result.server_log).read_text(errors="replace").splitlines()
+        print(f"  the server's log ({result.server_log}), its last {LOG_LINES_SHOWN} lines:")
+        for written_line in written[-LOG_LINES_SHOWN:]:
+            print(f"    {written_line}")
 
 
 def verdict(result: LoadResult) -> tuple[bool, str, str]:
