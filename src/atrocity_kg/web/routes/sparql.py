@@ -35,11 +35,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request, Response
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
 from atrocity_kg.config import Settings
 from atrocity_kg.model.namespaces import PREFIXES
@@ -664,10 +664,8 @@ def query_string_parameters(query_string: bytes) -> Mapping[str, tuple[str, ...]
 
 
 def _read_query_string(query_string: bytes) -> Mapping[str, tuple[str, ...]]:
-    read: dict[str, list[str]] = {}
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        read.setdefault(key, []).append(value)
-    return MappingProxyType({key: tuple(values) for key, values in read.items()})
+    read = QueryParams(query_string)
+    return MappingProxyType({key: tuple(read.getlist(key)) for key in read})
 
 
 _read_query_string_cached = lru_cache(maxsize=256)(_read_query_string)
