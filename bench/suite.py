@@ -165,6 +165,17 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
     ]
     peer_url = f"http://127.0.0.1:{peer_port}/"
     measured: dict[str, dict[str, Latency]] = {"ours": {}, "oxigraph": {}, "rdflib": {}}
+    settings = Settings()
+    copied = store.copies_into_memory(
+        build, settings.store_in_memory, settings.store_in_memory_up_to_mb
+    )
+    ours_holds = (
+        f"{store.store_bytes(build) / store.MB:.0f} MB on disk, "
+        f"{'copied into memory' if copied else 'read on disk'} "
+        f"(store_in_memory {str(settings.store_in_memory).lower()}, "
+        f"up to {settings.store_in_memory_up_to_mb} MB)"
+    )
+    print(f"  ours: the build {ours_holds}; the Oxigraph server: its store on disk", flush=True)
     # Ours and the Oxigraph server run side by side, their requests taken in turns: the
     # p50 of the one is compared with the other's, measured in the same seconds.
     with (
@@ -248,6 +259,7 @@ def endpoints_section(report: Report, store_root: Path, root: Path, quick: bool)
             f">= {PEER_RATIO * peer.throughput:.1f}/s",
         )
     report.sections["endpoints"] = {
+        "ours_build": ours_holds,
         "direct_p50_ms": direct,
         "http": {k: {n: vars(v) for n, v in m.items()} for k, m in measured.items()},
     }

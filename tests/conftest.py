@@ -111,6 +111,10 @@ TEST_LIMITS: dict[str, Any] = {
     "rate_limit_per_minute": 0,
     "query_workers": 1,
     "max_queue_wait": HANG_GUARD_S,
+    # On disk: a copy into memory (the default for a graph this small) would cost each test's
+    # app about a second. tests/web/test_shared_store.py tests the choice; the tests that start
+    # `atrocity-kg serve` (tests/server.py) run with the default.
+    "store_in_memory": False,
 }
 
 

@@ -694,6 +694,8 @@ def serve(
         else:
             store.current_path(settings.store_root)
     source = settings.sparql_endpoint or "the embedded store"
+    if not settings.sparql_endpoint:
+        source += _held_where(settings)
     if settings.port:
         home = _home_url(settings.host, settings.port)
         out.print(f"serving {home} from {source} (Ctrl-C stops)", highlight=False, soft_wrap=True)
@@ -707,6 +709,16 @@ def serve(
         log_level="info",
         access_log=settings.access_log,
     )
+
+
+def _held_where(settings: Settings) -> str:
+    """Where the server and its workers hold the current build, as ``store_in_memory`` picks."""
+    build = store.current_path(settings.store_root)
+    size = store.store_bytes(build) / store.MB
+    held = store.copies_into_memory(
+        build, settings.store_in_memory, settings.store_in_memory_up_to_mb
+    )
+    return f", {size:.0f} MB, {'copied into memory' if held else 'read on disk'}"
 
 
 def _home_url(host: str, port: int) -> str:

@@ -1,9 +1,11 @@
-"""The app and its query workers read the build on disk, shared, not a copy each (issue 17).
+"""The app and its query workers read the build on disk, shared, not a copy each (issue 17),
+unless it is small enough to copy.
 
-By default the app's own store and every query worker open the current build read-only, so the
-graph is held once, in the system's page cache, whatever the number of workers; a switch to a new
-build reaches later queries, while a store opened on an old build still answers, even once the
-sweep has removed its folder.
+Read on disk, the app's own store and every query worker open the current build read-only, so
+the graph is held once, in the system's page cache, whatever the number of workers; a switch to
+a new build reaches later queries, while a store opened on an old build still answers, even once
+the sweep has removed its folder. By default (``store_in_memory`` "auto") a build whose store
+takes at most ``store_in_memory_up_to_mb`` on disk is copied into memory instead.
 """
 
 from __future__ import annotations
@@ -89,8 +91,8 @@ def asked(client: TestClient, query: str) -> bool:
     return answer
 
 
-def test_the_app_and_its_workers_read_the_build_on_disk_by_default(own_store: Settings) -> None:
-    assert own_store.store_in_memory is False
+def test_the_app_and_its_workers_read_the_build_on_disk(own_store: Settings) -> None:
+    assert own_store.store_in_memory is False  # as the tests' settings ask (conftest.py)
     build = store.current_path(own_store.store_root)
     tables = {path.name for path in build.glob("*.sst")}
     with app_on(own_store) as (client, app):
@@ -117,6 +119,68 @@ def test_store_in_memory_copies_the_build_instead(own_store: Settings) -> None:
         assert files_open_under(serving.pool.processes[0], build) == set()
         app.state.store.add(mark(0))  # an in-memory copy takes writes, which reach no build
     assert not store.open_build(build).contains_named_graph(ox.NamedNode(MARK_GRAPH))
+
+
+def test_a_store_on_disk_is_its_own_files_not_its_dumps(built: Settings) -> None:
+    build = store.current_path(built.store_root)
+    own = sum(path.stat().st_size for path in build.iterdir() if path.is_file())
+    dumps = sum(path.stat().st_size for path in (build / "dumps").rglob("*") if path.is_file())
+    assert own > 0
+    assert dumps > 0
+    assert store.store_bytes(build) == own
+    assert store.store_bytes(build / "swept-meanwhile") == 0
+
+
+def test_the_default_copies_a_build_up_to_the_size_given(built: Settings) -> None:
+    build = store.current_path(built.store_root)
+    size = store.store_bytes(build)
+    assert Settings().store_in_memory == "auto"
+    assert store.copies_into_memory(build, "auto", -(-size // store.MB))
+    assert not store.copies_into_memory(build, "auto", (size - 1) // store.MB)
+    assert store.copies_into_memory(build, True, 0)
+    assert not store.copies_into_memory(build, False, 10**6)
+
+
+@pytest.mark.parametrize("copied", [True, False], ids=["small enough", "too large"])
+def test_auto_copies_a_small_build_and_reads_a_larger_one_on_disk(
+    own_store: Settings, copied: bool
+) -> None:
+    build = store.current_path(own_store.store_root)
+    size = store.store_bytes(build)
+    up_to_mb = -(-size // store.MB) if copied else (size - 1) // store.MB
+    settings = own_store.model_copy(
+        update={"store_in_memory": "auto", "store_in_memory_up_to_mb": up_to_mb}
+    )
+    tables = {path.name for path in build.glob("*.sst")}
+    with app_on(settings) as (client, app):
+        assert asked(client, "ASK { ?s ?p ?o }")
+        serving: Serving = app.state.serving
+        assert serving.pool is not None
+        assert serving.in_memory is copied
+        worker = serving.pool.processes[0]
+        assert files_open_under(worker, build) == (set() if copied else tables)
+
+
+def test_a_switch_chooses_again_for_the_new_build(own_store: Settings) -> None:
+    # The real build is over 1 MB, read on disk; the next is one quad, copied.
+    settings = own_store.model_copy(
+        update={"store_in_memory": "auto", "store_in_memory_up_to_mb": 1}
+    )
+    root = settings.store_root
+    first = store.current_path(root)
+    tables = {path.name for path in first.glob("*.sst")}
+    with app_on(settings) as (client, app):
+        serving: Serving = app.state.serving
+        assert serving.pool is not None
+        assert files_open_under(serving.pool.processes[0], first) == tables
+        tiny = ox.Store()
+        tiny.add(mark(1))
+        build = store.write_store(root, tiny)
+        client.portal.call(serving.switch_to_current, root)  # type: ignore[union-attr]
+        assert serving.build == build
+        assert serving.in_memory
+        assert asked(client, ask(1))
+        assert files_open_under(serving.pool.processes[0], build) == set()
 
 
 def test_a_switch_reaches_later_queries_while_a_held_old_build_still_answers(

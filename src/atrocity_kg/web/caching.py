@@ -70,6 +70,7 @@ UNSHAPING_SETTINGS = frozenset(
         "access_log",
         "query_workers",
         "store_in_memory",
+        "store_in_memory_up_to_mb",
         "remote_timeout",
         "max_queued_queries",
         "max_queue_wait",

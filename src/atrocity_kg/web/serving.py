@@ -36,10 +36,11 @@ SWITCH_ATTEMPTS = 3
 class Serving:
     """The store on ``app.state`` and the way users' queries reach it.
 
-    Embedded: the current build, opened read-only on disk (or copied into memory with
-    ``store_in_memory``), for the app's own lookups, and a pool of worker processes
-    (``sandbox.QueryPool``) for users' queries, each killed at the time limit, each opening the
-    same build the same way: on disk they share the system's page cache, not copies. Remote:
+    Embedded: the current build, opened read-only on disk or copied into memory (as
+    ``store_in_memory`` says: by default, copied when small), for the app's own lookups, and a
+    pool of worker processes (``sandbox.QueryPool``) for users' queries, each killed at the time
+    limit, each opening the same build the same way: on disk they share the system's page
+    cache, not copies. Remote:
     the remote store enforces its own limits; here queries are only counted, so that at most
     ``query_workers`` run at once. ``switch_to`` moves every reader to a new build at once:
     requests that already hold the old store finish on it, later ones get the new one.
@@ -64,10 +65,11 @@ class Serving:
             app.state.build, app.state.store = None, self._remote
             return
         build = store.current_path(settings.store_root)
-        self._install(build, store.open_build(build, in_memory=settings.store_in_memory))
+        in_memory = self._copies_into_memory(build)
+        self._install(build, store.open_build(build, in_memory=in_memory))
         self._pool = QueryPool(
             build,
-            in_memory=settings.store_in_memory,
+            in_memory=in_memory,
             size=settings.query_workers,
             timeout=settings.query_timeout,
             max_waiting=settings.max_queued_queries,
@@ -78,6 +80,17 @@ class Serving:
         """Wait for the query workers to load the store, so the first queries do not wait."""
         if self._pool is not None:
             await self._pool.started()
+
+    def _copies_into_memory(self, build: Path) -> bool:
+        settings = self._settings
+        return store.copies_into_memory(
+            build, settings.store_in_memory, settings.store_in_memory_up_to_mb
+        )
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the build served now was copied into memory (``store_in_memory``)."""
+        return self._pool is not None and self._pool.in_memory
 
     def _install(self, build: Path, opened: ox.Store) -> None:
         self._app.state.build = build
@@ -121,12 +134,11 @@ class Serving:
         """Serve ``build`` from now on (opened, or copied, off the event loop). Requests that
         hold the old store finish on it, readable even once swept (``store.open_build``)."""
         async with self._lock:
-            opened = await asyncio.to_thread(
-                store.open_build, build, in_memory=self._settings.store_in_memory
-            )
+            in_memory = await asyncio.to_thread(self._copies_into_memory, build)
+            opened = await asyncio.to_thread(store.open_build, build, in_memory=in_memory)
             self._install(build, opened)
             if self._pool is not None:
-                self._pool.switch_to(build)
+                self._pool.switch_to(build, in_memory=in_memory)
 
     async def answer(self, job: QueryJob) -> AsyncGenerator[Message, None]:
         """Run ``job`` and yield its answer's messages. Waiting for room to run it comes first:
