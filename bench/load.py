@@ -12,8 +12,9 @@ One failure is not the server's: a request sent on a kept-alive connection just 
 closes it for being idle (uvicorn closes one after 5 s) meets a closed connection before any
 answer. A client may send such a request again on a new connection (RFC 9112, 9.3.1, for
 idempotent requests, as browsers do); these clients do so once and count it apart ("retried").
-In the runs measured (docs/scaling.md, run AB) no connection sat idle even 1 s unless the
-client itself stalled, so the clients' longest stall is reported too.
+A client that stalls past the keep-alive meets it, and so do some runs whose clients never
+stalled (docs/scaling.md, runs AB and AD): the clients' longest stall is reported, to tell
+the two apart.
 
 Run alone: .venv/bin/python bench/load.py [--seconds 60] [--clients 50] [--store-dir DIR]
 In the suite: bench/suite.py --only load (--quick: 15 s).
