@@ -112,8 +112,9 @@ TEST_LIMITS: dict[str, Any] = {
     "query_workers": 1,
     "max_queue_wait": HANG_GUARD_S,
     # On disk: a copy into memory (the default for a graph this small) would cost each test's
-    # app about a second. tests/web/test_shared_store.py tests the choice; the tests that start
-    # `atrocity-kg serve` (tests/server.py) run with the default.
+    # app about a second. tests/web/test_shared_store.py tests the choice; the servers that
+    # tests/web/test_admin.py starts as `atrocity-kg serve`, written to and killed, run with the
+    # default.
     "store_in_memory": False,
 }
 
