@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -222,23 +221,31 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     clock = time.perf_counter()
     summary.graphs[str(summary_stage.SUMMARY_GRAPH)] = summary_stage.refresh(written)
     summary.timings["summary"] = time.perf_counter() - clock
-    progress("validating the summary")
+    progress("validating the summary, beside writing the store and its dumps")
     clock = time.perf_counter()
-    checked = summary_stage.check(written, shapes, ontology, cache)
-    summary.report.extend(checked)
-    summary.timings["summary validation"] = time.perf_counter() - clock
-    if not checked.conforms:
-        first = checked.violations[0]
-        raise GraphValidationError(
-            f"build stopped, the store was left as it was: the summary graph: "
-            f"{checked.summary()}; first: {first}"
-        )
-    progress("writing the store and its dumps")
-    clock = time.perf_counter()
-    dumps = functools.partial(write_build_dumps, timings=summary.timings)
-    with writelock.exclusive(settings.store_root):
-        summary.store = store.write_store(settings.store_root, written, before_swap=dumps)
-    summary.timings["store"] = time.perf_counter() - clock - summary.timings["dumps"]
+    with summary_stage.checking(written, shapes, ontology, cache) as summary_report:
+
+        def dumps_then_summary(folder: Path, memory: ox.Store) -> None:
+            """The dumps, then the summary's report: a summary that does not conform stops
+            the build here, before the new build becomes current (``write_store`` then
+            removes it)."""
+            write_build_dumps(folder, memory, timings=summary.timings)
+            waited = time.perf_counter()
+            checked = summary_report()
+            summary.timings["summary validation wait"] = time.perf_counter() - waited
+            summary.report.extend(checked)
+            if not checked.conforms:
+                first = checked.violations[0]
+                raise GraphValidationError(
+                    f"build stopped, the store was left as it was: the summary graph: "
+                    f"{checked.summary()}; first: {first}"
+                )
+
+        with writelock.exclusive(settings.store_root):
+            summary.store = store.write_store(
+                settings.store_root, written, before_swap=dumps_then_summary
+            )
+    summary.timings["summary validation, store and dumps"] = time.perf_counter() - clock
     return summary
 
 

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -330,6 +331,26 @@ def check(
     the shapes of each kind of summary), as the build validates the other graphs: with the
     ontology for the class hierarchy, and with the cache, so an unchanged summary is not
     validated again. The graph goes to the validator as the store dumps it (N-Triples)."""
+    with checking(memory, shapes, ontology, cache, beside=False) as report:
+        return report()
+
+
+@contextmanager
+def checking(
+    memory: ox.Store,
+    shapes: Graph,
+    ontology: Graph,
+    cache: validate.ValidationCache | None = None,
+    *,
+    beside: bool = True,
+) -> Iterator[Callable[[], validate.ValidationReport]]:
+    """``check``, begun in a process of its own (``beside``) while the caller goes on (the
+    build writes the store meanwhile): the function given waits for the report. The graph is
+    dumped here first, so later changes to ``memory`` do not reach it."""
     name = ox.NamedNode(str(SUMMARY_GRAPH))
     dumped = memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b""
-    return validate.validate_many([(SUMMARY_GRAPH, dumped)], shapes, ontology, cache=cache)
+    jobs = [(SUMMARY_GRAPH, dumped)]
+    with validate.validating(
+        jobs, shapes, ontology, workers=1 if beside else 0, cache=cache
+    ) as report:
+        yield report
