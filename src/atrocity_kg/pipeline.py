@@ -221,9 +221,10 @@ def build_store(settings: Settings, progress: Progress = _silent) -> BuildSummar
     clock = time.perf_counter()
     summary.graphs[str(summary_stage.SUMMARY_GRAPH)] = summary_stage.refresh(written)
     summary.timings["summary"] = time.perf_counter() - clock
-    progress("validating the summary, beside writing the store and its dumps")
+    progress("validating the summary (in the background)")
     clock = time.perf_counter()
     with summary_stage.checking(written, shapes, ontology, cache) as summary_report:
+        progress("writing the store and its dumps")
 
         def dumps_then_summary(folder: Path, memory: ox.Store) -> None:
             """The dumps, then the summary's report: a summary that does not conform stops
