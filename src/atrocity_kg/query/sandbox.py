@@ -764,12 +764,11 @@ class QueryPool:
                 self.release(worker, reusable=True)
                 return
 
-    def switch_to(self, build: Path, *, in_memory: bool | None = None) -> None:
-        """Answer from ``build`` from now on (copied into memory or not, as given; by default
-        as before): start its workers, retire the idle old ones."""
+    def switch_to(self, build: Path, *, in_memory: bool) -> None:
+        """Answer from ``build`` from now on (copied into memory or not, as given): start its
+        workers, retire the idle old ones."""
         self._build = build
-        if in_memory is not None:
-            self.in_memory = in_memory
+        self.in_memory = in_memory
         self._generation += 1
         while not self._idle.empty():
             self._retire(self._idle.get_nowait())
